@@ -1,0 +1,110 @@
+//! The one error type that crosses the provider boundary.
+//!
+//! Each cloud crate sorts its SDK errors into an [`ErrorKind`] by error code (never by
+//! message text) in its own `errors.rs`. The pipeline acts on the kind: retry throttling and
+//! transient faults, treat not-found as done when deleting, stop on everything else.
+
+use std::fmt;
+
+/// What kind of failure this is, which decides what the caller does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The resource does not exist (delete treats this as success).
+    NotFound,
+    /// The cloud asked us to slow down; retried with backoff.
+    Throttled,
+    /// A fault that may pass (5xx, timeout, connection reset, dependency still in use); retried.
+    Transient,
+    /// Credentials missing, expired or lacking a permission.
+    Permission,
+    /// A quota or limit was reached.
+    Quota,
+    /// The user's input cannot work (unknown region, machine type too small, no DNS zone).
+    InvalidInput,
+    /// The resource exists in a state that conflicts with the request.
+    Conflict,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    /// Whether the retry policy should try again.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::Throttled | ErrorKind::Transient)
+    }
+}
+
+/// A provider failure: which call failed, the cloud's error code and request id when there is
+/// one, and a message a user can act on. Carries no SDK type.
+#[derive(Debug, thiserror::Error)]
+pub struct ProviderError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The API call or action, e.g. `ec2:RunInstances`.
+    pub call: String,
+    /// The cloud's error code, e.g. `InvalidGroup.NotFound`.
+    pub code: Option<String>,
+    /// The cloud's request id, for support tickets.
+    pub request_id: Option<String>,
+    /// What happened and, where known, what to do.
+    pub message: String,
+}
+
+impl ProviderError {
+    /// A new error of `kind` for `call`.
+    pub fn new(kind: ErrorKind, call: impl Into<String>, message: impl Into<String>) -> Self {
+        ProviderError {
+            kind,
+            call: call.into(),
+            code: None,
+            request_id: None,
+            message: message.into(),
+        }
+    }
+
+    /// Bad user input found in preflight: `message` is one sentence naming the input and the fix.
+    pub fn invalid_input(call: impl Into<String>, message: impl Into<String>) -> Self {
+        ProviderError::new(ErrorKind::InvalidInput, call, message)
+    }
+
+    /// A response lacked a field we need.
+    pub fn missing_field(call: impl Into<String>, field: &str) -> Self {
+        ProviderError::new(
+            ErrorKind::Other,
+            call,
+            format!("the response has no {field}"),
+        )
+    }
+
+    /// Sets the cloud's error code.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Sets the cloud's request id.
+    pub fn with_request_id(mut self, id: Option<String>) -> Self {
+        self.request_id = id;
+        self
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.kind == ErrorKind::InvalidInput {
+            return f.write_str(&self.message);
+        }
+        write!(f, "{}: {}", self.call, self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Result with a [`ProviderError`].
+pub type Result<T, E = ProviderError> = std::result::Result<T, E>;

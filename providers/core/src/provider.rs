@@ -1,0 +1,80 @@
+//! The trait every cloud implements. About eight verbs over core types only.
+//!
+//! Contract for implementors:
+//! - `preflight` mutates nothing; bad input comes back as [`ErrorKind::InvalidInput`] with one
+//!   sentence naming the input and the fix.
+//! - `ensure_*` are idempotent: find by the deterministic name (and tags) first, create only
+//!   if absent, tag at creation. They return as soon as the cloud has given an id.
+//! - The provider keeps no state between calls: the pipeline records every returned
+//!   [`ResourceRef`] in the state file immediately.
+//! - `delete` treats "not found" as success. The order of deletions is the pipeline's.
+//! - Throttling and transient faults are retried inside with [`crate::retry::RetryPolicy`].
+//!
+//! [`ErrorKind::InvalidInput`]: crate::ErrorKind::InvalidInput
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{Address, Cloud, EnvName, InfraSpec, Resolved, ResourceRef, Result, TaggedResource};
+
+/// One cloud's way of creating, finding and deleting an environment's resources.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Which cloud this is.
+    fn cloud(&self) -> Cloud;
+
+    /// Checks every input against the cloud without changing anything: region, image,
+    /// machine type against the profile, disk, DNS zone.
+    async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved>;
+
+    /// Registers the environment's SSH public key (where the cloud has such a resource), or
+    /// returns `None` when the key travels in the VM's metadata instead.
+    async fn ensure_ssh_key(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+    ) -> Result<Option<ResourceRef>>;
+
+    /// Creates the firewall with exactly `spec.firewall`'s rules.
+    async fn ensure_firewall(&self, spec: &InfraSpec, resolved: &Resolved) -> Result<ResourceRef>;
+
+    /// Reserves the static public address.
+    async fn ensure_address(&self, spec: &InfraSpec, resolved: &Resolved) -> Result<Address>;
+
+    /// Creates the VM with its SSD disk, user-data, firewall and address. Returns once the
+    /// cloud has given the VM an id (not when it is running).
+    async fn ensure_vm(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+        firewall: &ResourceRef,
+        address: &Address,
+    ) -> Result<ResourceRef>;
+
+    /// Waits until the VM runs and the static address is attached to it.
+    async fn wait_vm_ready(
+        &self,
+        vm: &ResourceRef,
+        address: &Address,
+        timeout: Duration,
+    ) -> Result<()>;
+
+    /// Points the A record for `spec.domain` at `address` and waits until the cloud says the
+    /// change is live.
+    async fn ensure_dns_record(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+        address: &Address,
+        timeout: Duration,
+    ) -> Result<ResourceRef>;
+
+    /// Deletes one resource and waits until it is gone. Not found is success. A DNS record is
+    /// deleted only while it still points at the address recorded in its `detail`.
+    async fn delete(&self, resource: &ResourceRef, timeout: Duration) -> Result<()>;
+
+    /// Every resource carrying `managed-by=carto-provision`, restricted to one environment
+    /// when `env` is given.
+    async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>>;
+}

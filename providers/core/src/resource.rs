@@ -1,0 +1,143 @@
+//! References to created resources: what the pipeline records in the state file the moment
+//! a provider returns it, and what `delete` takes back.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The clouds carto-provision deploys to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    /// Amazon Web Services.
+    Aws,
+    /// Google Cloud.
+    Gcp,
+    /// Microsoft Azure.
+    Azure,
+}
+
+impl Cloud {
+    /// The cloud's name as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Aws => "aws",
+            Cloud::Gcp => "gcp",
+            Cloud::Azure => "azure",
+        }
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kinds of resource an environment is made of, in creation order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceKind {
+    /// A container for the rest (Azure resource group).
+    Group,
+    /// Virtual network / subnet.
+    Network,
+    /// The SSH key registered with the cloud (AWS key pair).
+    SshKey,
+    /// Firewall (security group, firewall rules, NSG).
+    Firewall,
+    /// Static public address.
+    Address,
+    /// Network interface (Azure).
+    Nic,
+    /// The VM, with its disk.
+    Vm,
+    /// The DNS A record.
+    DnsRecord,
+}
+
+impl ResourceKind {
+    /// Short human name for progress and `plan` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Group => "group",
+            ResourceKind::Network => "network",
+            ResourceKind::SshKey => "ssh-key",
+            ResourceKind::Firewall => "firewall",
+            ResourceKind::Address => "address",
+            ResourceKind::Nic => "nic",
+            ResourceKind::Vm => "vm",
+            ResourceKind::DnsRecord => "dns-record",
+        }
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A created resource, as recorded in the state file. `id` is the cloud's identifier
+/// (instance id, self link, ARM id); `detail` carries what `delete` needs beyond the id (for
+/// a DNS record: the zone and the IP it must still point at), never a secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRef {
+    /// What it is.
+    pub kind: ResourceKind,
+    /// The cloud's id.
+    pub id: String,
+    /// Its deterministic name.
+    pub name: String,
+    /// Region or zone it lives in.
+    pub region: String,
+    /// Extra fields `delete` needs, by key.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub detail: std::collections::BTreeMap<String, String>,
+}
+
+impl ResourceRef {
+    /// A reference with no detail.
+    pub fn new(
+        kind: ResourceKind,
+        id: impl Into<String>,
+        name: impl Into<String>,
+        region: impl Into<String>,
+    ) -> Self {
+        ResourceRef {
+            kind,
+            id: id.into(),
+            name: name.into(),
+            region: region.into(),
+            detail: Default::default(),
+        }
+    }
+
+    /// Adds one detail field.
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.detail.insert(key.to_string(), value.into());
+        self
+    }
+}
+
+impl fmt::Display for ResourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} ({}) in {}",
+            self.kind, self.name, self.id, self.region
+        )
+    }
+}
+
+/// A resource found by tag, with the environment it belongs to and when it was created
+/// (as the cloud reports it, RFC 3339) where the cloud says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaggedResource {
+    /// The resource.
+    pub resource: ResourceRef,
+    /// Value of its `carto-env` tag.
+    pub env: String,
+    /// Creation time, RFC 3339, when known.
+    pub created: Option<String>,
+}

@@ -1,0 +1,116 @@
+//! What the pipeline asks a provider for ([`InfraSpec`]) and what preflight resolves it to
+//! ([`Resolved`]). Both are plain data: no credentials, no secrets, nothing cloud-specific
+//! beyond strings the cloud itself understands (a region, a machine type).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{EnvName, FirewallRule};
+
+/// Size profile of the VM: CARTO's legacy minimum, or the recommended default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// 4 vCPU / 16 GiB: CARTO's documented minimum.
+    Min,
+    /// 8 vCPU / 32 GiB: the services' heap caps alone add up to ~15 GB.
+    #[default]
+    Default,
+}
+
+/// A VM size as the pipeline compares it: vCPUs and memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Size {
+    /// Virtual CPUs.
+    pub vcpus: u32,
+    /// Memory in MiB.
+    pub memory_mib: u64,
+}
+
+impl Profile {
+    /// The least size a machine type must have to run this profile.
+    pub fn min_size(self) -> Size {
+        match self {
+            Profile::Min => Size {
+                vcpus: 4,
+                memory_mib: 16 * 1024,
+            },
+            Profile::Default => Size {
+                vcpus: 8,
+                memory_mib: 32 * 1024,
+            },
+        }
+    }
+
+    /// The profile's name as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Min => "min",
+            Profile::Default => "default",
+        }
+    }
+}
+
+/// Everything a provider needs to create one environment. Built once by the pipeline from
+/// validated input; the provider never sees raw flags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InfraSpec {
+    /// Environment name; every resource name derives from it.
+    pub env: EnvName,
+    /// Fully qualified domain the A record is created for.
+    pub domain: String,
+    /// Region (AWS, Azure location) or zone (GCP).
+    pub region: String,
+    /// Machine type chosen by the user; `None` means the provider's type for `profile`.
+    pub machine_type: Option<String>,
+    /// Size profile the machine type must meet.
+    pub profile: Profile,
+    /// Root/OS disk size in GB.
+    pub disk_gb: u32,
+    /// DNS zone named by the user; `None` means found by longest suffix of `domain`.
+    pub dns_zone: Option<String>,
+    /// Inbound firewall rules (see [`crate::firewall_rules`]).
+    pub firewall: Vec<FirewallRule>,
+    /// The environment's SSH public key, OpenSSH format (`ssh-ed25519 AAAA… comment`).
+    pub ssh_public_key: String,
+    /// cloud-init user-data the VM boots with. Holds public keys and the VM's own host key,
+    /// never customer secrets.
+    pub user_data: String,
+    /// Per-environment nonce (from the state file) that idempotency tokens derive from, so a
+    /// destroyed-then-recreated environment gets new resources.
+    pub nonce: String,
+}
+
+/// What preflight found, read-only: the concrete image, machine type and DNS zone the
+/// environment will use. `plan` prints it; `ensure_*` consume it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolved {
+    /// Region or zone.
+    pub region: String,
+    /// Image id (AMI id, image self link, image URN).
+    pub image: String,
+    /// Human description of the image (name), for `plan`.
+    pub image_name: String,
+    /// Machine type.
+    pub machine_type: String,
+    /// Its size as the cloud reports it.
+    pub size: Size,
+    /// Disk size in GB and the cloud's disk type (gp3, pd-ssd, Premium_LRS).
+    pub disk_gb: u32,
+    /// The cloud's name for the disk type.
+    pub disk_type: String,
+    /// DNS zone id the record goes into.
+    pub dns_zone_id: String,
+    /// DNS zone name (`example.com.`).
+    pub dns_zone_name: String,
+    /// User the VM's cloud-init creates and SSH logs in as.
+    pub ssh_user: String,
+}
+
+/// A static public address and its IP.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// The address resource.
+    pub resource: crate::ResourceRef,
+    /// The public IPv4 address.
+    pub ip: String,
+}

@@ -1,0 +1,1 @@
+//! Integration tests of the carto-provision binary and library (one test binary, modules below).
