@@ -120,7 +120,7 @@ where
     Fut: Future<Output = Result<Poll<T>>>,
 {
     let start = Instant::now();
-    let mut last = String::from("no answer yet");
+    let mut last;
     loop {
         match probe().await {
             Ok(Poll::Ready(v)) => return Ok(v),

@@ -1,1 +1,5 @@
-//! Test harness (filled in below).
+//! Test harness shared by every test binary: the moto server (emulated AWS) and the booted
+//! test VM, each started on loopback and stopped by PID when dropped.
+
+pub mod moto;
+pub mod vm;
