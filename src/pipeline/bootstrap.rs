@@ -1,1 +1,273 @@
-//! (stub: being written)
+//! The bootstrap step list: cloud-init finished, Docker Engine + docker-compose, docker group.
+//!
+//! A pure function of the `RemoteSpec`: `plan` prints it, tests assert it, `remote::run_steps`
+//! runs it. Scripts are constants with values passed as positional arguments.
+//! Group membership: `usermod -aG docker` does not reach the SSH session already open, so every
+//! later command that talks to the Docker daemon runs as `sg docker -c …` (see `install`);
+//! no reconnect is needed.
+
+use crate::remote::{Cmd, Output, RemoteSpec, RemoteStep};
+
+pub use crate::remote::DockerSource;
+
+/// Waits for cloud-init; exit 2 (degraded, cloud-init >= 23.4) is reported and accepted; on
+/// failure the tail of cloud-init's log is printed to stderr for the error message.
+const CLOUD_INIT_WAIT: &str = r#"cloud-init status --wait >/dev/null
+rc=$?
+if [ "$rc" -eq 2 ]; then echo "cloud-init finished degraded (exit 2); continuing"; fi
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then
+  echo "cloud-init failed (exit $rc); last lines of /var/log/cloud-init-output.log:" >&2
+  sudo -n tail -n 20 /var/log/cloud-init-output.log >&2
+fi
+exit "$rc""#;
+
+/// Exit 0 when `docker --version` >= $1 and `docker-compose --version` >= $2 and the daemon
+/// is enabled to run. Versions compared with `sort -V`.
+const DOCKER_CHECK: &str = r#"ver() { "$@" 2>/dev/null | grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -n1; }
+ge() { [ -n "$1" ] && [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+d=$(ver docker --version); c=$(ver docker-compose --version)
+echo "docker ${d:-missing}, docker-compose ${c:-missing}"
+ge "$d" "$1" && ge "$c" "$2" && systemctl is-active --quiet docker"#;
+
+/// Adds Docker's apt key and source list for this Ubuntu release; $1 = the repository URL.
+const DOCKER_APT_SOURCE: &str = r#"set -eu
+sudo -n install -m 0755 -d /etc/apt/keyrings
+curl -fsSL "$1/gpg" | sudo -n gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg
+sudo -n chmod a+r /etc/apt/keyrings/docker.gpg
+. /etc/os-release
+echo "deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.gpg] $1 $VERSION_CODENAME stable" |
+  sudo -n tee /etc/apt/sources.list.d/docker.list >/dev/null"#;
+
+/// install.sh needs a hyphenated `docker-compose`: a shim over the compose plugin.
+const COMPOSE_SHIM: &str = r#"set -eu
+if ! command -v docker-compose >/dev/null; then
+  printf '#!/bin/sh\nexec docker compose "$@"\n' | sudo -n tee /usr/local/bin/docker-compose >/dev/null
+  sudo -n chmod 0755 /usr/local/bin/docker-compose
+fi"#;
+
+/// `id -nG USER` lists `docker`.
+const IN_DOCKER_GROUP: &str = r#"id -nG "$1" | grep -qw docker"#;
+
+/// The docker packages of each source.
+const DISTRO_PACKAGES: [&str; 2] = ["docker.io", "docker-compose"];
+const DOCKER_PACKAGES: [&str; 4] = [
+    "docker-ce",
+    "docker-ce-cli",
+    "containerd.io",
+    "docker-compose-plugin",
+];
+
+/// cloud-init's verdict: 0 done, 2 degraded but done, anything else failed.
+pub fn cloud_init_judge(out: &Output) -> Result<(), String> {
+    match out.exit {
+        0 | 2 => Ok(()),
+        n => Err(format!(
+            "cloud-init did not finish cleanly (exit {n}); see its log lines below"
+        )),
+    }
+}
+
+/// `sudo -n env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 ARGS…`
+/// (waits for cloud-init's or unattended-upgrades' dpkg lock instead of failing).
+pub fn apt_get(args: &[&str]) -> Cmd {
+    Cmd::sudo("env")
+        .arg("DEBIAN_FRONTEND=noninteractive")
+        .arg("apt-get")
+        .arg("-o")
+        .arg("DPkg::Lock::Timeout=600")
+        .args(args.iter().copied())
+}
+
+/// The bootstrap steps, in order.
+pub fn steps(spec: &RemoteSpec) -> Vec<RemoteStep> {
+    vec![cloud_init(), docker(spec), docker_group(spec)]
+}
+
+fn cloud_init() -> RemoteStep {
+    RemoteStep::new("wait for cloud-init")
+        .run(Cmd::script(CLOUD_INIT_WAIT))
+        .judge(cloud_init_judge)
+}
+
+fn docker(spec: &RemoteSpec) -> RemoteStep {
+    let min_docker = crate::compose::MIN_DOCKER.to_string();
+    let min_compose = crate::compose::MIN_COMPOSE.to_string();
+    let step = RemoteStep::new("install Docker and docker-compose")
+        .check(Cmd::script(DOCKER_CHECK).arg(min_docker).arg(min_compose));
+    let step = match spec.docker_source {
+        DockerSource::Distro => step
+            .run(apt_get(&["update", "-q"]))
+            .run(apt_get(&["install", "-y", "-q"]).args(DISTRO_PACKAGES)),
+        DockerSource::Docker => step
+            .run(apt_get(&["update", "-q"]))
+            .run(apt_get(&[
+                "install",
+                "-y",
+                "-q",
+                "ca-certificates",
+                "curl",
+                "gnupg",
+            ]))
+            .run(Cmd::script(DOCKER_APT_SOURCE).arg(spec.docker_apt_url.trim_end_matches('/')))
+            .run(apt_get(&["update", "-q"]))
+            .run(apt_get(&["install", "-y", "-q"]).args(DOCKER_PACKAGES))
+            .run(Cmd::script(COMPOSE_SHIM)),
+    };
+    step.run(Cmd::sudo("systemctl").args(["enable", "--now", "docker"]))
+}
+
+fn docker_group(spec: &RemoteSpec) -> RemoteStep {
+    RemoteStep::new("add the user to the docker group")
+        .check(Cmd::script(IN_DOCKER_GROUP).arg(&spec.ssh_user))
+        .run(
+            Cmd::sudo("usermod")
+                .args(["-aG", "docker"])
+                .arg(&spec.ssh_user),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::Action;
+
+    fn spec(source: DockerSource) -> RemoteSpec {
+        RemoteSpec {
+            ssh_user: "ubuntu".into(),
+            domain: "carto.example.com".into(),
+            docker_source: source,
+            docker_apt_url: "https://docker-apt.invalid/linux/ubuntu/".into(),
+            selfhosted_repo: "https://git.invalid/carto-selfhosted.git".into(),
+            selfhosted_version: "2025.11.11-patch1".into(),
+            selfhosted_source: None,
+            files: vec![],
+            checkout_dir: RemoteSpec::default_checkout_dir("ubuntu"),
+            verify_cert: false,
+        }
+    }
+
+    fn runs(step: &RemoteStep) -> Vec<String> {
+        step.apply
+            .iter()
+            .map(|a| match a {
+                Action::Run(c) => c.to_shell(),
+                Action::Upload { path, .. } => format!("upload {path}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_steps_and_their_checks() {
+        let s = steps(&spec(DockerSource::Distro));
+        let names: Vec<&str> = s.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "wait for cloud-init",
+                "install Docker and docker-compose",
+                "add the user to the docker group"
+            ]
+        );
+        assert!(s[0].check.is_none(), "cloud-init is always waited for");
+        let check = s[1].check.as_ref().map(Cmd::to_shell).unwrap_or_default();
+        assert!(check.ends_with(" _ 20.10.0 1.29.0"), "{check}");
+        assert!(s[1].post_check && s[2].post_check);
+        assert_eq!(
+            s[2].check.as_ref().map(Cmd::to_shell).unwrap_or_default(),
+            format!("bash -c {} _ ubuntu", quoted(IN_DOCKER_GROUP))
+        );
+        assert_eq!(runs(&s[2]), ["sudo -n usermod -aG docker ubuntu"]);
+    }
+
+    fn quoted(s: &str) -> String {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+
+    #[test]
+    fn distro_docker_uses_apt_with_the_lock_timeout() {
+        let s = steps(&spec(DockerSource::Distro));
+        let apt = "sudo -n env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600";
+        assert_eq!(
+            runs(&s[1]),
+            [
+                format!("{apt} update -q"),
+                format!("{apt} install -y -q docker.io docker-compose"),
+                "sudo -n systemctl enable --now docker".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn docker_repository_install_adds_the_source_the_packages_and_the_shim() {
+        let s = steps(&spec(DockerSource::Docker));
+        let r = runs(&s[1]);
+        assert_eq!(r.len(), 7, "{r:#?}");
+        assert!(
+            r[2].ends_with(" _ https://docker-apt.invalid/linux/ubuntu"),
+            "URL passed as an argument: {}",
+            r[2]
+        );
+        assert!(r[4].ends_with(
+            "install -y -q docker-ce docker-ce-cli containerd.io docker-compose-plugin"
+        ));
+        assert!(r[5].contains("exec docker compose"), "{}", r[5]);
+        assert_eq!(r[6], "sudo -n systemctl enable --now docker");
+    }
+
+    #[test]
+    fn cloud_init_exit_codes() {
+        assert!(cloud_init_judge(&Output::new(0, "", "")).is_ok());
+        assert!(cloud_init_judge(&Output::new(2, "degraded", "")).is_ok());
+        assert!(cloud_init_judge(&Output::new(1, "", "boom")).is_err());
+    }
+
+    #[test]
+    fn the_docker_check_script_compares_versions_for_real() {
+        // Run the check's version logic against fake docker/docker-compose/systemctl on PATH.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fake = |name: &str, body: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("write");
+            std::process::Command::new("chmod")
+                .arg("+x")
+                .arg(&p)
+                .status()
+                .expect("chmod");
+        };
+        fake("systemctl", "exit 0");
+        let check = |docker: &str, compose: &str| {
+            fake("docker", &format!("echo '{docker}'"));
+            fake("docker-compose", &format!("echo '{compose}'"));
+            let c = steps(&spec(DockerSource::Distro))[1]
+                .check
+                .clone()
+                .expect("check");
+            let path = format!("{}:/usr/bin:/bin", dir.path().display());
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(c.to_shell())
+                .env("PATH", path)
+                .output()
+                .expect("runs")
+                .status
+                .success()
+        };
+        assert!(check(
+            "Docker version 20.10.24+dfsg1, build 297e128",
+            "docker-compose version 1.29.2, build unknown"
+        ));
+        assert!(check(
+            "Docker version 27.0.3, build 7d4bcd8",
+            "Docker Compose version v2.27.0"
+        ));
+        assert!(!check(
+            "Docker version 19.03.15, build 99e3ed8",
+            "docker-compose version 1.29.2, build unknown"
+        ));
+        assert!(!check(
+            "Docker version 20.10.24, build 297e128",
+            "docker-compose version 1.25.0, build unknown"
+        ));
+        assert!(!check("Docker version 20.10.24, build 297e128", ""));
+    }
+}
