@@ -1,1 +1,197 @@
-//! AWS provider (filled in below).
+//! The AWS provider: one environment is an EC2 key pair, a security group in the default VPC,
+//! an Elastic IP, an Ubuntu 22.04 instance with a gp3 root volume, and a Route53 A record.
+//!
+//! [`AwsProvider`] implements the core [`Provider`] trait over EC2, Route53 and SSM. SDK types
+//! stay inside this crate; every call is sent through one helper that sorts errors by code
+//! ([`errors`]) and retries throttling and transient faults with the core retry policy.
+//! Each file owns one resource: `image.rs` (AMI), `machine.rs` (instance type, disk),
+//! `network.rs` (security group, key pair), `address.rs` (Elastic IP), `vm.rs` (instance),
+//! `dns.rs` (Route53), `tags.rs` (tags and tag filters), `config.rs` (options, clients, region).
+
+mod address;
+mod config;
+mod dns;
+pub mod errors;
+mod image;
+mod machine;
+mod network;
+mod send;
+mod tags;
+mod vm;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::config::Credentials;
+use carto_core::retry::RetryPolicy;
+use carto_core::{
+    Address, Cloud, EnvName, InfraSpec, Provider, Resolved, ResourceKind, ResourceRef, Result,
+    TaggedResource,
+};
+
+pub use config::{AwsOptions, DEFAULT_REGION};
+pub use image::{CANONICAL_OWNER, JAMMY_NAME_PATTERN, UBUNTU_SSM_PARAMETER};
+pub use machine::{MIN_DISK_GB, default_type};
+
+use config::Clients;
+
+/// The AWS implementation of [`Provider`]. Holds SDK configuration only, no resource state.
+#[derive(Clone, Debug)]
+pub struct AwsProvider {
+    clients: Clients,
+    region: String,
+}
+
+impl AwsProvider {
+    /// A provider using the default credential chain (environment, profile, SSO, IMDS).
+    pub async fn new(opts: AwsOptions) -> Result<AwsProvider> {
+        Ok(Self::build(opts, None).await)
+    }
+
+    /// A provider with fixed credentials, for tests against a local emulator.
+    pub async fn with_static_credentials(
+        opts: AwsOptions,
+        access_key_id: &str,
+        secret_access_key: &str,
+    ) -> Result<AwsProvider> {
+        let credentials =
+            Credentials::new(access_key_id, secret_access_key, None, None, "carto-static");
+        Ok(Self::build(opts, Some(credentials)).await)
+    }
+
+    async fn build(opts: AwsOptions, credentials: Option<Credentials>) -> AwsProvider {
+        let region = if opts.region.is_empty() {
+            DEFAULT_REGION.to_string()
+        } else {
+            opts.region.clone()
+        };
+        AwsProvider {
+            clients: Clients::load(&opts, credentials).await,
+            region,
+        }
+    }
+
+    /// Replaces the retry policy (by default [`RetryPolicy::from_env`]).
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> AwsProvider {
+        self.clients.policy = policy;
+        self
+    }
+
+    /// The region this provider lists and sweeps in.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+}
+
+#[async_trait]
+impl Provider for AwsProvider {
+    fn cloud(&self) -> Cloud {
+        Cloud::Aws
+    }
+
+    async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved> {
+        let c = &self.clients;
+        machine::check_disk(spec.disk_gb)?;
+        config::check_region(c, &spec.region).await?;
+        let machine_type = spec
+            .machine_type
+            .clone()
+            .unwrap_or_else(|| default_type(spec.profile).to_string());
+        let size = machine::check_type(c, &spec.region, &machine_type, spec.profile).await?;
+        network::default_vpc(c, &spec.region).await?;
+        let image = image::ubuntu_jammy(c, &spec.region).await?;
+        let zones = dns::list_zones(c).await?;
+        let zone = dns::pick_zone(&spec.domain, &zones, spec.dns_zone.as_deref())?;
+        Ok(Resolved {
+            region: spec.region.clone(),
+            image: image.id,
+            image_name: image.name,
+            machine_type,
+            size,
+            disk_gb: spec.disk_gb,
+            disk_type: "gp3".to_string(),
+            dns_zone_id: zone.id,
+            dns_zone_name: zone.name,
+            ssh_user: "ubuntu".to_string(),
+        })
+    }
+
+    async fn ensure_ssh_key(
+        &self,
+        spec: &InfraSpec,
+        _resolved: &Resolved,
+    ) -> Result<Option<ResourceRef>> {
+        network::ensure_key_pair(&self.clients, spec)
+            .await
+            .map(Some)
+    }
+
+    async fn ensure_firewall(&self, spec: &InfraSpec, _resolved: &Resolved) -> Result<ResourceRef> {
+        network::ensure_security_group(&self.clients, spec).await
+    }
+
+    async fn ensure_address(&self, spec: &InfraSpec, _resolved: &Resolved) -> Result<Address> {
+        address::ensure_address(&self.clients, spec).await
+    }
+
+    async fn ensure_vm(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+        firewall: &ResourceRef,
+        _address: &Address,
+    ) -> Result<ResourceRef> {
+        vm::ensure_instance(&self.clients, spec, resolved, &firewall.id).await
+    }
+
+    async fn wait_vm_ready(
+        &self,
+        vm: &ResourceRef,
+        address: &Address,
+        timeout: Duration,
+    ) -> Result<()> {
+        vm::wait_running(&self.clients, vm, timeout).await?;
+        address::associate(&self.clients, address, &vm.id).await
+    }
+
+    async fn ensure_dns_record(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+        address: &Address,
+        timeout: Duration,
+    ) -> Result<ResourceRef> {
+        dns::upsert_a(
+            &self.clients,
+            &resolved.dns_zone_id,
+            &spec.domain,
+            &address.ip,
+            timeout,
+        )
+        .await
+    }
+
+    async fn delete(&self, resource: &ResourceRef, timeout: Duration) -> Result<()> {
+        let c = &self.clients;
+        match resource.kind {
+            ResourceKind::DnsRecord => dns::delete_a(c, resource, timeout).await,
+            ResourceKind::Vm => vm::delete_instance(c, resource, timeout).await,
+            ResourceKind::Address => address::delete_address(c, resource).await,
+            ResourceKind::Firewall => network::delete_security_group(c, resource, timeout).await,
+            ResourceKind::SshKey => network::delete_key_pair(c, resource).await,
+            other => Err(carto_core::ProviderError::new(
+                carto_core::ErrorKind::InvalidInput,
+                "delete",
+                format!("AWS environments have no {other} resource ({resource})"),
+            )),
+        }
+    }
+
+    async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
+        let c = &self.clients;
+        let mut found = vm::list_tagged(c, &self.region, env).await?;
+        found.extend(address::list_tagged(c, &self.region, env).await?);
+        found.extend(network::list_tagged(c, &self.region, env).await?);
+        Ok(found)
+    }
+}

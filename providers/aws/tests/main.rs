@@ -1,1 +1,6 @@
-fn main() {}
+//! Integration tests of the AWS provider against moto (emulated EC2, Route53 and SSM on
+//! 127.0.0.1). Each test starts its own moto server, so tests run in parallel.
+
+mod common;
+mod lifecycle;
+mod preflight;

@@ -1,0 +1,355 @@
+//! Route53: finding the public hosted zone a domain belongs to (the longest matching suffix,
+//! or the zone the user named), upserting the A record and waiting until the change is
+//! INSYNC, and deleting the record only while it still points at our address.
+
+use std::time::Duration;
+
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
+};
+use carto_core::retry::{Poll, wait_until};
+use carto_core::{ErrorKind, ProviderError, ResourceKind, ResourceRef, Result};
+
+use crate::config::Clients;
+use crate::send::send;
+
+/// TTL of the A record, in seconds: short, so a re-created environment is reachable soon.
+pub const RECORD_TTL: i64 = 60;
+/// How often to poll GetChange.
+const POLL: Duration = Duration::from_secs(2);
+
+/// A hosted zone: id without the `/hostedzone/` prefix, name with its trailing dot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Zone {
+    /// `Z0123…`.
+    pub id: String,
+    /// `example.com.`.
+    pub name: String,
+    /// Private zones never hold the public record.
+    pub private: bool,
+}
+
+/// `name` lowercased with exactly one trailing dot.
+pub fn fqdn(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// `Z123` from `/hostedzone/Z123` (or `Z123`).
+fn bare_id(id: &str) -> &str {
+    id.rsplit('/').next().unwrap_or(id)
+}
+
+/// Every hosted zone of the account. ListHostedZonesByName lists zones FROM a name on (not
+/// only that name), so all pages are read and names compared here.
+pub async fn list_zones(clients: &Clients) -> Result<Vec<Zone>> {
+    let r53 = clients.route53();
+    let mut zones = Vec::new();
+    let mut next: Option<(String, String)> = None;
+    loop {
+        let out = send(&clients.policy, "route53:ListHostedZonesByName", || {
+            r53.list_hosted_zones_by_name()
+                .set_dns_name(next.as_ref().map(|n| n.0.clone()))
+                .set_hosted_zone_id(next.as_ref().map(|n| n.1.clone()))
+                .send()
+        })
+        .await?;
+        zones.extend(out.hosted_zones().iter().map(|z| Zone {
+            id: bare_id(z.id()).to_string(),
+            name: fqdn(z.name()),
+            private: z.config().is_some_and(|c| c.private_zone()),
+        }));
+        match (
+            out.is_truncated(),
+            out.next_dns_name(),
+            out.next_hosted_zone_id(),
+        ) {
+            (true, Some(name), Some(id)) => next = Some((name.to_string(), id.to_string())),
+            _ => return Ok(zones),
+        }
+    }
+}
+
+/// Whether `domain` is `zone` or inside it (both as FQDNs).
+fn inside(domain: &str, zone: &str) -> bool {
+    domain == zone || domain.ends_with(&format!(".{zone}"))
+}
+
+/// Picks the public zone for `domain`: the one named by `wanted` (name or id), which must
+/// contain the domain, else the longest suffix of the domain among the public zones.
+pub fn pick_zone(domain: &str, zones: &[Zone], wanted: Option<&str>) -> Result<Zone> {
+    const CALL: &str = "route53:ListHostedZonesByName";
+    let domain_fq = fqdn(domain);
+    let public = zones.iter().filter(|z| !z.private);
+    if let Some(wanted) = wanted {
+        let zone = public
+            .clone()
+            .find(|z| z.id == bare_id(wanted) || z.name == fqdn(wanted))
+            .ok_or_else(|| {
+                ProviderError::invalid_input(
+                    CALL,
+                    format!(
+                        "--dns-zone {wanted} is not a public Route53 hosted zone in this account; hint: name one of {}",
+                        names(zones)
+                    ),
+                )
+            })?;
+        if !inside(&domain_fq, &zone.name) {
+            return Err(ProviderError::invalid_input(
+                CALL,
+                format!(
+                    "--domain {domain} is not inside --dns-zone {wanted} ({}); hint: pick a domain under {} or another zone",
+                    zone.name, zone.name
+                ),
+            ));
+        }
+        return Ok(zone.clone());
+    }
+    public
+        .filter(|z| inside(&domain_fq, &z.name))
+        .max_by_key(|z| z.name.len())
+        .cloned()
+        .ok_or_else(|| {
+            ProviderError::invalid_input(
+                CALL,
+                format!(
+                    "no public Route53 hosted zone in this account contains --domain {domain}; hint: create a hosted zone for its parent domain, or name one with --dns-zone"
+                ),
+            )
+        })
+}
+
+fn names(zones: &[Zone]) -> String {
+    let public: Vec<&str> = zones
+        .iter()
+        .filter(|z| !z.private)
+        .map(|z| z.name.as_str())
+        .collect();
+    if public.is_empty() {
+        "(none found)".to_string()
+    } else {
+        public.join(", ")
+    }
+}
+
+fn build_error(e: aws_sdk_route53::error::BuildError) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Other,
+        "route53:ChangeResourceRecordSets",
+        format!("could not build the change: {e}"),
+    )
+}
+
+/// The A record set `domain -> ip`.
+fn a_record(domain: &str, ip: &str, ttl: i64) -> Result<ResourceRecordSet> {
+    ResourceRecordSet::builder()
+        .name(fqdn(domain))
+        .r#type(RrType::A)
+        .ttl(ttl)
+        .resource_records(
+            ResourceRecord::builder()
+                .value(ip)
+                .build()
+                .map_err(build_error)?,
+        )
+        .build()
+        .map_err(build_error)
+}
+
+/// Applies one change to `zone_id` and waits until Route53 reports it INSYNC.
+async fn change(
+    clients: &Clients,
+    zone_id: &str,
+    action: ChangeAction,
+    record: ResourceRecordSet,
+    timeout: Duration,
+) -> Result<()> {
+    let r53 = clients.route53();
+    let batch = ChangeBatch::builder()
+        .changes(
+            Change::builder()
+                .action(action)
+                .resource_record_set(record)
+                .build()
+                .map_err(build_error)?,
+        )
+        .build()
+        .map_err(build_error)?;
+    let out = send(&clients.policy, "route53:ChangeResourceRecordSets", || {
+        r53.change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(batch.clone())
+            .send()
+    })
+    .await?;
+    let change_id = out
+        .change_info()
+        .map(|c| bare_id(c.id()).to_string())
+        .ok_or_else(|| {
+            ProviderError::missing_field("route53:ChangeResourceRecordSets", "ChangeInfo")
+        })?;
+    let what = format!("Route53 change {change_id} to be INSYNC");
+    wait_until(&what, "route53:GetChange", timeout, POLL, || async {
+        let out = send(&clients.policy, "route53:GetChange", || {
+            r53.get_change().id(&change_id).send()
+        })
+        .await?;
+        match out.change_info().map(|c| c.status()) {
+            Some(ChangeStatus::Insync) => Ok(Poll::Ready(())),
+            Some(status) => Ok(Poll::Pending(format!("status {}", status.as_str()))),
+            None => Ok(Poll::Pending("no change info".into())),
+        }
+    })
+    .await
+}
+
+/// Upserts `domain A ip` (TTL [`RECORD_TTL`]) in `zone_id` and waits until it is live.
+pub async fn upsert_a(
+    clients: &Clients,
+    zone_id: &str,
+    domain: &str,
+    ip: &str,
+    timeout: Duration,
+) -> Result<ResourceRef> {
+    let record = a_record(domain, ip, RECORD_TTL)?;
+    change(clients, zone_id, ChangeAction::Upsert, record, timeout).await?;
+    Ok(
+        ResourceRef::new(ResourceKind::DnsRecord, fqdn(domain), domain, "global")
+            .with("zone_id", zone_id)
+            .with("ip", ip),
+    )
+}
+
+/// Deletes the A record `resource` describes while it still points at exactly its `ip`
+/// detail; a record changed by someone else is left alone with a warning. A missing record
+/// or zone is success.
+pub async fn delete_a(clients: &Clients, resource: &ResourceRef, timeout: Duration) -> Result<()> {
+    let (Some(zone_id), Some(ip)) = (resource.detail.get("zone_id"), resource.detail.get("ip"))
+    else {
+        return Err(ProviderError::new(
+            ErrorKind::InvalidInput,
+            "route53:ChangeResourceRecordSets",
+            format!(
+                "the state of DNS record {} lacks its zone_id or ip",
+                resource.name
+            ),
+        ));
+    };
+    let name = fqdn(&resource.name);
+    let r53 = clients.route53();
+    let out = send(&clients.policy, "route53:ListResourceRecordSets", || {
+        r53.list_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .start_record_name(&name)
+            .start_record_type(RrType::A)
+            .max_items(1)
+            .send()
+    })
+    .await;
+    let out = match out {
+        Ok(out) => out,
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let Some(current) = out
+        .resource_record_sets()
+        .iter()
+        .find(|r| fqdn(r.name()) == name && *r.r#type() == RrType::A)
+    else {
+        return Ok(());
+    };
+    let values: Vec<&str> = current
+        .resource_records()
+        .iter()
+        .map(|r| r.value())
+        .collect();
+    if current.alias_target().is_some() || values != [ip.as_str()] {
+        tracing::warn!(record = %name, expected = %ip, found = ?values, "A record no longer points at this environment's address; leaving it");
+        return Ok(());
+    }
+    let record = a_record(&name, ip, current.ttl().unwrap_or(RECORD_TTL))?;
+    match change(clients, zone_id, ChangeAction::Delete, record, timeout).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone(id: &str, name: &str, private: bool) -> Zone {
+        Zone {
+            id: id.into(),
+            name: name.into(),
+            private,
+        }
+    }
+
+    fn zones() -> Vec<Zone> {
+        vec![
+            zone("Z1", "example.com.", false),
+            zone("Z2", "sub.example.com.", false),
+            zone("Z3", "other.com.", false),
+            zone("Z4", "deep.sub.example.com.", true),
+        ]
+    }
+
+    #[test]
+    fn longest_public_suffix_wins() {
+        assert_eq!(
+            pick_zone("carto.sub.example.com", &zones(), None)
+                .unwrap()
+                .id,
+            "Z2"
+        );
+        assert_eq!(
+            pick_zone("x.deep.sub.example.com", &zones(), None)
+                .unwrap()
+                .id,
+            "Z2"
+        );
+        assert_eq!(
+            pick_zone("Carto.Example.com.", &zones(), None).unwrap().id,
+            "Z1"
+        );
+        // A suffix must end on a label boundary: notexample.com is not in example.com.
+        let err = pick_zone("notexample.com", &zones(), None).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+        assert!(
+            err.to_string().contains("--domain notexample.com")
+                && err.to_string().contains("--dns-zone"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn named_zone_by_name_or_id_must_contain_domain() {
+        assert_eq!(
+            pick_zone("a.sub.example.com", &zones(), Some("example.com"))
+                .unwrap()
+                .id,
+            "Z1"
+        );
+        assert_eq!(
+            pick_zone("a.sub.example.com", &zones(), Some("/hostedzone/Z2"))
+                .unwrap()
+                .id,
+            "Z2"
+        );
+        let outside = pick_zone("a.example.org", &zones(), Some("Z3")).unwrap_err();
+        assert!(
+            outside
+                .to_string()
+                .starts_with("--domain a.example.org is not inside --dns-zone Z3"),
+            "{outside}"
+        );
+        let missing = pick_zone("a.example.com", &zones(), Some("nope.com")).unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .starts_with("--dns-zone nope.com is not a public"),
+            "{missing}"
+        );
+    }
+}

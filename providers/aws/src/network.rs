@@ -1,0 +1,368 @@
+//! The environment's security group (in the region's default VPC) and its key pair.
+//!
+//! The security group's ingress is made to equal `spec.firewall` exactly: missing rules are
+//! authorized, any other ingress is revoked. Its default egress stays (the VM needs outbound).
+//! Deleting it retries `DependencyViolation` while the instance is still going away.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use aws_sdk_ec2::primitives::{Blob, DateTimeFormat};
+use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup};
+use carto_core::retry::RetryPolicy;
+use carto_core::{
+    ErrorKind, InfraSpec, ProviderError, ResourceKind, ResourceRef, Result, TaggedResource,
+};
+
+use crate::config::Clients;
+use crate::send::send;
+use crate::tags::{self, filter};
+
+/// How long to keep retrying a security group delete that the instance still holds.
+const SG_DELETE_PATIENCE: Duration = Duration::from_secs(300);
+
+/// The region's default VPC id; preflight calls this too, so a region without one fails
+/// before anything is created.
+pub async fn default_vpc(clients: &Clients, region: &str) -> Result<String> {
+    let ec2 = clients.ec2(region);
+    let out = send(&clients.policy, "ec2:DescribeVpcs", || {
+        ec2.describe_vpcs()
+            .filters(filter("is-default", "true"))
+            .send()
+    })
+    .await?;
+    out.vpcs()
+        .iter()
+        .find_map(|v| v.vpc_id())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ProviderError::invalid_input(
+                "ec2:DescribeVpcs",
+                format!(
+                    "--region {region} has no default VPC; hint: create one with `aws ec2 create-default-vpc --region {region}`"
+                ),
+            )
+        })
+}
+
+/// Finds or creates `carto-NAME-sg` and makes its ingress equal `spec.firewall`.
+pub async fn ensure_security_group(clients: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
+    let region = spec.region.as_str();
+    let name = spec.env.resource("sg");
+    let vpc = default_vpc(clients, region).await?;
+    let ec2 = clients.ec2(region);
+    let group = match find_group(clients, region, &vpc, &name).await? {
+        Some(group) => group,
+        None => {
+            let created = send(&clients.policy, "ec2:CreateSecurityGroup", || {
+                ec2.create_security_group()
+                    .group_name(&name)
+                    .description(format!("carto-provision environment {}", spec.env))
+                    .vpc_id(&vpc)
+                    .tag_specifications(tags::spec(ResourceType::SecurityGroup, &spec.env, &name))
+                    .send()
+            })
+            .await;
+            match created {
+                Ok(_) => {}
+                // Made by a concurrent run between our lookup and create: use it.
+                Err(e) if e.code.as_deref() == Some("InvalidGroup.Duplicate") => {}
+                Err(e) => return Err(e),
+            }
+            find_group(clients, region, &vpc, &name)
+                .await?
+                .ok_or_else(|| ProviderError::missing_field("ec2:CreateSecurityGroup", "GroupId"))?
+        }
+    };
+    let id = group
+        .group_id()
+        .ok_or_else(|| ProviderError::missing_field("ec2:DescribeSecurityGroups", "GroupId"))?
+        .to_string();
+    reconcile_ingress(clients, region, &id, &group, spec).await?;
+    Ok(ResourceRef::new(ResourceKind::Firewall, id, name, region).with("vpc_id", vpc))
+}
+
+async fn find_group(
+    clients: &Clients,
+    region: &str,
+    vpc: &str,
+    name: &str,
+) -> Result<Option<SecurityGroup>> {
+    let ec2 = clients.ec2(region);
+    let out = send(&clients.policy, "ec2:DescribeSecurityGroups", || {
+        ec2.describe_security_groups()
+            .filters(filter("group-name", name))
+            .filters(filter("vpc-id", vpc))
+            .send()
+    })
+    .await?;
+    Ok(out.security_groups().first().cloned())
+}
+
+/// One TCP port open to one CIDR.
+type Rule = (i32, String);
+
+/// The rules `spec.firewall` asks for.
+fn wanted(spec: &InfraSpec) -> BTreeSet<Rule> {
+    spec.firewall
+        .iter()
+        .flat_map(|r| r.sources.iter().map(|s| (i32::from(r.port), s.clone())))
+        .collect()
+}
+
+/// Authorizes missing rules, revokes every other ingress.
+async fn reconcile_ingress(
+    clients: &Clients,
+    region: &str,
+    group_id: &str,
+    group: &SecurityGroup,
+    spec: &InfraSpec,
+) -> Result<()> {
+    let want = wanted(spec);
+    let mut have = BTreeSet::new();
+    let mut revoke = Vec::new();
+    for perm in group.ip_permissions() {
+        let single_tcp_port =
+            perm.ip_protocol() == Some("tcp") && perm.from_port() == perm.to_port();
+        let cidrs = perm
+            .ip_ranges()
+            .iter()
+            .filter_map(|r| r.cidr_ip())
+            .chain(perm.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6()));
+        for cidr in cidrs {
+            let rule = (perm.from_port().unwrap_or(-1), cidr.to_string());
+            if single_tcp_port && want.contains(&rule) {
+                have.insert(rule);
+            } else {
+                revoke.push(permission(
+                    perm.ip_protocol().unwrap_or("-1"),
+                    perm.from_port(),
+                    perm.to_port(),
+                    cidr,
+                ));
+            }
+        }
+        if !perm.user_id_group_pairs().is_empty() || !perm.prefix_list_ids().is_empty() {
+            revoke.push(
+                IpPermission::builder()
+                    .set_ip_protocol(perm.ip_protocol().map(str::to_string))
+                    .set_from_port(perm.from_port())
+                    .set_to_port(perm.to_port())
+                    .set_user_id_group_pairs(Some(perm.user_id_group_pairs().to_vec()))
+                    .set_prefix_list_ids(Some(perm.prefix_list_ids().to_vec()))
+                    .build(),
+            );
+        }
+    }
+    let add: Vec<IpPermission> = want
+        .difference(&have)
+        .map(|(port, cidr)| permission("tcp", Some(*port), Some(*port), cidr))
+        .collect();
+    let ec2 = clients.ec2(region);
+    if !revoke.is_empty() {
+        tracing::warn!(
+            group_id,
+            count = revoke.len(),
+            "revoking ingress rules not in the firewall spec"
+        );
+        send(&clients.policy, "ec2:RevokeSecurityGroupIngress", || {
+            ec2.revoke_security_group_ingress()
+                .group_id(group_id)
+                .set_ip_permissions(Some(revoke.clone()))
+                .send()
+        })
+        .await?;
+    }
+    if !add.is_empty() {
+        let added = send(&clients.policy, "ec2:AuthorizeSecurityGroupIngress", || {
+            ec2.authorize_security_group_ingress()
+                .group_id(group_id)
+                .set_ip_permissions(Some(add.clone()))
+                .send()
+        })
+        .await;
+        match added {
+            Ok(_) => {}
+            // A concurrent run added them first: the outcome is the same.
+            Err(e) if e.code.as_deref() == Some("InvalidPermission.Duplicate") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// One permission for one CIDR (IPv6 when it contains ':').
+fn permission(protocol: &str, from: Option<i32>, to: Option<i32>, cidr: &str) -> IpPermission {
+    let b = IpPermission::builder()
+        .ip_protocol(protocol)
+        .set_from_port(from)
+        .set_to_port(to);
+    if cidr.contains(':') {
+        b.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(cidr).build())
+            .build()
+    } else {
+        b.ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+            .build()
+    }
+}
+
+/// Deletes the security group, retrying `DependencyViolation` (the instance still holds it)
+/// for up to five minutes or `timeout`, whichever is shorter. Not found is success.
+pub async fn delete_security_group(
+    clients: &Clients,
+    resource: &ResourceRef,
+    timeout: Duration,
+) -> Result<()> {
+    let ec2 = clients.ec2(&resource.region);
+    let patient = RetryPolicy {
+        max_attempts: u32::MAX,
+        max_delay: Duration::from_secs(15).max(clients.policy.base_delay),
+        deadline: timeout.min(SG_DELETE_PATIENCE),
+        ..clients.policy
+    };
+    let out = patient
+        .run(|| async {
+            let out = send(&clients.policy, "ec2:DeleteSecurityGroup", || {
+                ec2.delete_security_group().group_id(&resource.id).send()
+            })
+            .await;
+            match out {
+                Err(mut e) if e.code.as_deref() == Some("DependencyViolation") => {
+                    e.kind = ErrorKind::Transient;
+                    Err(e)
+                }
+                other => other,
+            }
+        })
+        .await;
+    match out {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Imports the environment's public key as `carto-NAME-key`, or finds it. A key pair of that
+/// name holding a different key is a conflict (the local key was lost or replaced).
+pub async fn ensure_key_pair(clients: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
+    let region = spec.region.as_str();
+    let name = spec.env.resource("key");
+    if let Some(found) = find_key(clients, region, &name).await? {
+        if let Some(existing) = found.public_key()
+            && key_body(existing) != key_body(&spec.ssh_public_key)
+        {
+            return Err(ProviderError::new(
+                ErrorKind::Conflict,
+                "ec2:DescribeKeyPairs",
+                format!(
+                    "key pair {name} in {region} holds a different public key than this environment's; hint: run `carto-provision destroy {}` or delete the key pair",
+                    spec.env
+                ),
+            ));
+        }
+        let id = found.key_pair_id().unwrap_or(&name).to_string();
+        return Ok(ResourceRef::new(ResourceKind::SshKey, id, name, region));
+    }
+    let ec2 = clients.ec2(region);
+    let out = send(&clients.policy, "ec2:ImportKeyPair", || {
+        ec2.import_key_pair()
+            .key_name(&name)
+            .public_key_material(Blob::new(spec.ssh_public_key.trim().as_bytes()))
+            .tag_specifications(tags::spec(ResourceType::KeyPair, &spec.env, &name))
+            .send()
+    })
+    .await?;
+    let id = out.key_pair_id().unwrap_or(&name).to_string();
+    Ok(ResourceRef::new(ResourceKind::SshKey, id, name, region))
+}
+
+async fn find_key(
+    clients: &Clients,
+    region: &str,
+    name: &str,
+) -> Result<Option<aws_sdk_ec2::types::KeyPairInfo>> {
+    let ec2 = clients.ec2(region);
+    let out = send(&clients.policy, "ec2:DescribeKeyPairs", || {
+        ec2.describe_key_pairs()
+            .key_names(name)
+            .include_public_key(true)
+            .send()
+    })
+    .await;
+    match out {
+        Ok(out) => Ok(out.key_pairs().first().cloned()),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The type and base64 body of an OpenSSH public key, without its comment.
+fn key_body(key: &str) -> String {
+    key.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+}
+
+/// Deletes the key pair by name. Not found is success.
+pub async fn delete_key_pair(clients: &Clients, resource: &ResourceRef) -> Result<()> {
+    let ec2 = clients.ec2(&resource.region);
+    let out = send(&clients.policy, "ec2:DeleteKeyPair", || {
+        ec2.delete_key_pair().key_name(&resource.name).send()
+    })
+    .await;
+    match out {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Security groups and key pairs tagged by this tool (in `env` when given).
+pub async fn list_tagged(
+    clients: &Clients,
+    region: &str,
+    env: Option<&carto_core::EnvName>,
+) -> Result<Vec<TaggedResource>> {
+    let ec2 = clients.ec2(region);
+    let mut found = Vec::new();
+    let groups = send(&clients.policy, "ec2:DescribeSecurityGroups", || {
+        ec2.describe_security_groups()
+            .set_filters(Some(tags::filters(env)))
+            .send()
+    })
+    .await?;
+    for g in groups.security_groups() {
+        let (Some(id), Some(name)) = (g.group_id(), g.group_name()) else {
+            continue;
+        };
+        found.push(TaggedResource {
+            resource: ResourceRef::new(ResourceKind::Firewall, id, name, region),
+            env: tags::value(g.tags(), carto_core::TAG_ENV)
+                .unwrap_or("")
+                .to_string(),
+            created: None,
+        });
+    }
+    let keys = send(&clients.policy, "ec2:DescribeKeyPairs", || {
+        ec2.describe_key_pairs()
+            .set_filters(Some(tags::filters(env)))
+            .send()
+    })
+    .await?;
+    for k in keys.key_pairs() {
+        let Some(name) = k.key_name() else { continue };
+        found.push(TaggedResource {
+            resource: ResourceRef::new(
+                ResourceKind::SshKey,
+                k.key_pair_id().unwrap_or(name),
+                name,
+                region,
+            ),
+            env: tags::value(k.tags(), carto_core::TAG_ENV)
+                .unwrap_or("")
+                .to_string(),
+            created: k
+                .create_time()
+                .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()),
+        });
+    }
+    Ok(found)
+}
