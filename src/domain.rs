@@ -35,6 +35,11 @@ pub enum DomainError {
         "--domain {0:?}: wildcards are not supported; give the one host name CARTO will answer on, such as carto.example.com"
     )]
     Wildcard(String),
+    /// An IP address instead of a name.
+    #[error(
+        "--domain {0:?}: give the host name CARTO will answer on, such as carto.example.com, not an IP address"
+    )]
+    IpAddress(String),
     /// Only one label.
     #[error(
         "--domain {0:?}: give a fully qualified name with at least two labels, such as carto.example.com"
@@ -100,6 +105,12 @@ impl Domain {
         let labels: Vec<&str> = name.split('.').collect();
         for label in &labels {
             check_label(&raw, label)?;
+        }
+        if labels
+            .last()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(DomainError::IpAddress(raw));
         }
         if labels.len() < 2 {
             return Err(DomainError::SingleLabel(raw));
@@ -174,6 +185,7 @@ mod tests {
             DomainError::Empty => "empty",
             DomainError::NotBare(_) => "not-bare",
             DomainError::Wildcard(_) => "wildcard",
+            DomainError::IpAddress(_) => "ip-address",
             DomainError::SingleLabel(_) => "single-label",
             DomainError::TooLong(_) => "too-long",
             DomainError::EmptyLabel(_) => "empty-label",
@@ -196,6 +208,8 @@ mod tests {
             ("user@x.com", "not-bare"),
             (" x.com", "not-bare"),
             ("*.example.com", "wildcard"),
+            ("192.0.2.1", "ip-address"),
+            ("carto.example.123", "ip-address"),
             ("localhost", "single-label"),
             ("localhost.", "single-label"),
             ("a..b", "empty-label"),

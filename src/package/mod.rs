@@ -264,6 +264,13 @@ fn check_customer_env(env: &CustomerEnv) -> Result<Version, PackageError> {
             return Err(PackageError::BadScale { path: path(), key });
         }
     }
+    // External services need their host; install.sh would not notice, the containers would.
+    if env.get_unquoted(POSTGRES_SCALE) == Some("0") {
+        required("WORKSPACE_POSTGRES_HOST")?;
+    }
+    if env.get_unquoted(REDIS_SCALE) == Some("0") {
+        required("REDIS_HOST")?;
+    }
     match env.get_unquoted(ADMIN_PASSWORD) {
         Some(_) => required(ADMIN_PASSWORD)?,
         None if env.get(OLD_ADMIN_PASSWORD).is_some() => required(OLD_ADMIN_PASSWORD)?,
@@ -338,9 +345,38 @@ mod tests {
         let env = GOOD_ENV
             .replace("LOCAL_POSTGRES_SCALE=1", "LOCAL_POSTGRES_SCALE=\"0\"")
             .replace("POSTGRES_ADMIN_PASSWORD", "POSTGRES_PASSWORD");
+        let err = refused(&env, GOOD_KEY, "2026.4.24");
+        let host = "WORKSPACE_POSTGRES_HOST";
+        assert!(
+            matches!(err, PackageError::MissingKey { key, .. } if key == host),
+            "{err:?}"
+        );
+        let env = format!("{env}WORKSPACE_POSTGRES_HOST=db.internal\n");
         let pkg = load(&env, GOOD_KEY, "2026.4.24").unwrap();
         assert!(pkg.uses_external_postgres());
         assert!(!pkg.summary().embedded_postgres && pkg.summary().embedded_redis);
+    }
+
+    #[test]
+    fn external_redis_needs_its_host() {
+        let env = GOOD_ENV.replace("LOCAL_REDIS_SCALE=1", "LOCAL_REDIS_SCALE=0");
+        let err = refused(&env, GOOD_KEY, "2026.7.16");
+        assert!(
+            matches!(
+                err,
+                PackageError::MissingKey {
+                    key: "REDIS_HOST",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let pkg = load(
+            &format!("{env}REDIS_HOST=cache.internal\n"),
+            GOOD_KEY,
+            "2026.7.16",
+        );
+        assert!(pkg.unwrap().uses_external_redis());
     }
 
     #[test]
