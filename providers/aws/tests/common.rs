@@ -18,8 +18,7 @@ pub const PUBLIC_KEY: &str =
 
 /// A moto server plus a provider and SDK clients pointed at it.
 pub struct Env {
-    /// Kept alive for the test; stopped by PID on drop.
-    pub _moto: Moto,
+    pub moto: Moto,
     pub provider: AwsProvider,
     pub ec2: aws_sdk_ec2::Client,
     pub r53: aws_sdk_route53::Client,
@@ -52,24 +51,29 @@ pub async fn start(vm_ip: Ipv4Addr) -> Env {
         .await
         .expect("join")
         .expect("moto starts");
-    let provider = AwsProvider::with_static_credentials(
+    let provider = provider_at(&moto.endpoint()).await;
+    let sdk = sdk_config(&moto.endpoint()).await;
+    Env {
+        ec2: aws_sdk_ec2::Client::new(&sdk),
+        r53: aws_sdk_route53::Client::new(&sdk),
+        moto,
+        provider,
+    }
+}
+
+/// A provider sending every call to `endpoint`, with test credentials and [`fast_retry`].
+pub async fn provider_at(endpoint: &str) -> AwsProvider {
+    AwsProvider::with_static_credentials(
         AwsOptions {
             region: REGION.into(),
-            endpoint_url: Some(moto.endpoint()),
+            endpoint_url: Some(endpoint.into()),
         },
         "testing",
         "testing",
     )
     .await
     .expect("provider")
-    .with_retry_policy(fast_retry());
-    let sdk = sdk_config(&moto.endpoint()).await;
-    Env {
-        ec2: aws_sdk_ec2::Client::new(&sdk),
-        r53: aws_sdk_route53::Client::new(&sdk),
-        _moto: moto,
-        provider,
-    }
+    .with_retry_policy(fast_retry())
 }
 
 /// The spec of environment `env` for `domain`.

@@ -2,5 +2,8 @@
 //! 127.0.0.1). Each test starts its own moto server, so tests run in parallel.
 
 mod common;
+mod faults;
 mod lifecycle;
+mod network;
 mod preflight;
+mod proxy;

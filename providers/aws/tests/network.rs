@@ -1,0 +1,108 @@
+//! Re-running `ensure_firewall` after the group drifted (an extra port, SSH opened to the
+//! world, a new operator address) puts the ingress back to exactly the spec; a key pair of
+//! the environment's name holding another key is a conflict, not silently reused.
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+use aws_sdk_ec2::types::{IpPermission, IpRange};
+use carto_core::{ErrorKind, Provider, firewall_rules};
+
+use crate::common::{self, spec};
+
+fn open(port: i32, cidr: &str) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+        .build()
+}
+
+#[tokio::test]
+async fn ensure_firewall_repairs_drifted_ingress() {
+    let env = common::start(Ipv4Addr::new(127, 0, 0, 2)).await;
+    env.create_zone("example.com.").await;
+    let mut s = spec("drift", "carto.example.com");
+    let resolved = env.provider.preflight(&s).await.expect("preflight");
+    let sg = env
+        .provider
+        .ensure_firewall(&s, &resolved)
+        .await
+        .expect("firewall");
+
+    env.ec2
+        .authorize_security_group_ingress()
+        .group_id(&sg.id)
+        .ip_permissions(open(5447, "0.0.0.0/0"))
+        .ip_permissions(open(22, "0.0.0.0/0"))
+        .send()
+        .await
+        .expect("drift the group");
+    s.firewall = firewall_rules("198.51.100.9/32");
+    let again = env
+        .provider
+        .ensure_firewall(&s, &resolved)
+        .await
+        .expect("firewall again");
+    assert_eq!(again.id, sg.id);
+
+    let out = env
+        .ec2
+        .describe_security_groups()
+        .group_ids(&sg.id)
+        .send()
+        .await
+        .expect("sg");
+    let mut rules = BTreeSet::new();
+    for p in out.security_groups()[0].ip_permissions() {
+        for r in p.ip_ranges() {
+            rules.insert((p.from_port(), r.cidr_ip().unwrap_or("").to_string()));
+        }
+        for r in p.ipv6_ranges() {
+            rules.insert((p.from_port(), r.cidr_ipv6().unwrap_or("").to_string()));
+        }
+    }
+    let expected: BTreeSet<_> = [
+        (Some(22), "198.51.100.9/32".to_string()),
+        (Some(80), "0.0.0.0/0".to_string()),
+        (Some(80), "::/0".to_string()),
+        (Some(443), "0.0.0.0/0".to_string()),
+        (Some(443), "::/0".to_string()),
+    ]
+    .into();
+    assert_eq!(rules, expected);
+}
+
+#[tokio::test]
+async fn key_pair_with_another_key_is_a_conflict() {
+    let env = common::start(Ipv4Addr::new(127, 0, 0, 2)).await;
+    env.create_zone("example.com.").await;
+    let s = spec("keyclash", "carto.example.com");
+    let resolved = env.provider.preflight(&s).await.expect("preflight");
+    let first = env
+        .provider
+        .ensure_ssh_key(&s, &resolved)
+        .await
+        .expect("key")
+        .expect("ref");
+    let same = env
+        .provider
+        .ensure_ssh_key(&s, &resolved)
+        .await
+        .expect("key")
+        .expect("ref");
+    assert_eq!(first.id, same.id);
+
+    let mut other = s.clone();
+    other.ssh_public_key =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBm7Yb6mGz8b3Cq0m0v0qSxlFv9d1c9nX2l5p0S2w3Xz other"
+            .into();
+    let err = env
+        .provider
+        .ensure_ssh_key(&other, &resolved)
+        .await
+        .expect_err("conflict");
+    assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+    assert!(err.message.contains("carto-keyclash-key"), "{err}");
+}
