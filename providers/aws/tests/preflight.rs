@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 use carto_core::{ErrorKind, Provider, ProviderError};
 
 use crate::common::{self, Env, spec};
+use crate::proxy::{Fault, FaultProxy};
 
 const JAMMY_AMI: &str = "ami-0c0ffee0jammy0001";
 
@@ -130,4 +131,42 @@ async fn bad_inputs_get_one_sentence_and_create_nothing() {
         (0, 0, 0, 0),
         "a refused preflight created something"
     );
+}
+
+#[tokio::test]
+async fn ami_from_ssm_parameter_else_canonical_image_search() {
+    let env = with_zones().await;
+    let s = spec("pf-ami", "carto.sub.example.com");
+
+    let plain = FaultProxy::start(env.moto.port, vec![]);
+    let resolved = common::provider_at(&plain.endpoint())
+        .await
+        .preflight(&s)
+        .await
+        .expect("preflight via SSM");
+    assert_eq!(resolved.image, JAMMY_AMI);
+    assert_eq!(plain.calls("GetParameter"), 1);
+
+    // The parameter missing in a region (or hidden by a policy): found by owner and name.
+    let hidden = FaultProxy::start(
+        env.moto.port,
+        vec![Fault {
+            action: "GetParameter",
+            code: "ParameterNotFound",
+            status: 400,
+            times: usize::MAX,
+        }],
+    );
+    let resolved = common::provider_at(&hidden.endpoint())
+        .await
+        .preflight(&s)
+        .await
+        .expect("preflight via DescribeImages");
+    assert_eq!(resolved.image, JAMMY_AMI);
+    assert_eq!(
+        resolved.image_name,
+        "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20250101"
+    );
+    assert_eq!(hidden.calls("GetParameter"), 1, "not-found is not retried");
+    assert_eq!(hidden.calls("DescribeImages"), 1);
 }

@@ -1,13 +1,15 @@
-//! A fault-injecting HTTP proxy in front of moto, on 127.0.0.1: for chosen EC2 actions it
-//! answers the first N calls with an EC2 error (e.g. `RequestLimitExceeded`,
-//! `DependencyViolation`) and forwards everything else unchanged. It counts calls per action.
+//! A fault-injecting HTTP proxy in front of moto, on 127.0.0.1: for chosen actions it answers
+//! the first N calls with an error (EC2 XML, e.g. `RequestLimitExceeded`, `DependencyViolation`;
+//! or JSON for JSON-protocol services such as SSM, e.g. `ParameterNotFound`) and forwards
+//! everything else unchanged. It counts calls per action: the EC2 `Action=` of the form body,
+//! or the operation named by the `X-Amz-Target` header (`GetParameter`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-/// Answer the first `times` calls of EC2 `action` with HTTP `status` and error `code`.
+/// Answer the first `times` calls of `action` with HTTP `status` and error `code`.
 #[derive(Clone, Debug)]
 pub struct Fault {
     pub action: &'static str,
@@ -67,6 +69,7 @@ fn serve(
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut head = Vec::new();
     let mut length = 0usize;
+    let mut target = None;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -75,6 +78,10 @@ fn serve(
         let lower = line.to_ascii_lowercase();
         if let Some(v) = lower.strip_prefix("content-length:") {
             length = v.trim().parse().unwrap_or(0);
+        }
+        if let Some(v) = lower.strip_prefix("x-amz-target:") {
+            let op = line[line.len() - v.len()..].trim();
+            target = Some(op.rsplit('.').next().unwrap_or(op).to_string());
         }
         if line == "\r\n" {
             break;
@@ -86,11 +93,12 @@ fn serve(
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
     let text = String::from_utf8_lossy(&body);
-    let action = text
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("Action="))
-        .unwrap_or("")
-        .to_string();
+    let action = target.clone().unwrap_or_else(|| {
+        text.split('&')
+            .find_map(|kv| kv.strip_prefix("Action="))
+            .unwrap_or("")
+            .to_string()
+    });
     let seen = {
         let mut calls = calls.lock().expect("lock");
         let n = calls.entry(action.clone()).or_insert(0);
@@ -102,15 +110,28 @@ fn serve(
         .iter()
         .find(|f| f.action == action && seen <= f.times)
     {
-        let xml = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>injected by the test proxy</Message></Error></Errors><RequestID>proxy-{seen}</RequestID></Response>",
-            f.code
-        );
+        let (kind, body) = if target.is_some() {
+            (
+                "application/x-amz-json-1.1",
+                format!(
+                    "{{\"__type\":\"{}\",\"message\":\"injected by the test proxy\"}}",
+                    f.code
+                ),
+            )
+        } else {
+            (
+                "text/xml",
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>injected by the test proxy</Message></Error></Errors><RequestID>proxy-{seen}</RequestID></Response>",
+                    f.code
+                ),
+            )
+        };
         write!(
             out,
-            "HTTP/1.1 {} Injected\r\nContent-Type: text/xml\r\nx-amzn-RequestId: proxy-{seen}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+            "HTTP/1.1 {} Injected\r\nContent-Type: {kind}\r\nx-amzn-RequestId: proxy-{seen}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             f.status,
-            xml.len()
+            body.len()
         )?;
         return out.flush();
     }
