@@ -1,1 +1,445 @@
-//! (stub: being written)
+//! SSH transport only (russh): connect with a pinned host key, run commands, upload files.
+//!
+//! `Session::connect` retries while the VM is still coming up (refused, reset, timed out,
+//! closed early) with a 1 s backoff doubling to 10 s, until the deadline. The server's host
+//! key must equal the pinned one; any other key aborts the connection before authentication
+//! and is never retried (`SshError::HostKeyMismatch`). No code path accepts an unknown key.
+//! `Session` implements `remote::Runner`; what to run is decided in `remote` and `pipeline`.
+
+mod sftp;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use russh::client::{self, Handle};
+use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
+use russh::{ChannelMsg, Sig};
+
+use crate::remote::{Cmd, LineSink, Output, RemoteError, Runner, Stream};
+
+/// The host to reach and the keys to trust and use.
+#[derive(Clone)]
+pub struct SshTarget {
+    /// IP address (or loopback name in tests).
+    pub host: String,
+    /// TCP port (22).
+    pub port: u16,
+    /// Login user.
+    pub user: String,
+    /// Our ed25519 private key.
+    pub key: PrivateKey,
+    /// The server's host key, pinned: nothing else is accepted.
+    pub host_key: PublicKey,
+}
+
+impl std::fmt::Debug for SshTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshTarget")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("key", &"[REDACTED]")
+            .field("host_key", &fingerprint(&self.host_key))
+            .finish()
+    }
+}
+
+/// How long to keep trying, and how often to ping an idle connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectOptions {
+    /// Give up connecting after this long (default 10 minutes).
+    pub timeout: Duration,
+    /// Keepalive interval on an established session (default 30 s).
+    pub keepalive: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            timeout: Duration::from_secs(600),
+            keepalive: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why no session could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SshError {
+    /// The server presented another host key: a security error, never retried.
+    #[error(
+        "{host}: the SSH host key is not the one this environment pinned (expected {expected_fingerprint}, got {got_fingerprint}); refusing to connect"
+    )]
+    HostKeyMismatch {
+        /// host:port.
+        host: String,
+        /// SHA256 fingerprint of the pinned key.
+        expected_fingerprint: String,
+        /// SHA256 fingerprint of the key the server showed.
+        got_fingerprint: String,
+    },
+    /// The server refused our key for this user.
+    #[error("{host}: SSH login as {user} with the environment's key was refused")]
+    AuthRejected {
+        /// host:port.
+        host: String,
+        /// The login user.
+        user: String,
+    },
+    /// The host never answered SSH before the deadline.
+    #[error("{host}: no SSH session after {attempts} attempts over {waited:?}; last error: {last}")]
+    Unreachable {
+        /// host:port.
+        host: String,
+        /// How many connections were tried.
+        attempts: u32,
+        /// How long we tried.
+        waited: Duration,
+        /// The last error seen.
+        last: String,
+    },
+    /// A protocol failure that retrying would not fix.
+    #[error("{host}: SSH failed: {message}")]
+    Protocol {
+        /// host:port.
+        host: String,
+        /// The error.
+        message: String,
+    },
+}
+
+/// SHA256 fingerprint, as OpenSSH prints it.
+pub fn fingerprint(key: &PublicKey) -> String {
+    key.fingerprint(HashAlg::Sha256).to_string()
+}
+
+/// The russh handler: accepts exactly the pinned key.
+struct Pinned {
+    expected: PublicKey,
+    /// The fingerprint of a rejected key, kept in case russh reports the abort generically.
+    rejected: Arc<Mutex<Option<String>>>,
+}
+
+#[derive(Debug)]
+enum HandlerError {
+    Russh(russh::Error),
+    HostKey { got: String },
+}
+
+impl From<russh::Error> for HandlerError {
+    fn from(e: russh::Error) -> Self {
+        HandlerError::Russh(e)
+    }
+}
+
+impl client::Handler for Pinned {
+    type Error = HandlerError;
+
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let got = match key {
+            PublicKeyOrCertificate::PublicKey { key, .. }
+                if key.key_data() == self.expected.key_data() =>
+            {
+                return Ok(true);
+            }
+            PublicKeyOrCertificate::PublicKey { key, .. } => fingerprint(key),
+            PublicKeyOrCertificate::Certificate(_) => "a host certificate".to_string(),
+        };
+        if let Ok(mut slot) = self.rejected.lock() {
+            *slot = Some(got.clone());
+        }
+        Err(HandlerError::HostKey { got })
+    }
+}
+
+/// One authenticated SSH connection.
+pub struct Session {
+    handle: Handle<Pinned>,
+    host: String,
+}
+
+/// How one connection attempt ended.
+enum Attempt {
+    Fatal(SshError),
+    Retry(String),
+}
+
+/// The longest single attempt (TCP + key exchange + auth) before it counts as timed out.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Session {
+    /// Connect and authenticate, retrying while the host is not answering yet.
+    pub async fn connect(target: &SshTarget, opts: ConnectOptions) -> Result<Session, SshError> {
+        let host = format!("{}:{}", target.host, target.port);
+        let start = Instant::now();
+        let mut delay = Duration::from_secs(1);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let left = opts.timeout.saturating_sub(start.elapsed());
+            let attempt = tokio::time::timeout(
+                left.min(ATTEMPT_TIMEOUT),
+                connect_once(target, &opts, &host),
+            )
+            .await;
+            let last = match attempt {
+                Ok(Ok(session)) => return Ok(session),
+                Ok(Err(Attempt::Fatal(e))) => return Err(e),
+                Ok(Err(Attempt::Retry(why))) => why,
+                Err(_) => format!("no answer within {:?}", left.min(ATTEMPT_TIMEOUT)),
+            };
+            tracing::debug!(%host, attempts, "SSH not ready: {last}");
+            if start.elapsed() + delay >= opts.timeout {
+                return Err(SshError::Unreachable {
+                    host,
+                    attempts,
+                    waited: start.elapsed(),
+                    last,
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(10));
+        }
+    }
+
+    /// Say goodbye to the server.
+    pub async fn close(self) {
+        let _ = self
+            .handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+    }
+
+    fn transport(&self, what: String, e: impl std::fmt::Display) -> RemoteError {
+        RemoteError::transport(format!("{what} on {}", self.host), e)
+    }
+}
+
+async fn connect_once(
+    target: &SshTarget,
+    opts: &ConnectOptions,
+    host: &str,
+) -> Result<Session, Attempt> {
+    let config = Arc::new(client::Config {
+        keepalive_interval: Some(opts.keepalive),
+        keepalive_max: 4,
+        ..Default::default()
+    });
+    let rejected = Arc::new(Mutex::new(None));
+    let handler = Pinned {
+        expected: target.host_key.clone(),
+        rejected: rejected.clone(),
+    };
+    let mismatch = |got: String| {
+        Attempt::Fatal(SshError::HostKeyMismatch {
+            host: host.to_string(),
+            expected_fingerprint: fingerprint(&target.host_key),
+            got_fingerprint: got,
+        })
+    };
+    let connected = client::connect(config, (target.host.as_str(), target.port), handler).await;
+    let mut handle = match connected {
+        Ok(h) => h,
+        Err(HandlerError::HostKey { got }) => return Err(mismatch(got)),
+        Err(HandlerError::Russh(e)) => {
+            // A rejected key always wins over whatever russh reports afterwards.
+            if let Some(got) = rejected.lock().ok().and_then(|s| s.clone()) {
+                return Err(mismatch(got));
+            }
+            return Err(classify(host, e));
+        }
+    };
+    let key = PrivateKeyWithHashAlg::new(Arc::new(target.key.clone()), None);
+    match handle
+        .authenticate_publickey(target.user.clone(), key)
+        .await
+    {
+        Ok(r) if r.success() => Ok(Session {
+            handle,
+            host: host.to_string(),
+        }),
+        Ok(_) => Err(Attempt::Fatal(SshError::AuthRejected {
+            host: host.to_string(),
+            user: target.user.clone(),
+        })),
+        Err(e) => Err(classify(host, e)),
+    }
+}
+
+/// Errors of a host that is still booting are retried; the rest are final.
+fn classify(host: &str, e: russh::Error) -> Attempt {
+    use russh::Error as E;
+    match e {
+        E::IO(_)
+        | E::Disconnect
+        | E::HUP
+        | E::ConnectionTimeout
+        | E::Elapsed(_)
+        | E::SendError
+        | E::RecvError => Attempt::Retry(e.to_string()),
+        other => Attempt::Fatal(SshError::Protocol {
+            host: host.to_string(),
+            message: other.to_string(),
+        }),
+    }
+}
+
+#[async_trait]
+impl Runner for Session {
+    async fn exec(&mut self, cmd: &Cmd, sink: &mut dyn LineSink) -> Result<Output, RemoteError> {
+        let what = || format!("running `{}`", cmd.display());
+        let mut ch = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(|e| self.transport(what(), e))?;
+        ch.exec(true, cmd.to_shell())
+            .await
+            .map_err(|e| self.transport(what(), e))?;
+        let mut out = Lines::new(Stream::Stdout);
+        let mut err = Lines::new(Stream::Stderr);
+        let mut exit = None;
+        while let Some(msg) = ch.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => out.push(&data, sink),
+                ChannelMsg::ExtendedData { data, ext: 1 } => err.push(&data, sink),
+                ChannelMsg::ExitStatus { exit_status } => exit = Some(exit_status),
+                ChannelMsg::ExitSignal { signal_name, .. } => {
+                    exit = Some(128 + signal_number(&signal_name))
+                }
+                _ => {}
+            }
+        }
+        let stdout = out.finish(sink);
+        let stderr = err.finish(sink);
+        let exit = exit
+            .ok_or_else(|| self.transport(what(), "the channel closed without an exit status"))?;
+        Ok(Output {
+            exit,
+            stdout,
+            stderr,
+        })
+    }
+
+    async fn upload(&mut self, path: &str, contents: &[u8], mode: u32) -> Result<(), RemoteError> {
+        let what = format!("uploading {path}");
+        let ch = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(|e| self.transport(what.clone(), e))?;
+        ch.request_subsystem(true, "sftp")
+            .await
+            .map_err(|e| self.transport(what.clone(), e))?;
+        sftp::put(ch.into_stream(), path, contents, mode)
+            .await
+            .map_err(|e| self.transport(what, e))
+    }
+}
+
+fn signal_number(sig: &Sig) -> u32 {
+    match sig {
+        Sig::HUP => 1,
+        Sig::INT => 2,
+        Sig::QUIT => 3,
+        Sig::ILL => 4,
+        Sig::ABRT => 6,
+        Sig::FPE => 8,
+        Sig::KILL => 9,
+        Sig::USR1 => 10,
+        Sig::SEGV => 11,
+        Sig::PIPE => 13,
+        Sig::ALRM => 14,
+        Sig::TERM => 15,
+        Sig::Custom(_) => 127,
+    }
+}
+
+/// Splits a byte stream into lines for the sink while keeping the whole text.
+struct Lines {
+    stream: Stream,
+    pending: Vec<u8>,
+    all: Vec<u8>,
+}
+
+impl Lines {
+    fn new(stream: Stream) -> Self {
+        Lines {
+            stream,
+            pending: Vec::new(),
+            all: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, data: &[u8], sink: &mut dyn LineSink) {
+        self.all.extend_from_slice(data);
+        self.pending.extend_from_slice(data);
+        while let Some(i) = self.pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=i).collect();
+            emit(self.stream, &line[..i], sink);
+        }
+    }
+
+    fn finish(self, sink: &mut dyn LineSink) -> String {
+        if !self.pending.is_empty() {
+            emit(self.stream, &self.pending, sink);
+        }
+        String::from_utf8_lossy(&self.all).into_owned()
+    }
+}
+
+fn emit(stream: Stream, line: &[u8], sink: &mut dyn LineSink) {
+    let text = String::from_utf8_lossy(line);
+    sink.line(stream, text.strip_suffix('\r').unwrap_or(&text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect(Vec<(Stream, String)>);
+
+    impl LineSink for Collect {
+        fn line(&mut self, s: Stream, l: &str) {
+            self.0.push((s, l.to_string()));
+        }
+    }
+
+    #[test]
+    fn lines_split_across_chunks_and_keep_the_whole_text() {
+        let mut sink = Collect::default();
+        let mut l = Lines::new(Stream::Stderr);
+        l.push(b"one\ntw", &mut sink);
+        l.push(b"o\r\nthree", &mut sink);
+        let all = l.finish(&mut sink);
+        let got: Vec<&str> = sink.0.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(got, ["one", "two", "three"]);
+        assert!(sink.0.iter().all(|(s, _)| *s == Stream::Stderr));
+        assert_eq!(all, "one\ntwo\r\nthree");
+    }
+
+    #[test]
+    fn only_transient_errors_are_retried() {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(matches!(
+            classify("h", russh::Error::IO(io)),
+            Attempt::Retry(_)
+        ));
+        assert!(matches!(
+            classify("h", russh::Error::HUP),
+            Attempt::Retry(_)
+        ));
+        assert!(matches!(
+            classify("h", russh::Error::UnknownKey),
+            Attempt::Fatal(_)
+        ));
+        assert!(matches!(
+            classify("h", russh::Error::Kex),
+            Attempt::Fatal(_)
+        ));
+    }
+}

@@ -1,1 +1,2 @@
 //! Integration tests of the carto-provision binary and library (one test binary, modules below).
+mod ssh;
