@@ -5,7 +5,7 @@
 //! stay inside this crate; every call is sent through one helper that sorts errors by code
 //! ([`errors`]) and retries throttling and transient faults with the core retry policy.
 //! Each file owns one resource: `image.rs` (AMI), `machine.rs` (instance type, disk),
-//! `network.rs` (security group, key pair), `address.rs` (Elastic IP), `vm.rs` (instance),
+//! `network.rs` (security group), `key.rs` (key pair), `address.rs` (Elastic IP), `vm.rs` (instance),
 //! `dns.rs` (Route53), `tags.rs` (tags and tag filters), `config.rs` (options, clients, region).
 
 mod address;
@@ -13,6 +13,7 @@ mod config;
 mod dns;
 pub mod errors;
 mod image;
+mod key;
 mod machine;
 mod network;
 mod send;
@@ -121,9 +122,7 @@ impl Provider for AwsProvider {
         spec: &InfraSpec,
         _resolved: &Resolved,
     ) -> Result<Option<ResourceRef>> {
-        network::ensure_key_pair(&self.clients, spec)
-            .await
-            .map(Some)
+        key::ensure_key_pair(&self.clients, spec).await.map(Some)
     }
 
     async fn ensure_firewall(&self, spec: &InfraSpec, _resolved: &Resolved) -> Result<ResourceRef> {
@@ -178,7 +177,7 @@ impl Provider for AwsProvider {
             ResourceKind::Vm => vm::delete_instance(c, resource, timeout).await,
             ResourceKind::Address => address::delete_address(c, resource).await,
             ResourceKind::Firewall => network::delete_security_group(c, resource, timeout).await,
-            ResourceKind::SshKey => network::delete_key_pair(c, resource).await,
+            ResourceKind::SshKey => key::delete_key_pair(c, resource).await,
             other => Err(carto_core::ProviderError::new(
                 carto_core::ErrorKind::InvalidInput,
                 "delete",
@@ -192,6 +191,7 @@ impl Provider for AwsProvider {
         let mut found = vm::list_tagged(c, &self.region, env).await?;
         found.extend(address::list_tagged(c, &self.region, env).await?);
         found.extend(network::list_tagged(c, &self.region, env).await?);
+        found.extend(key::list_tagged(c, &self.region, env).await?);
         Ok(found)
     }
 }

@@ -1,4 +1,4 @@
-//! The environment's security group (in the region's default VPC) and its key pair.
+//! The environment's security group, in the region's default VPC.
 //!
 //! The security group's ingress is made to equal `spec.firewall` exactly: missing rules are
 //! authorized, any other ingress is revoked. Its default egress stays (the VM needs outbound).
@@ -7,7 +7,6 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aws_sdk_ec2::primitives::{Blob, DateTimeFormat};
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup};
 use carto_core::retry::RetryPolicy;
 use carto_core::{
@@ -242,80 +241,7 @@ pub async fn delete_security_group(
     }
 }
 
-/// Imports the environment's public key as `carto-NAME-key`, or finds it. A key pair of that
-/// name holding a different key is a conflict (the local key was lost or replaced).
-pub async fn ensure_key_pair(clients: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
-    let region = spec.region.as_str();
-    let name = spec.env.resource("key");
-    if let Some(found) = find_key(clients, region, &name).await? {
-        if let Some(existing) = found.public_key()
-            && key_body(existing) != key_body(&spec.ssh_public_key)
-        {
-            return Err(ProviderError::new(
-                ErrorKind::Conflict,
-                "ec2:DescribeKeyPairs",
-                format!(
-                    "key pair {name} in {region} holds a different public key than this environment's; hint: run `carto-provision destroy {}` or delete the key pair",
-                    spec.env
-                ),
-            ));
-        }
-        let id = found.key_pair_id().unwrap_or(&name).to_string();
-        return Ok(ResourceRef::new(ResourceKind::SshKey, id, name, region));
-    }
-    let ec2 = clients.ec2(region);
-    let out = send(&clients.policy, "ec2:ImportKeyPair", || {
-        ec2.import_key_pair()
-            .key_name(&name)
-            .public_key_material(Blob::new(spec.ssh_public_key.trim().as_bytes()))
-            .tag_specifications(tags::spec(ResourceType::KeyPair, &spec.env, &name))
-            .send()
-    })
-    .await?;
-    let id = out.key_pair_id().unwrap_or(&name).to_string();
-    Ok(ResourceRef::new(ResourceKind::SshKey, id, name, region))
-}
-
-async fn find_key(
-    clients: &Clients,
-    region: &str,
-    name: &str,
-) -> Result<Option<aws_sdk_ec2::types::KeyPairInfo>> {
-    let ec2 = clients.ec2(region);
-    let out = send(&clients.policy, "ec2:DescribeKeyPairs", || {
-        ec2.describe_key_pairs()
-            .key_names(name)
-            .include_public_key(true)
-            .send()
-    })
-    .await;
-    match out {
-        Ok(out) => Ok(out.key_pairs().first().cloned()),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// The type and base64 body of an OpenSSH public key, without its comment.
-fn key_body(key: &str) -> String {
-    key.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
-}
-
-/// Deletes the key pair by name. Not found is success.
-pub async fn delete_key_pair(clients: &Clients, resource: &ResourceRef) -> Result<()> {
-    let ec2 = clients.ec2(&resource.region);
-    let out = send(&clients.policy, "ec2:DeleteKeyPair", || {
-        ec2.delete_key_pair().key_name(&resource.name).send()
-    })
-    .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Security groups and key pairs tagged by this tool (in `env` when given).
+/// Security groups tagged by this tool (in `env` when given).
 pub async fn list_tagged(
     clients: &Clients,
     region: &str,
@@ -339,29 +265,6 @@ pub async fn list_tagged(
                 .unwrap_or("")
                 .to_string(),
             created: None,
-        });
-    }
-    let keys = send(&clients.policy, "ec2:DescribeKeyPairs", || {
-        ec2.describe_key_pairs()
-            .set_filters(Some(tags::filters(env)))
-            .send()
-    })
-    .await?;
-    for k in keys.key_pairs() {
-        let Some(name) = k.key_name() else { continue };
-        found.push(TaggedResource {
-            resource: ResourceRef::new(
-                ResourceKind::SshKey,
-                k.key_pair_id().unwrap_or(name),
-                name,
-                region,
-            ),
-            env: tags::value(k.tags(), carto_core::TAG_ENV)
-                .unwrap_or("")
-                .to_string(),
-            created: k
-                .create_time()
-                .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()),
         });
     }
     Ok(found)

@@ -93,6 +93,23 @@ pub async fn ensure_instance(
         .instances()
         .first()
         .ok_or_else(|| ProviderError::missing_field("ec2:RunInstances", "Instances"))?;
+    // EC2 answers a reused ClientToken with the earlier instance, even a terminated one.
+    if let Some(state) = instance.state().and_then(|s| s.name())
+        && matches!(
+            state,
+            InstanceStateName::Terminated | InstanceStateName::ShuttingDown
+        )
+    {
+        return Err(ProviderError::new(
+            ErrorKind::Conflict,
+            "ec2:RunInstances",
+            format!(
+                "RunInstances returned instance {} which is {}: its ClientToken (from this environment's nonce) was used by an earlier, destroyed environment; hint: destroy the environment so its state gets a new nonce",
+                instance.instance_id().unwrap_or("?"),
+                state.as_str()
+            ),
+        ));
+    }
     to_ref(instance, &name, region, "ec2:RunInstances")
 }
 
