@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -23,7 +24,8 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 pub struct AwsOptions {
     /// Region the environment lives in (`us-east-1` when empty).
     pub region: String,
-    /// Endpoint for EC2, Route53 and SSM alike; only tests set it (a local emulator).
+    /// Endpoint for EC2, Route53 and SSM alike; only tests set it (a local emulator). With it,
+    /// credentials come from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` only.
     pub endpoint_url: Option<String>,
 }
 
@@ -53,7 +55,11 @@ impl Clients {
                     .build(),
             );
         if let Some(url) = &opts.endpoint_url {
-            loader = loader.endpoint_url(url);
+            // A local emulator: credentials from the environment only, so the default chain
+            // never reaches for instance metadata (169.254.169.254) off this machine.
+            loader = loader
+                .endpoint_url(url)
+                .credentials_provider(EnvironmentVariableCredentialsProvider::new());
         }
         if let Some(credentials) = credentials {
             loader = loader.credentials_provider(credentials);
