@@ -6,17 +6,19 @@
 //! and is never retried (`SshError::HostKeyMismatch`). No code path accepts an unknown key.
 //! `Session` implements `remote::Runner`; what to run is decided in `remote` and `pipeline`.
 
+mod lines;
 mod sftp;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use russh::ChannelMsg;
 use russh::client::{self, Handle};
 use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
-use russh::{ChannelMsg, Sig};
 
 use crate::remote::{Cmd, LineSink, Output, RemoteError, Runner, Stream};
+use lines::{Lines, signal_number};
 
 /// The host to reach and the keys to trust and use.
 #[derive(Clone)]
@@ -340,87 +342,9 @@ impl Runner for Session {
     }
 }
 
-fn signal_number(sig: &Sig) -> u32 {
-    match sig {
-        Sig::HUP => 1,
-        Sig::INT => 2,
-        Sig::QUIT => 3,
-        Sig::ILL => 4,
-        Sig::ABRT => 6,
-        Sig::FPE => 8,
-        Sig::KILL => 9,
-        Sig::USR1 => 10,
-        Sig::SEGV => 11,
-        Sig::PIPE => 13,
-        Sig::ALRM => 14,
-        Sig::TERM => 15,
-        Sig::Custom(_) => 127,
-    }
-}
-
-/// Splits a byte stream into lines for the sink while keeping the whole text.
-struct Lines {
-    stream: Stream,
-    pending: Vec<u8>,
-    all: Vec<u8>,
-}
-
-impl Lines {
-    fn new(stream: Stream) -> Self {
-        Lines {
-            stream,
-            pending: Vec::new(),
-            all: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, data: &[u8], sink: &mut dyn LineSink) {
-        self.all.extend_from_slice(data);
-        self.pending.extend_from_slice(data);
-        while let Some(i) = self.pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=i).collect();
-            emit(self.stream, &line[..i], sink);
-        }
-    }
-
-    fn finish(self, sink: &mut dyn LineSink) -> String {
-        if !self.pending.is_empty() {
-            emit(self.stream, &self.pending, sink);
-        }
-        String::from_utf8_lossy(&self.all).into_owned()
-    }
-}
-
-fn emit(stream: Stream, line: &[u8], sink: &mut dyn LineSink) {
-    let text = String::from_utf8_lossy(line);
-    sink.line(stream, text.strip_suffix('\r').unwrap_or(&text));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Default)]
-    struct Collect(Vec<(Stream, String)>);
-
-    impl LineSink for Collect {
-        fn line(&mut self, s: Stream, l: &str) {
-            self.0.push((s, l.to_string()));
-        }
-    }
-
-    #[test]
-    fn lines_split_across_chunks_and_keep_the_whole_text() {
-        let mut sink = Collect::default();
-        let mut l = Lines::new(Stream::Stderr);
-        l.push(b"one\ntw", &mut sink);
-        l.push(b"o\r\nthree", &mut sink);
-        let all = l.finish(&mut sink);
-        let got: Vec<&str> = sink.0.iter().map(|(_, s)| s.as_str()).collect();
-        assert_eq!(got, ["one", "two", "three"]);
-        assert!(sink.0.iter().all(|(s, _)| *s == Stream::Stderr));
-        assert_eq!(all, "one\ntwo\r\nthree");
-    }
 
     #[test]
     fn only_transient_errors_are_retried() {

@@ -237,3 +237,7 @@ pub fn tar_source(dir: &Path) -> Result<Vec<u8>, InstallError> {
 #[cfg(test)]
 #[path = "install/tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "install/script_tests.rs"]
+mod script_tests;

@@ -323,3 +323,102 @@ async fn ssh_gives_up_at_the_deadline_and_says_what_it_tried() {
     assert!(last.to_lowercase().contains("refused"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(8));
 }
+
+/// Counts step events.
+#[derive(Default)]
+struct Count {
+    skipped: Vec<String>,
+    done: Vec<String>,
+}
+
+impl LineSink for Count {
+    fn line(&mut self, _: Stream, _: &str) {}
+}
+
+impl carto_provision::remote::StepEvents for Count {
+    fn skipped(&mut self, step: &str) {
+        self.skipped.push(step.to_string());
+    }
+    fn done(&mut self, step: &str) {
+        self.done.push(step.to_string());
+    }
+}
+
+#[tokio::test]
+async fn ssh_run_steps_uploads_package_files_once_then_skips_them() {
+    use carto_provision::pipeline::install::{self, DockerSource, RemoteSpec, UploadFile};
+    use carto_provision::remote::run_steps;
+
+    let mut sshd = Sshd::prepare();
+    sshd.start();
+    let checkout = sshd.path("carto-selfhosted");
+    std::fs::create_dir(&checkout).expect("mkdir");
+    let spec = RemoteSpec {
+        ssh_user: current_user(),
+        domain: "carto.example.com".into(),
+        docker_source: DockerSource::Distro,
+        docker_apt_url: String::new(),
+        selfhosted_repo: String::new(),
+        selfhosted_version: "2025.11.11-patch1".into(),
+        selfhosted_source: None,
+        files: vec![
+            UploadFile::new("customer.env", b"POSTGRES_ADMIN_PASSWORD=s3cret\n".to_vec())
+                .expect("path"),
+            UploadFile::new("certs/x.crt", b"-----BEGIN CERTIFICATE-----\n".to_vec())
+                .expect("path"),
+        ],
+        checkout_dir: checkout.to_string_lossy().into(),
+        verify_cert: false,
+    };
+    let uploads: Vec<_> = install::steps(&spec)
+        .into_iter()
+        .filter(|s| s.name.starts_with("upload "))
+        .collect();
+    assert_eq!(uploads.len(), 2);
+
+    let mut s = Session::connect(&sshd.target(), quick())
+        .await
+        .expect("connects");
+    let mut first = Count::default();
+    run_steps(&mut s, &uploads, &mut first)
+        .await
+        .expect("uploads");
+    assert_eq!(first.done, ["upload customer.env", "upload certs/x.crt"]);
+    for (rel, want) in [
+        ("customer.env", &b"POSTGRES_ADMIN_PASSWORD=s3cret\n"[..]),
+        ("certs/x.crt", b"-----BEGIN CERTIFICATE-----\n"),
+    ] {
+        let p = checkout.join(rel);
+        assert_eq!(std::fs::read(&p).expect("uploaded"), want);
+        assert_eq!(
+            std::fs::metadata(&p).expect("stat").permissions().mode() & 0o777,
+            0o600,
+            "{rel}"
+        );
+    }
+
+    let mut second = Count::default();
+    run_steps(&mut s, &uploads, &mut second)
+        .await
+        .expect("idempotent");
+    assert_eq!(second.skipped.len(), 2, "same hash and mode: nothing to do");
+    assert!(second.done.is_empty());
+
+    // A loosened mode makes the check fail again, and the upload restores 0600.
+    std::fs::set_permissions(
+        checkout.join("customer.env"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    let mut third = Count::default();
+    run_steps(&mut s, &uploads, &mut third)
+        .await
+        .expect("repaired");
+    assert_eq!(third.done, ["upload customer.env"]);
+    let mode = std::fs::metadata(checkout.join("customer.env"))
+        .expect("stat")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+}
