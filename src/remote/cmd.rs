@@ -276,6 +276,33 @@ mod tests {
     }
 
     #[test]
+    fn in_group_runs_for_real_through_sg() {
+        // The user's own primary group needs no password, so this runs anywhere.
+        let group = std::process::Command::new("id")
+            .arg("-gn")
+            .output()
+            .expect("id runs");
+        let group = String::from_utf8_lossy(&group.stdout).trim().to_string();
+        let c = Cmd::new("printf")
+            .arg("%s|")
+            .arg("it's")
+            .arg("$x")
+            .in_dir("/")
+            .in_group(&group);
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(c.to_shell())
+            .output()
+            .expect("sh runs");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "it's|$x|",
+            "{}",
+            c.to_shell()
+        );
+    }
+
+    #[test]
     fn in_dir_runs_for_real() {
         let dir = tempfile::tempdir().expect("tempdir");
         let d = dir.path().join("with space");
