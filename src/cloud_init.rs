@@ -40,7 +40,8 @@ mod tests {
 
     #[test]
     fn renders_every_placeholder_quoted() {
-        let private = "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\"def\n-----END OPENSSH PRIVATE KEY-----\n";
+        let private =
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\"def\n-----END OPENSSH PRIVATE KEY-----\n";
         let doc = UserData {
             ssh_user: "ubuntu",
             authorized_key: "ssh-ed25519 AAAAC3Nza user@env",

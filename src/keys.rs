@@ -18,7 +18,9 @@ pub enum KeyError {
     #[error("{path}: {source}")]
     Io { path: String, source: io::Error },
     /// The key file exists but is not an OpenSSH ed25519 private key.
-    #[error("{path} is not an OpenSSH ed25519 private key ({reason}); move it away to make a new one")]
+    #[error(
+        "{path} is not an OpenSSH ed25519 private key ({reason}); move it away to make a new one"
+    )]
     Invalid { path: String, reason: String },
     /// Key generation failed.
     #[error("generating an ed25519 key failed: {0}")]
@@ -37,7 +39,10 @@ impl EnvKeys {
     /// Loads both keys from `ssh_path` and `host_path`, generating and writing any that are
     /// missing. `comment` labels the keys (the environment name).
     pub fn ensure(ssh_path: &Path, host_path: &Path, comment: &str) -> Result<EnvKeys, KeyError> {
-        Ok(EnvKeys { ssh: ensure_key(ssh_path, comment)?, host: ensure_key(host_path, comment)? })
+        Ok(EnvKeys {
+            ssh: ensure_key(ssh_path, comment)?,
+            host: ensure_key(host_path, comment)?,
+        })
     }
 
     /// The login public key in OpenSSH one-line form.
@@ -52,7 +57,10 @@ impl EnvKeys {
 
     /// The host private key in OpenSSH PEM form (for the VM's user-data only).
     pub fn host_private_pem(&self) -> String {
-        self.host.to_openssh(LineEnding::LF).map(|z| z.to_string()).unwrap_or_default()
+        self.host
+            .to_openssh(LineEnding::LF)
+            .map(|z| z.to_string())
+            .unwrap_or_default()
     }
 
     /// `SHA256:…` fingerprint of the host key, as `ssh-keygen -l` prints it.
@@ -74,10 +82,15 @@ fn ensure_key(path: &Path, comment: &str) -> Result<PrivateKey, KeyError> {
     let shown = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(pem) => {
-            let key = PrivateKey::from_openssh(&pem)
-                .map_err(|e| KeyError::Invalid { path: shown.clone(), reason: e.to_string() })?;
+            let key = PrivateKey::from_openssh(&pem).map_err(|e| KeyError::Invalid {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
             if key.algorithm() != Algorithm::Ed25519 {
-                return Err(KeyError::Invalid { path: shown, reason: format!("it is {}", key.algorithm()) });
+                return Err(KeyError::Invalid {
+                    path: shown,
+                    reason: format!("it is {}", key.algorithm()),
+                });
             }
             Ok(key)
         }
@@ -85,17 +98,28 @@ fn ensure_key(path: &Path, comment: &str) -> Result<PrivateKey, KeyError> {
             let mut key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
                 .map_err(|e| KeyError::Generate(e.to_string()))?;
             key.set_comment(comment);
-            let pem = key.to_openssh(LineEnding::LF).map_err(|e| KeyError::Generate(e.to_string()))?;
-            write_secret_file(path, pem.as_bytes()).map_err(|source| KeyError::Io { path: shown.clone(), source })?;
+            let pem = key
+                .to_openssh(LineEnding::LF)
+                .map_err(|e| KeyError::Generate(e.to_string()))?;
+            write_secret_file(path, pem.as_bytes()).map_err(|source| KeyError::Io {
+                path: shown.clone(),
+                source,
+            })?;
             let public = format!("{}\n", openssh_public(key.public_key()));
             let pub_path = path.with_extension(match path.extension() {
                 Some(ext) => format!("{}.pub", ext.to_string_lossy()),
                 None => "pub".to_string(),
             });
-            std::fs::write(&pub_path, public).map_err(|source| KeyError::Io { path: pub_path.display().to_string(), source })?;
+            std::fs::write(&pub_path, public).map_err(|source| KeyError::Io {
+                path: pub_path.display().to_string(),
+                source,
+            })?;
             Ok(key)
         }
-        Err(source) => Err(KeyError::Io { path: shown, source }),
+        Err(source) => Err(KeyError::Io {
+            path: shown,
+            source,
+        }),
     }
 }
 
@@ -116,7 +140,10 @@ mod tests {
         assert!(first.ssh_public().starts_with("ssh-ed25519 "));
         assert!(first.host_fingerprint().starts_with("SHA256:"));
         for p in [&ssh, &host] {
-            assert_eq!(std::fs::metadata(p).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(p).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let public = std::fs::read_to_string(dir.path().join("env.ssh.pub")).unwrap();
         assert_eq!(public.trim_end(), first.ssh_public());
@@ -127,7 +154,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ssh = dir.path().join("env.ssh");
         std::fs::write(&ssh, "not a key").unwrap();
-        let err = EnvKeys::ensure(&ssh, &dir.path().join("h"), "env").err().unwrap();
-        assert!(err.to_string().contains("is not an OpenSSH ed25519 private key"), "{err}");
+        let err = EnvKeys::ensure(&ssh, &dir.path().join("h"), "env")
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("is not an OpenSSH ed25519 private key"),
+            "{err}"
+        );
     }
 }

@@ -210,6 +210,12 @@ impl Package {
         self.customer_env.get_unquoted(REDIS_SCALE) == Some("0")
     }
 
+    /// The router serves CARTO's default self-signed certificate (`ROUTER_SSL_AUTOGENERATE`
+    /// not set to 0), so HTTPS verification cannot check the certificate chain.
+    pub fn self_signed_tls(&self) -> bool {
+        self.customer_env.get_unquoted("ROUTER_SSL_AUTOGENERATE") != Some("0")
+    }
+
     /// The printable facts about the package.
     pub fn summary(&self) -> PackageSummary {
         PackageSummary {

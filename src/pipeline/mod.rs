@@ -1,3 +1,125 @@
-//! (stub: the step table is being written)
+//! The deployment as a table of steps, and the runner that walks it.
+//!
+//! ```text
+//! preflight -> infra -> dns --------------------------------.
+//!                    \-> bootstrap -> install -> healthy -> verify
+//! ```
+//! Every step is idempotent: a resource is found before it is created and every remote step
+//! checks before it acts, so running the same command again resumes where a run stopped.
+//! Each resource id is written to the state file the moment the cloud returns it, so
+//! `destroy` always knows exactly what exists.
+
 pub mod bootstrap;
+pub mod destroy;
+pub mod dns;
+pub mod events;
+pub mod infra;
 pub mod install;
+pub mod plan;
+pub mod preflight;
+pub mod record;
+pub mod remote;
+pub mod verify;
+
+use std::time::Instant;
+
+use anyhow::Context;
+use carto_core::Provider;
+
+pub use events::{Events, Step};
+use record::Recorder;
+
+use crate::spec::Spec;
+use crate::state::StateStore;
+
+/// Every step of a deployment in order, with the steps it waits for. `dns` runs beside
+/// `bootstrap`: the record propagates while SSH comes up.
+pub const STEPS: &[(Step, &[Step])] = &[
+    (Step::Preflight, &[]),
+    (Step::Infra, &[Step::Preflight]),
+    (Step::Dns, &[Step::Infra]),
+    (Step::Bootstrap, &[Step::Infra]),
+    (Step::Install, &[Step::Bootstrap]),
+    (Step::Healthy, &[Step::Install]),
+    (Step::Verify, &[Step::Healthy, Step::Dns]),
+];
+
+/// What a finished deployment tells the user.
+#[derive(Debug, serde::Serialize)]
+pub struct Outcome {
+    /// Environment name.
+    pub env: String,
+    /// Domain.
+    pub domain: String,
+    /// The VM's public address.
+    pub ip: String,
+    /// HTTPS paths that answered, with their status.
+    pub verified: Vec<(String, u16)>,
+}
+
+/// Creates (or resumes) the environment `spec` describes, installs CARTO and verifies it.
+pub async fn deploy(
+    spec: &Spec,
+    provider: &dyn Provider,
+    store: &StateStore,
+    events: &dyn Events,
+) -> anyhow::Result<Outcome> {
+    let _lock = store.lock(&spec.env)?;
+    let rec = Recorder::open(store, spec)?;
+    let ready = timed(
+        events,
+        Step::Preflight,
+        preflight::run(spec, provider, store, &rec),
+    )
+    .await?;
+    let infra = timed(events, Step::Infra, infra::run(provider, &ready, &rec)).await?;
+    rec.reached(Step::Infra)?;
+    let dns = timed(events, Step::Dns, dns::run(provider, &ready, &infra, &rec));
+    let on_vm = async {
+        let session = timed(
+            events,
+            Step::Bootstrap,
+            remote::bootstrap(spec, &ready, &infra, store, &rec, events),
+        )
+        .await?;
+        let session = timed(
+            events,
+            Step::Install,
+            remote::install(spec, &ready, session, store, &rec, events),
+        )
+        .await?;
+        timed(
+            events,
+            Step::Healthy,
+            remote::wait_healthy(spec, &ready, session, store, &rec),
+        )
+        .await
+    };
+    let (dns, on_vm) = tokio::join!(dns, on_vm);
+    dns?;
+    on_vm?;
+    let verified = timed(events, Step::Verify, verify::run(spec, &infra, &rec)).await?;
+    Ok(Outcome {
+        env: spec.env.to_string(),
+        domain: spec.domain.to_string(),
+        ip: infra.address.ip.clone(),
+        verified,
+    })
+}
+
+/// Runs one step between its start and end events, naming the step in the error.
+pub async fn timed<T>(
+    events: &dyn Events,
+    step: Step,
+    fut: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let start = Instant::now();
+    events.step_started(step);
+    let result = fut.await.with_context(|| step.failure());
+    events.step_finished(
+        step,
+        start.elapsed(),
+        result.as_ref().err().map(|e| format!("{e:#}")),
+    );
+    result
+}

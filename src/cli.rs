@@ -1,0 +1,181 @@
+//! The command line: clap structs and nothing else. Every flag can also come from a
+//! `CARTO_PROVISION_*` environment variable. `spec.rs` turns these raw values into a
+//! validated `Spec`; nothing after that sees a raw flag.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Create a CARTO Self-Hosted VM in your cloud, install CARTO on it, and verify it answers.
+#[derive(Debug, Parser)]
+#[command(name = "carto-provision", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Print one JSON event per line instead of progress lines.
+    #[arg(long, global = true, env = "CARTO_PROVISION_JSON")]
+    pub json: bool,
+    /// Where environment state files and keys live [default: $XDG_STATE_HOME/carto-provision].
+    #[arg(
+        long,
+        global = true,
+        env = "CARTO_PROVISION_STATE_DIR",
+        value_name = "DIR"
+    )]
+    pub state_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create (or resume) an environment on AWS, install CARTO and verify HTTPS.
+    Aws(AwsArgs),
+    /// Show everything a deployment would create, with sizes, firewall and DNS; change nothing.
+    Plan {
+        #[command(subcommand)]
+        target: PlanTarget,
+    },
+    /// Delete every resource an environment's state file records, then the state file.
+    Destroy(NameArgs),
+    /// Show an environment's resources, address and whether HTTPS answers.
+    Status(NameArgs),
+    /// List the environments this machine has state for.
+    List,
+}
+
+/// The cloud a plan is for.
+#[derive(Debug, Subcommand)]
+pub enum PlanTarget {
+    /// Plan an AWS deployment.
+    Aws(AwsArgs),
+}
+
+/// An environment name.
+#[derive(Debug, Args)]
+pub struct NameArgs {
+    /// Environment name (as `list` shows it; by default the domain with dots as dashes).
+    pub name: String,
+}
+
+/// Flags of an AWS deployment.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    #[command(flatten)]
+    pub common: DeployArgs,
+    /// AWS region.
+    #[arg(long, env = "CARTO_PROVISION_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// EC2 instance type [default: m6i.2xlarge for --profile default, m6i.xlarge for min].
+    #[arg(
+        long,
+        env = "CARTO_PROVISION_INSTANCE_TYPE",
+        conflicts_with = "profile"
+    )]
+    pub instance_type: Option<String>,
+    /// Send AWS API calls to this endpoint (a local emulator) instead of AWS.
+    #[arg(long, env = "CARTO_PROVISION_AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// Flags every cloud's deployment takes.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Domain CARTO will answer on (an A record is created for it).
+    #[arg(long, env = "CARTO_PROVISION_DOMAIN")]
+    pub domain: String,
+    /// Installation package folder holding customer.env and key.json.
+    #[arg(long, env = "CARTO_PROVISION_PACKAGE", value_name = "DIR", required_unless_present_all = ["customer_env", "key_json"])]
+    pub package: Option<PathBuf>,
+    /// customer.env of the installation package (instead of --package).
+    #[arg(
+        long,
+        env = "CARTO_PROVISION_CUSTOMER_ENV",
+        value_name = "FILE",
+        conflicts_with = "package",
+        requires = "key_json"
+    )]
+    pub customer_env: Option<PathBuf>,
+    /// key.json of the installation package (instead of --package).
+    #[arg(
+        long,
+        env = "CARTO_PROVISION_KEY_JSON",
+        value_name = "FILE",
+        conflicts_with = "package",
+        requires = "customer_env"
+    )]
+    pub key_json: Option<PathBuf>,
+    /// Environment name [default: the domain with dots as dashes].
+    #[arg(long, env = "CARTO_PROVISION_NAME")]
+    pub name: Option<String>,
+    /// Size profile: min = 4 vCPU / 16 GiB (CARTO's minimum), default = 8 vCPU / 32 GiB.
+    #[arg(long, env = "CARTO_PROVISION_PROFILE", value_enum, default_value_t = ProfileArg::Default)]
+    pub profile: ProfileArg,
+    /// SSD disk size in GB (at least 60).
+    #[arg(long, env = "CARTO_PROVISION_DISK_GB", default_value_t = 100)]
+    pub disk_gb: u32,
+    /// Address range allowed to SSH in [default: this machine's public address as /32].
+    #[arg(long, env = "CARTO_PROVISION_SSH_CIDR", value_name = "CIDR")]
+    pub ssh_cidr: Option<String>,
+    /// DNS zone for the A record [default: the zone with the longest suffix of the domain].
+    #[arg(long, env = "CARTO_PROVISION_DNS_ZONE")]
+    pub dns_zone: Option<String>,
+    /// carto-selfhosted release tag to install.
+    #[arg(
+        long,
+        env = "CARTO_PROVISION_SELFHOSTED_VERSION",
+        default_value = "2025.11.11"
+    )]
+    pub selfhosted_version: String,
+    /// Git repository the VM clones carto-selfhosted from.
+    #[arg(
+        long,
+        env = "CARTO_PROVISION_SELFHOSTED_REPO",
+        default_value = "https://github.com/CartoDB/carto-selfhosted.git"
+    )]
+    pub selfhosted_repo: String,
+    /// Upload this local carto-selfhosted checkout instead of cloning (air-gapped VMs).
+    #[arg(long, env = "CARTO_PROVISION_SELFHOSTED_SOURCE", value_name = "DIR")]
+    pub selfhosted_source: Option<PathBuf>,
+    /// Where Docker comes from: the distribution's docker.io + docker-compose packages, or
+    /// Docker's own apt repository (then --docker-apt-url is required).
+    #[arg(long, env = "CARTO_PROVISION_DOCKER_SOURCE", value_enum, default_value_t = DockerSourceArg::Distro)]
+    pub docker_source: DockerSourceArg,
+    /// Base URL of Docker's apt repository for Ubuntu, as Docker's install guide gives it
+    /// (with --docker-source docker).
+    #[arg(long, env = "CARTO_PROVISION_DOCKER_APT_URL", value_name = "URL")]
+    pub docker_apt_url: Option<String>,
+    /// How long to wait for SSH to answer, in seconds.
+    #[arg(
+        long,
+        env = "CARTO_PROVISION_SSH_TIMEOUT",
+        default_value_t = 600,
+        value_name = "SECS"
+    )]
+    pub ssh_timeout: u64,
+    /// How long to wait for every CARTO service to be up, in seconds.
+    #[arg(
+        long,
+        env = "CARTO_PROVISION_HEALTHY_TIMEOUT",
+        default_value_t = 1200,
+        value_name = "SECS"
+    )]
+    pub healthy_timeout: u64,
+}
+
+/// `--profile` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ProfileArg {
+    /// 4 vCPU / 16 GiB.
+    Min,
+    /// 8 vCPU / 32 GiB.
+    Default,
+}
+
+/// `--docker-source` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DockerSourceArg {
+    /// Docker's own apt repository (docker-ce + compose plugin + docker-compose shim).
+    Docker,
+    /// The distribution's docker.io and docker-compose packages.
+    Distro,
+}

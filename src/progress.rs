@@ -1,0 +1,75 @@
+//! What the user sees while a run goes: one progress line per step with its elapsed time
+//! (indicatif), or with `--json` one JSON object per line for each step start and end.
+//! Both are fed by the pipeline's `Events`; nothing else prints progress.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::pipeline::{Events, Step};
+
+/// Progress lines on stderr for a person.
+#[derive(Default)]
+pub struct Human {
+    bars: Mutex<Vec<(Step, ProgressBar)>>,
+}
+
+impl Events for Human {
+    fn step_started(&self, step: Step) {
+        let bar = ProgressBar::new_spinner().with_message(step.as_str());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg:<10} {elapsed:>4}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        self.bars
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((step, bar));
+    }
+
+    fn step_finished(&self, step: Step, elapsed: Duration, error: Option<String>) {
+        let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = bars.iter().position(|(s, _)| *s == step) {
+            let (_, bar) = bars.remove(i);
+            bar.finish_and_clear();
+        }
+        let mark = if error.is_some() { "FAILED" } else { "done" };
+        eprintln!(
+            "{:<10} {mark:<6} {:>7.1}s",
+            step.as_str(),
+            elapsed.as_secs_f64()
+        );
+    }
+
+    fn note(&self, step: Step, message: &str) {
+        eprintln!("{:<10} {message}", step.as_str());
+    }
+}
+
+/// One JSON event per line on stdout.
+pub struct Json;
+
+impl Json {
+    fn emit(value: serde_json::Value) {
+        println!("{value}");
+    }
+}
+
+impl Events for Json {
+    fn step_started(&self, step: Step) {
+        Json::emit(serde_json::json!({"event": "step_started", "step": step}));
+    }
+
+    fn step_finished(&self, step: Step, elapsed: Duration, error: Option<String>) {
+        Json::emit(serde_json::json!({
+            "event": "step_finished", "step": step, "ok": error.is_none(),
+            "elapsed_s": elapsed.as_secs_f64(), "error": error,
+        }));
+    }
+
+    fn note(&self, step: Step, message: &str) {
+        Json::emit(serde_json::json!({"event": "note", "step": step, "message": message}));
+    }
+}

@@ -1,0 +1,195 @@
+//! Turns raw CLI values into a validated [`Spec`], in one place (ripgrep's low/high args).
+//!
+//! Everything that can be checked without a cloud is checked here, before any provider is
+//! built: domain, environment name, disk size, SSH range, the installation package and the
+//! carto-selfhosted tag. Each failure is one sentence naming the input and the fix.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use carto_core::{Cloud, EnvName, Profile};
+
+use crate::cli::{AwsArgs, DeployArgs, DockerSourceArg, ProfileArg};
+use crate::domain::Domain;
+use crate::package::{Package, PackageSource};
+use crate::providers::ProviderConfig;
+use crate::remote::DockerSource;
+
+/// Smallest disk CARTO supports, in GB.
+pub const MIN_DISK_GB: u32 = 60;
+
+/// Bad input: one sentence naming the input and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+/// A validated deployment request.
+#[derive(Debug)]
+pub struct Spec {
+    /// The cloud and how to reach it.
+    pub provider: ProviderConfig,
+    /// Environment name.
+    pub env: EnvName,
+    /// Domain CARTO answers on.
+    pub domain: Domain,
+    /// Region or zone.
+    pub region: String,
+    /// Machine type, when the user chose one.
+    pub machine_type: Option<String>,
+    /// Size profile.
+    pub profile: Profile,
+    /// Disk size in GB.
+    pub disk_gb: u32,
+    /// Operator range for SSH; `None` means this machine's public address, found in preflight.
+    pub ssh_cidr: Option<String>,
+    /// DNS zone named by the user.
+    pub dns_zone: Option<String>,
+    /// The checked installation package (holds secrets; its Debug redacts them).
+    pub package: Package,
+    /// carto-selfhosted tag.
+    pub selfhosted_version: String,
+    /// Repository the VM clones.
+    pub selfhosted_repo: String,
+    /// Local checkout to upload instead of cloning.
+    pub selfhosted_source: Option<PathBuf>,
+    /// Where Docker comes from.
+    pub docker_source: DockerSource,
+    /// Docker's apt repository URL (with `DockerSource::Docker`).
+    pub docker_apt_url: Option<String>,
+    /// How long SSH may take to answer.
+    pub ssh_timeout: Duration,
+    /// How long the services may take to be up.
+    pub healthy_timeout: Duration,
+}
+
+impl Spec {
+    /// The cloud this spec deploys to.
+    pub fn cloud(&self) -> Cloud {
+        self.provider.cloud()
+    }
+}
+
+/// Validates an AWS deployment's flags.
+pub fn from_aws(args: &AwsArgs) -> Result<Spec, InputError> {
+    let provider = ProviderConfig::aws(&args.region, args.endpoint_url.clone());
+    from_common(
+        &args.common,
+        provider,
+        args.region.clone(),
+        args.instance_type.clone(),
+    )
+}
+
+fn from_common(
+    a: &DeployArgs,
+    provider: ProviderConfig,
+    region: String,
+    machine_type: Option<String>,
+) -> Result<Spec, InputError> {
+    let domain = Domain::parse(&a.domain).map_err(|e| InputError(e.to_string()))?;
+    let env = match &a.name {
+        Some(name) => EnvName::parse(name).map_err(|e| InputError(format!("--name: {e}")))?,
+        None => EnvName::from_domain(domain.as_str())
+            .map_err(|e| InputError(format!("--domain {}: {e}; pass --name", domain.as_str())))?,
+    };
+    if a.disk_gb < MIN_DISK_GB {
+        return Err(InputError(format!(
+            "--disk-gb {} is below CARTO's minimum of {MIN_DISK_GB} GB: pass --disk-gb {MIN_DISK_GB} or more",
+            a.disk_gb
+        )));
+    }
+    let ssh_cidr = a.ssh_cidr.as_deref().map(check_cidr).transpose()?;
+    let source = match (&a.package, &a.customer_env, &a.key_json) {
+        (Some(dir), _, _) => PackageSource::from_dir(dir),
+        (None, Some(env_file), Some(key)) => PackageSource { customer_env: env_file.clone(), key_json: key.clone() },
+        _ => return Err(InputError("no installation package: pass --package DIR, or --customer-env FILE and --key-json FILE".into())),
+    };
+    let package = Package::load(&source, &domain, &a.selfhosted_version)
+        .map_err(|e| InputError(e.to_string()))?;
+    if matches!(a.docker_source, DockerSourceArg::Docker)
+        && !a
+            .docker_apt_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    {
+        return Err(InputError(
+            "--docker-source docker needs --docker-apt-url https://… (Docker's apt repository for Ubuntu, from Docker's install guide), or use --docker-source distro".into(),
+        ));
+    }
+    if let Some(dir) = &a.selfhosted_source
+        && (!dir.join("install.sh").is_file() || !dir.join("docker-compose.yml").is_file())
+    {
+        return Err(InputError(format!(
+            "--selfhosted-source {}: not a carto-selfhosted checkout (no install.sh or docker-compose.yml); point it at a clone of the repository",
+            dir.display()
+        )));
+    }
+    Ok(Spec {
+        provider,
+        env,
+        domain,
+        region,
+        machine_type,
+        profile: match a.profile {
+            ProfileArg::Min => Profile::Min,
+            ProfileArg::Default => Profile::Default,
+        },
+        disk_gb: a.disk_gb,
+        ssh_cidr,
+        dns_zone: a.dns_zone.clone(),
+        package,
+        selfhosted_version: a.selfhosted_version.clone(),
+        selfhosted_repo: a.selfhosted_repo.clone(),
+        selfhosted_source: a.selfhosted_source.clone(),
+        docker_source: match a.docker_source {
+            DockerSourceArg::Docker => DockerSource::Docker,
+            DockerSourceArg::Distro => DockerSource::Distro,
+        },
+        docker_apt_url: a.docker_apt_url.clone(),
+        ssh_timeout: Duration::from_secs(a.ssh_timeout),
+        healthy_timeout: Duration::from_secs(a.healthy_timeout),
+    })
+}
+
+/// Checks an SSH source range: an IPv4 or IPv6 network with a prefix, never the whole Internet.
+pub fn check_cidr(cidr: &str) -> Result<String, InputError> {
+    let bad = || {
+        InputError(format!(
+            "--ssh-cidr {cidr:?} is not an address range: give one like 203.0.113.7/32"
+        ))
+    };
+    let (ip, prefix) = cidr.split_once('/').ok_or_else(bad)?;
+    let ip: IpAddr = ip.parse().map_err(|_| bad())?;
+    let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    if prefix > max {
+        return Err(bad());
+    }
+    if prefix == 0 {
+        return Err(InputError(format!(
+            "--ssh-cidr {cidr} would open SSH to the whole Internet: give your own address as /32"
+        )));
+    }
+    Ok(format!("{ip}/{prefix}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_rules() {
+        assert_eq!(check_cidr("203.0.113.7/32").unwrap(), "203.0.113.7/32");
+        assert_eq!(check_cidr("2001:db8::1/128").unwrap(), "2001:db8::1/128");
+        for bad in ["203.0.113.7", "203.0.113.7/33", "x/32", "0.0.0.0/0", "::/0"] {
+            assert!(check_cidr(bad).is_err(), "{bad} accepted");
+        }
+        assert!(
+            check_cidr("0.0.0.0/0")
+                .unwrap_err()
+                .to_string()
+                .contains("whole Internet")
+        );
+    }
+}
