@@ -114,12 +114,37 @@ impl Moto {
     /// One plain HTTP/1.1 request to the server (unsigned: moto's own API, not AWS calls);
     /// returns the status code and body.
     pub fn request(&self, method: &str, path: &str, body: &str) -> io::Result<(u16, String)> {
+        self.request_with(method, path, "", body)
+    }
+
+    /// An unsigned AWS API call to `service` (moto tells services apart by the credential
+    /// scope of the Authorization header, which it does not verify).
+    pub fn aws_request(
+        &self,
+        service: &str,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> io::Result<(u16, String)> {
+        let headers = format!(
+            "Content-Type: text/xml\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n"
+        );
+        self.request_with(method, path, &headers, body)
+    }
+
+    fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &str,
+    ) -> io::Result<(u16, String)> {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.port,
             body.len()
         )?;

@@ -1,0 +1,185 @@
+//! One deployment against the local emulated AWS: moto with a hosted zone, a package, the
+//! stand-in carto-selfhosted repository, a state folder, and the `carto-provision` binary run
+//! in the background while the test VM boots from the user-data it sent. Used by the
+//! end-to-end tests and by `local-deploy` (the README's first command).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use crate::local_aws::LocalAws;
+use crate::vm::{TestVm, Variant};
+use crate::{package, selfhosted};
+
+/// The domain every e2e deployment uses, in zone `test.` (its own per moto server).
+pub const DOMAIN: &str = "carto.test";
+
+/// A deployment's fixtures.
+pub struct Deployment {
+    /// The `carto-provision` binary.
+    pub bin: PathBuf,
+    /// Show the CLI's output on this terminal instead of capturing it.
+    pub live: bool,
+    pub aws: LocalAws,
+    pub zone_id: String,
+    pub env: String,
+    pub dir: tempfile::TempDir,
+    pub package: PathBuf,
+    pub bare_repo: PathBuf,
+    pub extra_args: Vec<String>,
+}
+
+impl Deployment {
+    /// moto + zone + a package with `extra` customer.env lines + the stand-in repository.
+    pub fn new(bin: &Path, env: &str, extra: &[&str]) -> Deployment {
+        let aws = LocalAws::start().expect("moto starts");
+        let zone_id = aws.create_zone("test.").expect("zone");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let package =
+            package::write(&dir.path().join("package"), "2025.10.1", extra).expect("package");
+        let bare_repo =
+            selfhosted::bare_repo(&dir.path().join("repo"), &["2025.11.11", "2026.7.16"])
+                .expect("bare repo");
+        Deployment {
+            bin: bin.to_path_buf(),
+            live: false,
+            aws,
+            zone_id,
+            env: env.to_string(),
+            dir,
+            package,
+            bare_repo,
+            extra_args: Vec::new(),
+        }
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    pub fn state_file(&self) -> PathBuf {
+        self.state_dir().join(format!("{}.json", self.env))
+    }
+
+    /// The binary with the local cloud's endpoint, test credentials and the state folder.
+    pub fn cli(&self) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("CARTO_PROVISION_RETRY_BASE_MS", "50")
+            .env("CARTO_PROVISION_STATE_DIR", self.state_dir())
+            .env("CARTO_PROVISION_AWS_ENDPOINT_URL", self.aws.moto.endpoint())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `carto-provision aws …` for this deployment, started in the background. Its output
+    /// goes to `deploy.out` / `deploy.err` in the deployment's folder, or to this terminal
+    /// when `live`.
+    pub fn spawn_deploy(&self) -> Child {
+        let out = |name: &str| -> Stdio {
+            if self.live {
+                Stdio::inherit()
+            } else {
+                std::fs::File::create(self.dir.path().join(name))
+                    .expect("log file")
+                    .into()
+            }
+        };
+        let mut cmd = self.cli();
+        if !self.live {
+            cmd.arg("--json");
+        }
+        cmd.args([
+            "aws",
+            "--domain",
+            DOMAIN,
+            "--name",
+            &self.env,
+            "--ssh-cidr",
+            "127.0.0.1/32",
+        ])
+        .arg("--package")
+        .arg(&self.package)
+        .args(["--docker-source", "distro"])
+        .args(["--selfhosted-repo", "file:///srv/carto-selfhosted.git"])
+        .args(["--ssh-timeout", "300", "--healthy-timeout", "600"])
+        .args(&self.extra_args)
+        .stdout(out("deploy.out"))
+        .stderr(out("deploy.err"))
+        .spawn()
+        .expect("carto-provision starts")
+    }
+
+    /// Runs a deployment to its end while the VM boots from the user-data it sent; `extra`
+    /// is appended to that user-data. Returns the CLI's exit code, stdout, stderr and the VM.
+    pub fn deploy_with_vm(&self, variant: Variant, extra: &str) -> (i32, String, String, TestVm) {
+        let mut child = self.spawn_deploy();
+        let vm = match self.aws.boot_from_user_data(&self.env, variant, extra) {
+            Ok(vm) => vm,
+            Err(e) => {
+                let _ = child.kill();
+                panic!(
+                    "test VM did not boot: {e}\nCLI stderr: {}",
+                    self.read("deploy.err")
+                );
+            }
+        };
+        vm.install_repo(&self.bare_repo)
+            .expect("repository copied into the VM");
+        let status = child.wait().expect("carto-provision ends");
+        (
+            status.code().unwrap_or(-1),
+            self.read("deploy.out"),
+            self.read("deploy.err"),
+            vm,
+        )
+    }
+
+    /// The same deployment command again, to its end (the VM already runs).
+    pub fn deploy_again(&self) -> (i32, String, String) {
+        let status = self.spawn_deploy().wait().expect("carto-provision ends");
+        (
+            status.code().unwrap_or(-1),
+            self.read("deploy.out"),
+            self.read("deploy.err"),
+        )
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
+    }
+
+    /// `carto-provision destroy ENV`, asserting it succeeds and leaves nothing behind.
+    pub fn destroy_leaves_nothing(&self) {
+        let out = self.run(&["destroy", &self.env]);
+        assert!(
+            out.status.success(),
+            "destroy failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            self.aws.tagged(&self.env).expect("tagged"),
+            Vec::<String>::new(),
+            "resources left after destroy"
+        );
+        assert_eq!(
+            self.aws.a_records(&self.zone_id).expect("records"),
+            vec![],
+            "A record left after destroy"
+        );
+        assert!(!self.state_file().exists(), "state file left after destroy");
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cli()
+            .args(args)
+            .output()
+            .expect("carto-provision runs")
+    }
+
+    /// The state file as JSON.
+    pub fn state(&self) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(self.state_file()).expect("state file"))
+            .expect("state JSON")
+    }
+}
