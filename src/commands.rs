@@ -43,12 +43,20 @@ async fn deploy(
     json: bool,
 ) -> anyhow::Result<()> {
     let provider = spec.provider.connect().await?;
-    let outcome = pipeline::deploy(&spec, provider.as_ref(), store, events).await.map_err(|e| {
-        e.context(format!(
-            "environment {} is not complete; run the same command again to resume, or `carto-provision destroy {}` to remove it",
-            spec.env, spec.env
-        ))
-    })?;
+    let outcome = match pipeline::deploy(&spec, provider.as_ref(), store, events).await {
+        Ok(outcome) => outcome,
+        // Nothing recorded means nothing exists: leave no lock or key behind either.
+        Err(e) if store.load(&spec.env).ok().flatten().is_none() => {
+            store.remove(&spec.env)?;
+            return Err(e);
+        }
+        Err(e) => {
+            return Err(e.context(format!(
+                "environment {} is not complete; run the same command again to resume, or `carto-provision destroy {}` to remove it",
+                spec.env, spec.env
+            )));
+        }
+    };
     if json {
         println!(
             "{}",

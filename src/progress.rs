@@ -35,12 +35,14 @@ impl Events for Human {
             let (_, bar) = bars.remove(i);
             bar.finish_and_clear();
         }
-        let mark = if error.is_some() { "FAILED" } else { "done" };
-        eprintln!(
-            "{:<10} {mark:<6} {:>7.1}s",
-            step.as_str(),
-            elapsed.as_secs_f64()
-        );
+        // A failure is reported once, by the final error line that names the step.
+        if error.is_none() {
+            eprintln!(
+                "{:<10} done   {:>7.1}s",
+                step.as_str(),
+                elapsed.as_secs_f64()
+            );
+        }
     }
 
     fn note(&self, step: Step, message: &str) {

@@ -194,7 +194,8 @@ impl Session {
                 Err(_) => format!("no answer within {:?}", left.min(ATTEMPT_TIMEOUT)),
             };
             tracing::debug!(%host, attempts, "SSH not ready: {last}");
-            if start.elapsed() + delay >= opts.timeout {
+            let remaining = opts.timeout.saturating_sub(start.elapsed());
+            if remaining.is_zero() {
                 return Err(SshError::Unreachable {
                     host,
                     attempts,
@@ -202,7 +203,8 @@ impl Session {
                     last,
                 });
             }
-            tokio::time::sleep(delay).await;
+            // Sleep at most until the deadline, so the last attempt happens at the deadline.
+            tokio::time::sleep(delay.min(remaining)).await;
             delay = (delay * 2).min(Duration::from_secs(10));
         }
     }
