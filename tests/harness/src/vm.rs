@@ -1,1 +1,429 @@
-//! (stub: being written)
+//! The booted test VM: a private copy of a cached Debian bookworm rootfs (built by
+//! `tests/harness/vm/build-rootfs`) booted with `systemd-nspawn` in the host's network, on its
+//! own loopback address 127.0.0.N with sshd listening there only. cloud-init configures it from
+//! a NoCloud seed holding the test's user-data, as a cloud VM would be.
+//!
+//! This module starts, inspects and stops VMs; it never sends traffic anywhere but the VM's
+//! loopback address, and it stops what it started by PID (SIGTERM, then SIGKILL), never by name.
+//! Needs root, `systemd-nspawn`, `debootstrap` and `nsenter` (see `.ci/install`).
+
+use std::fs;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+mod address;
+mod rootfs;
+
+pub use rootfs::ensure_rootfs;
+use rootfs::{remove_tree, run_checked, seed_rootfs};
+
+/// Which cached image the VM boots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// Debian with systemd, sshd, sudo, cloud-init, git, python3: no Docker (the product installs it).
+    Plain,
+    /// `Plain` plus Debian's `docker.io` and `docker-compose` 1.29 baked in.
+    Docker,
+}
+
+impl Variant {
+    fn as_str(self) -> &'static str {
+        match self {
+            Variant::Plain => "plain",
+            Variant::Docker => "docker",
+        }
+    }
+}
+
+/// What to boot.
+#[derive(Debug, Clone)]
+pub struct VmOptions {
+    /// Machine and host name (letters, digits and `-`).
+    pub name: String,
+    /// The VM's own loopback address (see [`TestVm::next_address`]); sshd listens on port 22 there.
+    pub address: Ipv4Addr,
+    /// cloud-config user-data, written to the NoCloud seed (mode 0600).
+    pub user_data: String,
+    /// Which image.
+    pub variant: Variant,
+}
+
+/// A running test VM. Dropping it powers the VM off and deletes its private rootfs.
+pub struct TestVm {
+    name: String,
+    address: Ipv4Addr,
+    workdir: PathBuf,
+    root: PathBuf,
+    log: PathBuf,
+    nspawn: Child,
+    init_pid: u32,
+}
+
+const PATH_IN_VM: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// File inside the VM holding its address (read by the stand-in carto-selfhosted's install.sh).
+pub const ADDRESS_FILE: &str = "/etc/carto-test-address";
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+static VM_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub(crate) fn harness_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The cache folder (git-ignored) for rootfs images, private VM copies and address leases.
+pub fn cache_dir() -> PathBuf {
+    harness_dir().join(".cache")
+}
+
+pub(crate) fn other_error(msg: String) -> io::Error {
+    io::Error::other(msg)
+}
+
+impl TestVm {
+    /// Copies the cached rootfs, seeds it (NoCloud user-data + meta-data, sshd drop-in,
+    /// /etc/hosts, the address file) and boots it with systemd-nspawn. Returns once the VM's
+    /// init process exists; use [`TestVm::wait_ssh_port`] to wait for sshd.
+    pub fn boot(opts: VmOptions) -> io::Result<TestVm> {
+        validate_name(&opts.name)?;
+        if opts.address.octets()[0] != 127 || opts.address == Ipv4Addr::LOCALHOST {
+            return Err(other_error(format!(
+                "test VM address {} must be 127.x.y.z other than 127.0.0.1",
+                opts.address
+            )));
+        }
+        let image = ensure_rootfs(opts.variant)?;
+        let seq = VM_COUNTER.fetch_add(1, Ordering::SeqCst);
+        let workdir =
+            cache_dir()
+                .join("vms")
+                .join(format!("{}-{}-{seq}", opts.name, std::process::id()));
+        if workdir.exists() {
+            remove_tree(&workdir)?;
+        }
+        fs::create_dir_all(&workdir)?;
+        let root = workdir.join("root");
+        run_checked(Command::new("cp").arg("-a").arg(&image).arg(&root))?;
+        seed_rootfs(&root, &opts)?;
+
+        let log = workdir.join("console.log");
+        let log_file = fs::File::create(&log)?;
+        let nspawn = Command::new("systemd-nspawn")
+            .env("SYSTEMD_NSPAWN_API_VFS_WRITABLE", "1")
+            .arg("-D")
+            .arg(&root)
+            .args(["-b", "--register=no", "--keep-unit"])
+            .arg(format!("--machine={}", opts.name))
+            // Not --console=passive: nspawn then never reads the console pty, and once its
+            // buffer is full the VM's systemd blocks writing status lines (it hangs at
+            // shutdown). read-only drains the console into the log file.
+            .args(["--console=read-only", "--capability=all"])
+            .arg("--system-call-filter=@keyring bpf")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .spawn()?;
+        let mut vm = TestVm {
+            name: opts.name,
+            address: opts.address,
+            workdir,
+            root,
+            log,
+            nspawn,
+            init_pid: 0,
+        };
+        vm.init_pid = vm.wait_init(Duration::from_secs(20))?;
+        Ok(vm)
+    }
+
+    /// The VM's loopback address.
+    pub fn address(&self) -> Ipv4Addr {
+        self.address
+    }
+
+    /// The machine name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// PID of the `systemd-nspawn` process.
+    pub fn pid(&self) -> u32 {
+        self.nspawn.id()
+    }
+
+    /// PID (in the host's namespace) of the VM's init (systemd).
+    pub fn init_pid(&self) -> u32 {
+        self.init_pid
+    }
+
+    /// The private rootfs directory on the host.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The console log (nspawn's stdout and stderr).
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
+    /// The last `lines` lines of the console log, for failure messages.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = fs::read(&self.log).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// Runs `argv` inside the VM as root (all its namespaces, via nsenter), with a clean
+    /// environment. No SSH involved.
+    pub fn exec_root(&self, argv: &[&str]) -> io::Result<Output> {
+        self.exec_root_cmd(argv).stdin(Stdio::null()).output()
+    }
+
+    /// Like [`TestVm::exec_root`], feeding `stdin` to the command.
+    pub fn exec_root_stdin(&self, argv: &[&str], stdin: &[u8]) -> io::Result<Output> {
+        use std::io::Write;
+        let mut child = self
+            .exec_root_cmd(argv)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        if let Some(mut input) = child.stdin.take() {
+            input.write_all(stdin)?;
+        }
+        child.wait_with_output()
+    }
+
+    fn exec_root_cmd(&self, argv: &[&str]) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(format!("--target={}", self.init_pid))
+            .args(["--all", "--", "/usr/bin/env", "-i", PATH_IN_VM])
+            .args(["HOME=/root", "LANG=C.UTF-8", "TERM=dumb"])
+            .args(argv);
+        cmd
+    }
+
+    /// Reads a file of the VM's root filesystem from the host (not tmpfs mounts like /run).
+    pub fn read_file(&self, path: &str) -> io::Result<Vec<u8>> {
+        fs::read(self.host_path(path)?)
+    }
+
+    /// Permission bits (e.g. 0o600) of a file in the VM's root filesystem.
+    pub fn file_mode(&self, path: &str) -> io::Result<u32> {
+        Ok(fs::metadata(self.host_path(path)?)?.permissions().mode() & 0o7777)
+    }
+
+    /// Owner uid of a file in the VM's root filesystem.
+    pub fn file_uid(&self, path: &str) -> io::Result<u32> {
+        Ok(fs::metadata(self.host_path(path)?)?.uid())
+    }
+
+    /// Maps a path inside the VM to the host path in the private rootfs, following symlinks
+    /// inside the rootfs (an absolute link target is taken relative to the VM's root, so a link
+    /// never leads out to the host's files).
+    pub fn host_path(&self, path: &str) -> io::Result<PathBuf> {
+        rootfs::resolve_in_root(&self.root, Path::new(path))
+    }
+
+    /// Waits until a TCP connection to the VM's port 22 succeeds, failing early (with the
+    /// console log's tail) if the VM stops.
+    pub fn wait_ssh_port(&mut self, timeout: Duration) -> io::Result<()> {
+        self.wait_port(22, timeout)
+    }
+
+    /// Waits until something accepts TCP connections on the VM's address and `port`.
+    pub fn wait_port(&mut self, port: u16, timeout: Duration) -> io::Result<()> {
+        let addr = SocketAddr::from((self.address, port));
+        let deadline = Instant::now() + timeout;
+        loop {
+            match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
+                Ok(_) => return Ok(()),
+                Err(err) => {
+                    if let Some(status) = self.nspawn.try_wait()? {
+                        return Err(other_error(format!(
+                            "VM {} stopped ({status}) while waiting for {addr}; console:\n{}",
+                            self.name,
+                            self.log_tail(30)
+                        )));
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!(
+                                "{addr} did not accept connections within {timeout:?} \
+                                 (last error: {err}); console:\n{}",
+                                self.log_tail(30)
+                            ),
+                        ));
+                    }
+                    sleep(Duration::from_millis(200));
+                }
+            }
+        }
+    }
+
+    /// Runs `cloud-init status --wait` inside the VM and returns its output (exit 0 = done,
+    /// 2 = done with recoverable errors).
+    pub fn wait_cloud_init(&self) -> io::Result<Output> {
+        self.exec_root(&["cloud-init", "status", "--wait", "--long"])
+    }
+
+    /// Copies a bare git repository into the VM at /srv/<its dir name> and returns the URL the
+    /// VM clones it from (`file:///srv/<name>`). Readable by every user in the VM.
+    pub fn install_repo(&self, bare: &Path) -> io::Result<String> {
+        let name = bare
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| other_error(format!("{} has no usable name", bare.display())))?;
+        let srv = self.root.join("srv");
+        fs::create_dir_all(&srv)?;
+        let dest = srv.join(name);
+        if dest.exists() {
+            remove_tree(&dest)?;
+        }
+        run_checked(Command::new("cp").arg("-a").arg(bare).arg(&dest))?;
+        run_checked(Command::new("chmod").args(["-R", "a+rX"]).arg(&dest))?;
+        Ok(format!("file:///srv/{name}"))
+    }
+
+    /// Hands out a loopback address 127.0.0.N (N in 2..=254) unique to this process and call,
+    /// with a lease file under the cache so parallel test processes never share one, skipping
+    /// addresses something already listens on.
+    pub fn next_address() -> io::Result<Ipv4Addr> {
+        address::next_address(&cache_dir().join("addresses"))
+    }
+
+    fn wait_init(&mut self, timeout: Duration) -> io::Result<u32> {
+        let deadline = Instant::now() + timeout;
+        let nspawn_pid = self.nspawn.id();
+        loop {
+            if let Some(pid) = find_child(nspawn_pid)? {
+                return Ok(pid);
+            }
+            if let Some(status) = self.nspawn.try_wait()? {
+                return Err(other_error(format!(
+                    "systemd-nspawn for {} exited ({status}) before booting; console:\n{}",
+                    self.name,
+                    self.log_tail(30)
+                )));
+            }
+            if Instant::now() >= deadline {
+                return Err(other_error(format!(
+                    "no init process under systemd-nspawn pid {nspawn_pid} after {timeout:?}"
+                )));
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Ok(None) = self.nspawn.try_wait() {
+            let _ = signal(self.nspawn.id(), "TERM");
+            let deadline = Instant::now() + STOP_GRACE;
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.nspawn.try_wait() {
+                    break;
+                }
+                sleep(Duration::from_millis(100));
+            }
+            if let Ok(None) = self.nspawn.try_wait() {
+                // Killing the VM's init ends its whole PID namespace; then nspawn itself.
+                let _ = signal(self.init_pid, "KILL");
+                let _ = self.nspawn.kill();
+                let _ = self.nspawn.wait();
+            }
+        }
+    }
+}
+
+impl Drop for TestVm {
+    fn drop(&mut self) {
+        self.stop();
+        if std::env::var_os("CARTO_KEEP_VM").is_some() {
+            eprintln!("CARTO_KEEP_VM set: keeping {}", self.workdir.display());
+            return;
+        }
+        if let Err(err) = remove_tree(&self.workdir) {
+            eprintln!(
+                "test VM {}: not removing {}: {err}",
+                self.name,
+                self.workdir.display()
+            );
+        }
+    }
+}
+
+pub(crate) fn validate_name(name: &str) -> io::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(other_error(format!(
+            "VM name {name:?} must be 1-40 letters, digits or '-'"
+        )))
+    }
+}
+
+fn signal(pid: u32, sig: &str) -> io::Result<()> {
+    if pid == 0 {
+        return Ok(());
+    }
+    run_checked(
+        Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string()),
+    )
+}
+
+/// The first process whose parent is `parent` (nspawn is a child subreaper: the VM's init ends
+/// up as its child).
+fn find_child(parent: u32) -> io::Result<Option<u32>> {
+    let task_children = format!("/proc/{parent}/task/{parent}/children");
+    if let Ok(text) = fs::read_to_string(&task_children) {
+        return Ok(text.split_whitespace().find_map(|p| p.parse().ok()));
+    }
+    for entry in fs::read_dir("/proc")? {
+        let entry = entry?;
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Fields after the ")" that closes the command name: state, ppid, ...
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            return Ok(Some(pid));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(validate_name("vm-1").is_ok());
+        assert!(validate_name("").is_err());
+        assert!(validate_name("bad name").is_err());
+        assert!(validate_name("-x").is_err());
+    }
+}

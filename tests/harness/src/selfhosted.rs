@@ -1,0 +1,159 @@
+//! Our stand-in for the carto-selfhosted repository as a bare git repository: the files under
+//! `tests/fixtures/carto-selfhosted/` committed once per requested tag, each commit's `VERSION`
+//! holding its tag, so the product can `git clone` and `git checkout <tag>` it inside the test
+//! VM (see [`crate::vm::TestVm::install_repo`]).
+//!
+//! It only builds the repository on the host with the `git` command; it never contacts a remote.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The fixture directory (our own files, keeping CARTO's contract).
+pub fn fixture_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/carto-selfhosted")
+}
+
+/// Makes `dest/carto-selfhosted.git`, a bare repository with one commit per tag (in the given
+/// order, so the last tag is the newest commit on `main`), and returns its path. Any existing
+/// repository at that path is replaced.
+pub fn bare_repo(dest: &Path, tags: &[&str]) -> io::Result<PathBuf> {
+    if tags.is_empty() {
+        return Err(io::Error::other("bare_repo needs at least one tag"));
+    }
+    fs::create_dir_all(dest)?;
+    let work = dest.join("carto-selfhosted.work");
+    let bare = dest.join("carto-selfhosted.git");
+    for dir in [&work, &bare] {
+        if dir.exists() {
+            fs::remove_dir_all(dir)?;
+        }
+    }
+    copy_tree(&fixture_dir(), &work)?;
+    git(&work, &["init", "--quiet", "--initial-branch=main"])?;
+    for tag in tags {
+        fs::write(work.join("VERSION"), format!("{tag}\n"))?;
+        git(&work, &["add", "--all"])?;
+        git(
+            &work,
+            &[
+                "commit",
+                "--quiet",
+                "--allow-empty",
+                "-m",
+                &format!("Release {tag}"),
+            ],
+        )?;
+        git(&work, &["tag", tag])?;
+    }
+    let parent = dest.to_string_lossy().into_owned();
+    git(
+        Path::new(&parent),
+        &[
+            "clone",
+            "--quiet",
+            "--bare",
+            "carto-selfhosted.work",
+            "carto-selfhosted.git",
+        ],
+    )?;
+    fs::remove_dir_all(&work)?;
+    Ok(bare)
+}
+
+/// Copies the fixture, keeping the executable bit, and skipping what the fixture's own
+/// .gitignore ignores (a developer's local .env, certs/, customer.env, key.json).
+fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        if is_ignored(&name_str) {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        let target = to.join(&name);
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn is_ignored(name: &str) -> bool {
+    name == ".env" || name == "certs" || name == "key.json" || name.starts_with("customer.env")
+}
+
+fn git(dir: &Path, args: &[&str]) -> io::Result<()> {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=carto-provision tests"])
+        .args(["-c", "user.email=tests@carto-provision.invalid"])
+        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_DATE", "2025-11-11T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2025-11-11T00:00:00Z")
+        .stdin(Stdio::null())
+        .output()?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "git {} in {} failed ({}): {}",
+            args.join(" "),
+            dir.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git_out(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn each_tag_carries_its_version() {
+        let tmp = std::env::temp_dir().join(format!("selfhosted-bare-{}", std::process::id()));
+        let bare = bare_repo(&tmp, &["2025.11.11", "2026.7.16"]).unwrap();
+        let tags = git_out(&bare, &["tag", "--list"]);
+        assert_eq!(
+            tags.lines().collect::<Vec<_>>(),
+            ["2025.11.11", "2026.7.16"]
+        );
+        for tag in ["2025.11.11", "2026.7.16"] {
+            let version = git_out(&bare, &["show", &format!("{tag}:VERSION")]);
+            assert_eq!(version.trim(), tag);
+            let min = git_out(&bare, &["show", &format!("{tag}:MIN_VERSION")]);
+            assert_eq!(min.trim(), "2025.9.1");
+        }
+        let files = git_out(&bare, &["ls-tree", "-r", "--name-only", "2025.11.11"]);
+        for needed in ["install.sh", "docker-compose.yml", "env.tpl", ".gitignore"] {
+            assert!(
+                files.lines().any(|f| f == needed),
+                "{needed} missing: {files}"
+            );
+        }
+        assert!(
+            !files
+                .lines()
+                .any(|f| f == ".env" || f.starts_with("certs/"))
+        );
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+}

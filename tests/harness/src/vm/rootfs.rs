@@ -1,0 +1,171 @@
+//! The VM's root filesystem on the host: building the cached image (through
+//! `tests/harness/vm/build-rootfs`), seeding a private copy (NoCloud user-data and meta-data,
+//! sshd drop-in, /etc/hosts, the address file), mapping VM paths to host paths without ever
+//! following a link out of the copy, and deleting a copy only when nothing is mounted in it.
+
+use std::fs;
+use std::io::{self, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{ADDRESS_FILE, Variant, VmOptions, cache_dir, harness_dir, other_error};
+
+/// Builds the variant's rootfs if it is not cached yet (flock-protected, once for all
+/// parallel tests) and returns its directory.
+pub fn ensure_rootfs(variant: Variant) -> io::Result<PathBuf> {
+    let script = harness_dir().join("vm").join("build-rootfs");
+    let output = Command::new(&script)
+        .arg(variant.as_str())
+        .arg(cache_dir())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        return Err(other_error(format!(
+            "{} {} failed with {}",
+            script.display(),
+            variant.as_str(),
+            output.status
+        )));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let dir = stdout.lines().last().unwrap_or("").trim();
+    if dir.is_empty() || !Path::new(dir).is_dir() {
+        return Err(other_error(format!(
+            "build-rootfs printed no rootfs directory (got {dir:?})"
+        )));
+    }
+    Ok(PathBuf::from(dir))
+}
+
+pub(crate) fn seed_rootfs(root: &Path, opts: &VmOptions) -> io::Result<()> {
+    let seed = root.join("var/lib/cloud/seed/nocloud");
+    fs::create_dir_all(&seed)?;
+    write_mode(&seed.join("user-data"), opts.user_data.as_bytes(), 0o600)?;
+    let instance = format!("{}-{}", opts.name, instance_suffix());
+    let meta = format!("instance-id: {instance}\nlocal-hostname: {}\n", opts.name);
+    write_mode(&seed.join("meta-data"), meta.as_bytes(), 0o600)?;
+
+    let sshd = root.join("etc/ssh/sshd_config.d");
+    fs::create_dir_all(&sshd)?;
+    let dropin = format!(
+        "# test VM: listen on the VM's own loopback address only\n\
+         ListenAddress {}\nPort 22\n",
+        opts.address
+    );
+    write_mode(&sshd.join("10-carto-test.conf"), dropin.as_bytes(), 0o644)?;
+
+    let hosts = format!(
+        "127.0.0.1 localhost\n{} {}\n::1 localhost ip6-localhost ip6-loopback\n",
+        opts.address, opts.name
+    );
+    write_mode(&root.join("etc/hosts"), hosts.as_bytes(), 0o644)?;
+    write_mode(
+        &root.join("etc/hostname"),
+        format!("{}\n", opts.name).as_bytes(),
+        0o644,
+    )?;
+    let addr_file = root.join(ADDRESS_FILE.trim_start_matches('/'));
+    write_mode(&addr_file, format!("{}\n", opts.address).as_bytes(), 0o644)
+}
+
+fn instance_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{:x}{:x}", std::process::id(), nanos)
+}
+
+fn write_mode(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
+    fs::write(path, data)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+}
+
+pub(crate) fn run_checked(cmd: &mut Command) -> io::Result<()> {
+    let output = cmd.stdin(Stdio::null()).output()?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(other_error(format!(
+            "{cmd:?} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )))
+    }
+}
+
+/// Removes a private VM tree, refusing if anything is still mounted below it (a leftover
+/// mount could lead the removal into the host's files).
+pub(crate) fn remove_tree(dir: &Path) -> io::Result<()> {
+    let dir_str = dir.to_string_lossy().into_owned();
+    let mut mountinfo = String::new();
+    fs::File::open("/proc/self/mountinfo")?.read_to_string(&mut mountinfo)?;
+    let mounted = mountinfo
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(4))
+        .any(|mp| mp == dir_str || mp.starts_with(&format!("{dir_str}/")));
+    if mounted {
+        return Err(other_error(format!("{dir_str} still has mounts below it")));
+    }
+    fs::remove_dir_all(dir)
+}
+
+pub(crate) fn resolve_in_root(root: &Path, path: &Path) -> io::Result<PathBuf> {
+    let mut resolved = PathBuf::new();
+    let mut pending: Vec<PathBuf> = path
+        .components()
+        .rev()
+        .map(|c| c.as_os_str().into())
+        .collect();
+    let mut links = 0;
+    while let Some(part) = pending.pop() {
+        match Path::new(&part).components().next() {
+            Some(Component::RootDir) | Some(Component::CurDir) | None => continue,
+            Some(Component::ParentDir) => {
+                resolved.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let candidate = root.join(&resolved).join(&part);
+        match fs::symlink_metadata(&candidate) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                links += 1;
+                if links > 40 {
+                    return Err(other_error(format!("too many links in {}", path.display())));
+                }
+                let target = fs::read_link(&candidate)?;
+                if target.is_absolute() {
+                    resolved = PathBuf::new();
+                }
+                pending.extend(target.components().rev().map(|c| c.as_os_str().into()));
+            }
+            _ => resolved.push(&part),
+        }
+    }
+    Ok(root.join(resolved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symlinks_resolve_inside_the_root() {
+        let tmp = std::env::temp_dir().join(format!("vm-resolve-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(tmp.join("etc/real")).unwrap();
+        fs::write(tmp.join("etc/real/file"), b"inside").unwrap();
+        std::os::unix::fs::symlink("/etc/real", tmp.join("etc/abs")).unwrap();
+        std::os::unix::fs::symlink("../etc/real/file", tmp.join("etc/rel")).unwrap();
+        let abs = resolve_in_root(&tmp, Path::new("/etc/abs/file")).unwrap();
+        assert_eq!(abs, tmp.join("etc/real/file"));
+        let rel = resolve_in_root(&tmp, Path::new("/etc/rel")).unwrap();
+        assert_eq!(rel, tmp.join("etc/real/file"));
+        let up = resolve_in_root(&tmp, Path::new("/../../etc/real/file")).unwrap();
+        assert_eq!(up, tmp.join("etc/real/file"));
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+}

@@ -1,0 +1,429 @@
+//! The booted test VM, end to end: cloud-init installs our user and pinned host key (SSH with
+//! strict host key checking works), Docker runs a locally imported image, and the stand-in
+//! carto-selfhosted installs and answers HTTPS on the VM's own loopback address. Needs root,
+//! debootstrap and systemd-nspawn (`.ci/install`); run with
+//! `cargo test -p carto-harness -- --include-ignored --nocapture` (timings go to stderr).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use carto_harness::selfhosted::bare_repo;
+use carto_harness::vm::{TestVm, Variant, VmOptions};
+
+struct Keys {
+    dir: PathBuf,
+    client: PathBuf,
+    client_pub: String,
+    host_priv: String,
+    host_pub: String,
+}
+
+fn temp_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vm-test-{label}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn keygen(path: &Path) {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ssh-keygen: {out:?}");
+}
+
+fn keys(label: &str) -> Keys {
+    let dir = temp_dir(label);
+    let client = dir.join("client");
+    let host = dir.join("host");
+    keygen(&client);
+    keygen(&host);
+    let read = |p: PathBuf| fs::read_to_string(p).unwrap().trim().to_string();
+    Keys {
+        client_pub: read(dir.join("client.pub")),
+        host_priv: read(host.clone()),
+        host_pub: read(dir.join("host.pub")),
+        client,
+        dir,
+    }
+}
+
+/// A minimal cloud-config: user `ubuntu` (sudo without password, our key) and our host key.
+fn user_data(keys: &Keys) -> String {
+    let private: String = keys
+        .host_priv
+        .lines()
+        .map(|l| format!("    {l}\n"))
+        .collect();
+    format!(
+        "#cloud-config\n\
+         users:\n\
+         \x20 - name: ubuntu\n\
+         \x20   shell: /bin/bash\n\
+         \x20   sudo: \"ALL=(ALL) NOPASSWD:ALL\"\n\
+         \x20   groups: [docker]\n\
+         \x20   ssh_authorized_keys:\n\
+         \x20     - {}\n\
+         ssh_deletekeys: true\n\
+         ssh_genkeytypes: [ed25519]\n\
+         ssh_keys:\n\
+         \x20 ed25519_private: |\n{private}\
+         \x20 ed25519_public: {}\n",
+        keys.client_pub, keys.host_pub
+    )
+}
+
+fn boot(label: &str, variant: Variant, keys: &Keys) -> TestVm {
+    let address = TestVm::next_address().unwrap();
+    let started = Instant::now();
+    let mut vm = TestVm::boot(VmOptions {
+        name: format!("{label}-{}", address.octets()[3]),
+        address,
+        user_data: user_data(keys),
+        variant,
+    })
+    .unwrap();
+    eprintln!(
+        "[timing] {label}: copy + nspawn start {:?}",
+        started.elapsed()
+    );
+    let status = vm.wait_cloud_init().unwrap();
+    let code = status.status.code();
+    assert!(
+        matches!(code, Some(0) | Some(2)),
+        "cloud-init status --wait: {code:?}\n{}\n{}",
+        String::from_utf8_lossy(&status.stdout),
+        vm.log_tail(40)
+    );
+    vm.wait_ssh_port(Duration::from_secs(60)).unwrap();
+    eprintln!(
+        "[timing] {label}: booted, cloud-init done, sshd up after {:?}",
+        started.elapsed()
+    );
+    vm
+}
+
+fn ssh(vm: &TestVm, keys: &Keys, known_hosts: &Path, command: &str) -> Output {
+    Command::new("ssh")
+        .arg("-i")
+        .arg(&keys.client)
+        .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
+        .args([
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+        ])
+        .args(["-o", "ConnectTimeout=10"])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+        .arg(format!("ubuntu@{}", vm.address()))
+        .arg(command)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs a shell command inside the VM as `ubuntu` (login shell: HOME, docker group).
+fn as_ubuntu(vm: &TestVm, script: &str) -> Output {
+    vm.exec_root(&["runuser", "-l", "ubuntu", "-c", script])
+        .unwrap()
+}
+
+fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+#[ignore = "needs root and the test VM; run with --include-ignored"]
+fn cloud_init_installs_user_and_pinned_host_key() {
+    let keys = keys("ssh");
+    let vm = boot("ssh", Variant::Plain, &keys);
+    let seed = "/var/lib/cloud/seed/nocloud/user-data";
+    assert_eq!(vm.file_mode(seed).unwrap(), 0o600);
+    assert_eq!(
+        vm.read_file("/etc/ssh/ssh_host_ed25519_key.pub")
+            .unwrap()
+            .trim_ascii(),
+        keys.host_pub.as_bytes(),
+        "cloud-init must install our host key"
+    );
+
+    let known_hosts = keys.dir.join("known_hosts");
+    fs::write(
+        &known_hosts,
+        format!("{} {}\n", vm.address(), keys.host_pub),
+    )
+    .unwrap();
+    let out = ssh(&vm, &keys, &known_hosts, "sudo -n true && id -un");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ubuntu");
+
+    // A different pinned key must be refused: the check is real.
+    let other = keys_dir_other(&keys);
+    fs::write(&known_hosts, format!("{} {}\n", vm.address(), other)).unwrap();
+    let out = ssh(&vm, &keys, &known_hosts, "true");
+    assert!(
+        !out.status.success(),
+        "wrong host key accepted: {}",
+        text(&out)
+    );
+
+    // sshd listens on the VM's address only.
+    let listen = vm.exec_root(&["ss", "-Hltn", "sport = :22"]).unwrap();
+    let listen = String::from_utf8_lossy(&listen.stdout).to_string();
+    assert!(listen.contains(&format!("{}:22", vm.address())), "{listen}");
+    assert!(
+        !listen.contains("0.0.0.0:22") && !listen.contains("*:22"),
+        "{listen}"
+    );
+
+    let (nspawn, init, root) = (vm.pid(), vm.init_pid(), vm.root().to_path_buf());
+    let started = Instant::now();
+    drop(vm);
+    eprintln!("[timing] ssh: power-off + removal {:?}", started.elapsed());
+    assert!(!pid_alive(nspawn), "nspawn {nspawn} still running");
+    assert!(!pid_alive(init), "VM init {init} still running");
+    assert!(!root.exists(), "{} not removed", root.display());
+    fs::remove_dir_all(&keys.dir).unwrap();
+}
+
+fn keys_dir_other(keys: &Keys) -> String {
+    let path = keys.dir.join("other");
+    keygen(&path);
+    fs::read_to_string(keys.dir.join("other.pub"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn fixture_script(vm: &TestVm) -> String {
+    let src = carto_harness::selfhosted::fixture_dir().join("scripts/standin-base-image.sh");
+    let dest = vm.root().join("usr/local/bin/standin-base-image.sh");
+    fs::copy(src, &dest).unwrap();
+    "/usr/local/bin/standin-base-image.sh".to_string()
+}
+
+#[test]
+#[ignore = "needs root and the test VM; run with --include-ignored"]
+fn docker_runs_a_locally_imported_image() {
+    let keys = keys("docker");
+    let vm = boot("docker", Variant::Docker, &keys);
+    let info = vm.exec_root(&[
+        "docker",
+        "info",
+        "--format",
+        "{{.ServerVersion}} {{.Driver}}",
+    ]);
+    let info = info.unwrap();
+    assert!(
+        info.status.success(),
+        "{}\n{}",
+        text(&info),
+        vm.log_tail(30)
+    );
+    eprintln!(
+        "[info] docker server/driver: {}",
+        String::from_utf8_lossy(&info.stdout).trim()
+    );
+
+    let script = fixture_script(&vm);
+    let started = Instant::now();
+    let out = as_ubuntu(&vm, &format!("bash {script}"));
+    assert!(out.status.success(), "{}", text(&out));
+    eprintln!(
+        "[timing] docker import of the base image {:?}",
+        started.elapsed()
+    );
+
+    let started = Instant::now();
+    let run = vm
+        .exec_root(&[
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "carto-standin-base:1",
+            "python3",
+            "-c",
+            "import ssl, http.server; print(6 * 7)",
+        ])
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "42");
+    eprintln!(
+        "[timing] docker run of a python3 container {:?}",
+        started.elapsed()
+    );
+    fs::remove_dir_all(&keys.dir).unwrap();
+}
+
+fn curl(vm: &TestVm, path: &str) -> (String, String) {
+    let out = Command::new("curl")
+        .args([
+            "-k",
+            "-s",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "--max-time",
+            "5",
+            "--resolve",
+        ])
+        .arg(format!("carto.test:443:{}", vm.address()))
+        .arg(format!("https://carto.test{path}"))
+        .output()
+        .unwrap();
+    let body = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, code) = body.rsplit_once('\n').unwrap_or(("", "000"));
+    (code.to_string(), body.to_string())
+}
+
+fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn container_state(vm: &TestVm, service: &str) -> String {
+    let out = as_ubuntu(
+        vm,
+        &format!(
+            "cd carto-selfhosted && docker inspect -f '{{{{.State.Status}}}} {{{{.State.ExitCode}}}} \
+             {{{{.RestartCount}}}}' $(docker-compose ps -q {service})"
+        ),
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+const CUSTOMER_ENV: &str = "SELFHOSTED_DOMAIN=carto.test\n\
+    SELFHOSTED_TENANT_ID=standin-tenant\n\
+    CARTO_SELFHOSTED_CUSTOMER_PACKAGE_VERSION=2025.10.2\n\
+    LOCAL_POSTGRES_SCALE=1\n\
+    LOCAL_REDIS_SCALE=1\n\
+    POSTGRES_PASSWORD=vm-test-pw\n";
+
+#[test]
+#[ignore = "needs root and the test VM; run with --include-ignored"]
+fn standin_selfhosted_installs_and_answers_https() {
+    let keys = keys("standin");
+    let vm = boot("standin", Variant::Docker, &keys);
+    let bare = bare_repo(&keys.dir.join("repo"), &["2025.11.11", "2026.7.16"]).unwrap();
+    let url = vm.install_repo(&bare).unwrap();
+    let out = as_ubuntu(
+        &vm,
+        &format!("git clone -q --branch 2025.11.11 {url} carto-selfhosted"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        as_ubuntu(&vm, "cat carto-selfhosted/VERSION").stdout,
+        b"2025.11.11\n"
+    );
+
+    let write = |name: &str, data: &str| {
+        let target = format!("carto-selfhosted/{name}");
+        let cmd = format!("umask 077 && cat > {target}");
+        let out = vm.exec_root_stdin(&["runuser", "-l", "ubuntu", "-c", &cmd], data.as_bytes());
+        assert!(out.unwrap().status.success());
+    };
+    write("customer.env", CUSTOMER_ENV);
+    write(
+        "key.json",
+        r#"{"type": "service_account", "project_id": "standin-test"}"#,
+    );
+
+    let started = Instant::now();
+    let out = as_ubuntu(&vm, "cd carto-selfhosted && bash install.sh");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("[ERROR]"),
+        "{}",
+        text(&out)
+    );
+    eprintln!(
+        "[timing] install.sh (with base image import) {:?}",
+        started.elapsed()
+    );
+
+    let started = Instant::now();
+    let out = as_ubuntu(&vm, "cd carto-selfhosted && docker-compose up -d 2>&1");
+    assert!(out.status.success(), "{}", text(&out));
+    let (code, body) = wait_for(
+        "https://carto.test/acc/config.yaml",
+        Duration::from_secs(60),
+        || {
+            let (code, body) = curl(&vm, "/acc/config.yaml");
+            (code == "200").then_some((code, body))
+        },
+    );
+    eprintln!(
+        "[timing] docker-compose up -d until HTTPS 200 {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, "200");
+    assert!(
+        body.contains("domain: carto.test") && body.contains("version: 2025.11.11"),
+        "{body}"
+    );
+    assert_eq!(curl(&vm, "/").0, "200");
+    wait_for("/health 200", Duration::from_secs(30), || {
+        (curl(&vm, "/health").0 == "200").then_some(())
+    });
+    let state = wait_for("migrations exited", Duration::from_secs(30), || {
+        let s = container_state(&vm, "workspace-migrations");
+        s.starts_with("exited").then_some(s)
+    });
+    assert_eq!(state, "exited 0 0");
+    let listen = vm.exec_root(&["ss", "-Hltn"]).unwrap();
+    let listen = String::from_utf8_lossy(&listen.stdout).to_string();
+    for port in [80, 443, 8081] {
+        assert!(
+            listen.contains(&format!("{}:{port} ", vm.address())),
+            "{port}: {listen}"
+        );
+        assert!(
+            !listen.contains(&format!("0.0.0.0:{port} ")),
+            "{port} on a wildcard: {listen}"
+        );
+    }
+
+    // The crash knob: after install.sh + up -d, workspace-api keeps restarting, /health is 503.
+    write(
+        "customer.env",
+        &format!("{CUSTOMER_ENV}STANDIN_API_CRASH=1\n"),
+    );
+    let out = as_ubuntu(
+        &vm,
+        "cd carto-selfhosted && bash install.sh && docker-compose up -d 2>&1",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    wait_for("workspace-api restarting", Duration::from_secs(60), || {
+        let state = container_state(&vm, "workspace-api");
+        let restarts: u32 = state.rsplit(' ').next()?.parse().ok()?;
+        (restarts >= 2).then_some(())
+    });
+    assert_eq!(curl(&vm, "/health").0, "503");
+    fs::remove_dir_all(&keys.dir).unwrap();
+}
