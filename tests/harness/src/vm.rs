@@ -289,6 +289,15 @@ impl TestVm {
         }
         run_checked(Command::new("cp").arg("-a").arg(bare).arg(&dest))?;
         run_checked(Command::new("chmod").args(["-R", "a+rX"]).arg(&dest))?;
+        // The repository is root's; git refuses to clone another user's repository over
+        // file:// ("dubious ownership") unless the system config marks it safe.
+        let gitconfig = self.root.join("etc/gitconfig");
+        let mut config = fs::read_to_string(&gitconfig).unwrap_or_default();
+        let entry = format!("\tdirectory = /srv/{name}\n");
+        if !config.contains(&entry) {
+            config.push_str(&format!("[safe]\n{entry}"));
+            fs::write(&gitconfig, config)?;
+        }
         Ok(format!("file:///srv/{name}"))
     }
 

@@ -293,16 +293,29 @@ fn curl(vm: &TestVm, path: &str) -> (String, String) {
     (code.to_string(), body.to_string())
 }
 
-fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+/// Polls `probe` until it yields a value; on timeout panics with what it waited for and the
+/// compose state and logs (what CARTO support would ask for).
+fn wait_for<T>(
+    vm: &TestVm,
+    what: &str,
+    timeout: Duration,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(value) = probe() {
             return value;
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
+        if Instant::now() >= deadline {
+            let report = as_ubuntu(
+                vm,
+                "cd carto-selfhosted && docker-compose ps -a 2>&1; docker-compose logs -t --tail=20 2>&1",
+            );
+            panic!(
+                "timed out after {timeout:?} waiting for {what}\n{}",
+                text(&report)
+            );
+        }
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -371,6 +384,7 @@ fn standin_selfhosted_installs_and_answers_https() {
     let out = as_ubuntu(&vm, "cd carto-selfhosted && docker-compose up -d 2>&1");
     assert!(out.status.success(), "{}", text(&out));
     let (code, body) = wait_for(
+        &vm,
         "https://carto.test/acc/config.yaml",
         Duration::from_secs(60),
         || {
@@ -388,10 +402,10 @@ fn standin_selfhosted_installs_and_answers_https() {
         "{body}"
     );
     assert_eq!(curl(&vm, "/").0, "200");
-    wait_for("/health 200", Duration::from_secs(30), || {
+    wait_for(&vm, "/health 200", Duration::from_secs(30), || {
         (curl(&vm, "/health").0 == "200").then_some(())
     });
-    let state = wait_for("migrations exited", Duration::from_secs(30), || {
+    let state = wait_for(&vm, "migrations exited", Duration::from_secs(30), || {
         let s = container_state(&vm, "workspace-migrations");
         s.starts_with("exited").then_some(s)
     });
@@ -419,11 +433,16 @@ fn standin_selfhosted_installs_and_answers_https() {
         "cd carto-selfhosted && bash install.sh && docker-compose up -d 2>&1",
     );
     assert!(out.status.success(), "{}", text(&out));
-    wait_for("workspace-api restarting", Duration::from_secs(60), || {
-        let state = container_state(&vm, "workspace-api");
-        let restarts: u32 = state.rsplit(' ').next()?.parse().ok()?;
-        (restarts >= 2).then_some(())
-    });
+    wait_for(
+        &vm,
+        "workspace-api restarting",
+        Duration::from_secs(60),
+        || {
+            let state = container_state(&vm, "workspace-api");
+            let restarts: u32 = state.rsplit(' ').next()?.parse().ok()?;
+            (restarts >= 2).then_some(())
+        },
+    );
     assert_eq!(curl(&vm, "/health").0, "503");
     fs::remove_dir_all(&keys.dir).unwrap();
 }
