@@ -18,6 +18,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 mod address;
+mod cgroup;
 mod rootfs;
 
 pub use rootfs::ensure_rootfs;
@@ -58,6 +59,7 @@ pub struct VmOptions {
 pub struct TestVm {
     name: String,
     address: Ipv4Addr,
+    id: String,
     workdir: PathBuf,
     root: PathBuf,
     log: PathBuf,
@@ -99,21 +101,29 @@ impl TestVm {
         }
         let image = ensure_rootfs(opts.variant)?;
         let seq = VM_COUNTER.fetch_add(1, Ordering::SeqCst);
-        let workdir =
-            cache_dir()
-                .join("vms")
-                .join(format!("{}-{}-{seq}", opts.name, std::process::id()));
+        let id = format!("{}-{}-{seq}", opts.name, std::process::id());
+        let workdir = cache_dir().join("vms").join(&id);
         if workdir.exists() {
             remove_tree(&workdir)?;
         }
         fs::create_dir_all(&workdir)?;
         let root = workdir.join("root");
         run_checked(Command::new("cp").arg("-a").arg(&image).arg(&root))?;
-        seed_rootfs(&root, &opts)?;
+        seed_rootfs(&root, &opts, &cgroup::relative_path(&id))?;
 
         let log = workdir.join("console.log");
         let log_file = fs::File::create(&log)?;
-        let nspawn = Command::new("systemd-nspawn")
+        let procs = cgroup::prepare(&id)?;
+        let procs: Vec<String> = procs.iter().map(|p| p.display().to_string()).collect();
+        // The shell joins the VM's own cgroups, then becomes nspawn (same PID).
+        let nspawn = Command::new("sh")
+            .arg("-c")
+            .arg(
+                "for p in $CARTO_VM_CGROUP_PROCS; do echo $$ > \"$p\" || exit 1; done; \
+                 unset CARTO_VM_CGROUP_PROCS; exec systemd-nspawn \"$@\"",
+            )
+            .arg("sh")
+            .env("CARTO_VM_CGROUP_PROCS", procs.join(" "))
             .env("SYSTEMD_NSPAWN_API_VFS_WRITABLE", "1")
             .arg("-D")
             .arg(&root)
@@ -131,6 +141,7 @@ impl TestVm {
         let mut vm = TestVm {
             name: opts.name,
             address: opts.address,
+            id,
             workdir,
             root,
             log,
@@ -164,6 +175,12 @@ impl TestVm {
     /// The private rootfs directory on the host.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The VM's cgroup, relative to each hierarchy's root (nspawn runs in it in the systemd
+    /// and unified hierarchies; Docker in the VM uses it as its cgroup parent).
+    pub fn cgroup_path(&self) -> String {
+        cgroup::relative_path(&self.id)
     }
 
     /// The console log (nspawn's stdout and stderr).
@@ -346,6 +363,11 @@ impl TestVm {
                 let _ = signal(self.init_pid, "KILL");
                 let _ = self.nspawn.kill();
                 let _ = self.nspawn.wait();
+                let proc_dir = PathBuf::from(format!("/proc/{}", self.init_pid));
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while proc_dir.exists() && Instant::now() < deadline {
+                    sleep(Duration::from_millis(50));
+                }
             }
         }
     }
@@ -354,6 +376,9 @@ impl TestVm {
 impl Drop for TestVm {
     fn drop(&mut self) {
         self.stop();
+        for left in cgroup::remove(&self.id) {
+            eprintln!("test VM {}: cgroup not removed: {left}", self.name);
+        }
         if std::env::var_os("CARTO_KEEP_VM").is_some() {
             eprintln!("CARTO_KEEP_VM set: keeping {}", self.workdir.display());
             return;

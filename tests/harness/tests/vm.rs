@@ -190,6 +190,16 @@ fn cloud_init_installs_user_and_pinned_host_key() {
         "{listen}"
     );
 
+    // The VM runs in its own cgroup, not the shared root where parallel VMs would collide.
+    let own = fs::read_to_string(format!("/proc/{}/cgroup", vm.init_pid())).unwrap();
+    let systemd_line = own.lines().find(|l| l.contains(":name=systemd:")).unwrap();
+    assert!(
+        systemd_line.contains(&format!("{}/payload", vm.cgroup_path())),
+        "{own}"
+    );
+    let cgroup = PathBuf::from(format!("/sys/fs/cgroup/systemd{}", vm.cgroup_path()));
+    assert!(cgroup.is_dir());
+
     let (nspawn, init, root) = (vm.pid(), vm.init_pid(), vm.root().to_path_buf());
     let started = Instant::now();
     drop(vm);
@@ -197,6 +207,7 @@ fn cloud_init_installs_user_and_pinned_host_key() {
     assert!(!pid_alive(nspawn), "nspawn {nspawn} still running");
     assert!(!pid_alive(init), "VM init {init} still running");
     assert!(!root.exists(), "{} not removed", root.display());
+    assert!(!cgroup.exists(), "{} not removed", cgroup.display());
     fs::remove_dir_all(&keys.dir).unwrap();
 }
 
@@ -444,5 +455,15 @@ fn standin_selfhosted_installs_and_answers_https() {
         },
     );
     assert_eq!(curl(&vm, "/health").0, "503");
+
+    // Powering off with running services is quick (they stop on SIGTERM) and leaves nothing.
+    let cgroup = PathBuf::from(format!("/sys/fs/cgroup/systemd{}", vm.cgroup_path()));
+    let started = Instant::now();
+    drop(vm);
+    eprintln!(
+        "[timing] standin: power-off + removal {:?}",
+        started.elapsed()
+    );
+    assert!(!cgroup.exists(), "{} left behind", cgroup.display());
     fs::remove_dir_all(&keys.dir).unwrap();
 }

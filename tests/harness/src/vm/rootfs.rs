@@ -39,7 +39,9 @@ pub fn ensure_rootfs(variant: Variant) -> io::Result<PathBuf> {
     Ok(PathBuf::from(dir))
 }
 
-pub(crate) fn seed_rootfs(root: &Path, opts: &VmOptions) -> io::Result<()> {
+/// Writes the per-VM files into the private copy `root`; Docker's daemon.json (from the image)
+/// gets `cgroup-parent` so the VM's containers live under the VM's own cgroup.
+pub(crate) fn seed_rootfs(root: &Path, opts: &VmOptions, cgroup_parent: &str) -> io::Result<()> {
     let seed = root.join("var/lib/cloud/seed/nocloud");
     fs::create_dir_all(&seed)?;
     write_mode(&seed.join("user-data"), opts.user_data.as_bytes(), 0o600)?;
@@ -55,6 +57,17 @@ pub(crate) fn seed_rootfs(root: &Path, opts: &VmOptions) -> io::Result<()> {
         opts.address
     );
     write_mode(&sshd.join("10-carto-test.conf"), dropin.as_bytes(), 0o644)?;
+    // sshd must start after cloud-init wrote the pinned host key: Debian's ssh.service is not
+    // ordered after cloud-init (Ubuntu's is), and without a host key sshd exits, hits its start
+    // limit and never comes back.
+    let unit = root.join("etc/systemd/system/ssh.service.d");
+    fs::create_dir_all(&unit)?;
+    let order = "[Unit]\nAfter=cloud-init.service\nWants=cloud-init.service\n";
+    write_mode(
+        &unit.join("10-after-cloud-init.conf"),
+        order.as_bytes(),
+        0o644,
+    )?;
 
     let hosts = format!(
         "127.0.0.1 localhost\n{} {}\n::1 localhost ip6-localhost ip6-loopback\n",
@@ -67,7 +80,25 @@ pub(crate) fn seed_rootfs(root: &Path, opts: &VmOptions) -> io::Result<()> {
         0o644,
     )?;
     let addr_file = root.join(ADDRESS_FILE.trim_start_matches('/'));
-    write_mode(&addr_file, format!("{}\n", opts.address).as_bytes(), 0o644)
+    write_mode(&addr_file, format!("{}\n", opts.address).as_bytes(), 0o644)?;
+    docker_cgroup_parent(root, cgroup_parent)
+}
+
+fn docker_cgroup_parent(root: &Path, cgroup_parent: &str) -> io::Result<()> {
+    let path = root.join("etc/docker/daemon.json");
+    let mut config: serde_json::Map<String, serde_json::Value> = match fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| other_error(format!("{}: {e}", path.display())))?,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => serde_json::Map::new(),
+        Err(err) => return Err(err),
+    };
+    config.insert("cgroup-parent".into(), cgroup_parent.into());
+    let text = serde_json::to_string_pretty(&config)
+        .map_err(|e| other_error(format!("daemon.json: {e}")))?;
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    write_mode(&path, format!("{text}\n").as_bytes(), 0o644)
 }
 
 fn instance_suffix() -> String {
