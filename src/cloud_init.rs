@@ -25,13 +25,19 @@ pub struct UserData<'a> {
 impl UserData<'_> {
     /// The user-data document.
     pub fn render(&self) -> String {
-        let quote = |s: &str| serde_json::Value::from(s.trim_end_matches('\n')).to_string();
+        let line = |s: &str| quote(s.trim_end());
+        // A PEM key keeps its final newline: OpenSSH refuses a private key file without one.
+        let pem = |s: &str| quote(&format!("{}\n", s.trim_end()));
         TEMPLATE
-            .replace("{{ssh_user}}", &quote(self.ssh_user))
-            .replace("{{authorized_key}}", &quote(self.authorized_key))
-            .replace("{{host_key_private}}", &quote(self.host_key_private))
-            .replace("{{host_key_public}}", &quote(self.host_key_public))
+            .replace("{{ssh_user}}", &line(self.ssh_user))
+            .replace("{{authorized_key}}", &line(self.authorized_key))
+            .replace("{{host_key_private}}", &pem(self.host_key_private))
+            .replace("{{host_key_public}}", &line(self.host_key_public))
     }
+}
+
+fn quote(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
 }
 
 #[cfg(test)]
@@ -54,7 +60,7 @@ mod tests {
         assert!(doc.contains("  - name: \"ubuntu\"\n"));
         assert!(doc.contains("      - \"ssh-ed25519 AAAAC3Nza user@env\"\n"));
         assert!(doc.contains(
-            "  ed25519_private: \"-----BEGIN OPENSSH PRIVATE KEY-----\\nabc\\\"def\\n-----END OPENSSH PRIVATE KEY-----\"\n"
+            "  ed25519_private: \"-----BEGIN OPENSSH PRIVATE KEY-----\\nabc\\\"def\\n-----END OPENSSH PRIVATE KEY-----\\n\"\n"
         ));
         assert!(doc.contains("ssh_genkeytypes: [ed25519]") && doc.contains("ssh_deletekeys: true"));
     }
