@@ -16,8 +16,9 @@ pub fn fixture_dir() -> PathBuf {
 }
 
 /// Makes `dest/carto-selfhosted.git`, a bare repository with one commit per tag (in the given
-/// order, so the last tag is the newest commit on `main`), and returns its path. Any existing
-/// repository at that path is replaced.
+/// order, so the last tag is the newest commit on `main`), and returns its path. Each tag's
+/// `VERSION` is the tag and its `MIN_VERSION` the one CARTO ships with it ([`min_version`]).
+/// Any existing repository at that path is replaced.
 pub fn bare_repo(dest: &Path, tags: &[&str]) -> io::Result<PathBuf> {
     if tags.is_empty() {
         return Err(io::Error::other("bare_repo needs at least one tag"));
@@ -34,6 +35,7 @@ pub fn bare_repo(dest: &Path, tags: &[&str]) -> io::Result<PathBuf> {
     git(&work, &["init", "--quiet", "--initial-branch=main"])?;
     for tag in tags {
         fs::write(work.join("VERSION"), format!("{tag}\n"))?;
+        fs::write(work.join("MIN_VERSION"), format!("{}\n", min_version(tag)))?;
         git(&work, &["add", "--all"])?;
         git(
             &work,
@@ -60,6 +62,18 @@ pub fn bare_repo(dest: &Path, tags: &[&str]) -> io::Result<PathBuf> {
     )?;
     fs::remove_dir_all(&work)?;
     Ok(bare)
+}
+
+/// The oldest customer package a release accepts, as in CARTO's repository: `2026.4.1` from
+/// `2026.4.24` on, `2025.9.1` before.
+pub fn min_version(tag: &str) -> &'static str {
+    let release = tag.split('-').next().unwrap_or(tag);
+    let parts: Vec<u32> = release.split('.').filter_map(|p| p.parse().ok()).collect();
+    if parts >= vec![2026, 4, 24] {
+        "2026.4.1"
+    } else {
+        "2025.9.1"
+    }
 }
 
 /// Copies the fixture, keeping the executable bit, and skipping what the fixture's own
@@ -128,6 +142,16 @@ mod tests {
     }
 
     #[test]
+    fn min_version_follows_carto() {
+        assert_eq!(min_version("2025.11.11"), "2025.9.1");
+        assert_eq!(min_version("2025.11.11-patch1"), "2025.9.1");
+        assert_eq!(min_version("2026.4.23"), "2025.9.1");
+        assert_eq!(min_version("2026.4.24"), "2026.4.1");
+        assert_eq!(min_version("2026.4.24-rc.1"), "2026.4.1");
+        assert_eq!(min_version("2026.7.16"), "2026.4.1");
+    }
+
+    #[test]
     fn each_tag_carries_its_version() {
         let tmp = std::env::temp_dir().join(format!("selfhosted-bare-{}", std::process::id()));
         let bare = bare_repo(&tmp, &["2025.11.11", "2026.7.16"]).unwrap();
@@ -136,11 +160,11 @@ mod tests {
             tags.lines().collect::<Vec<_>>(),
             ["2025.11.11", "2026.7.16"]
         );
-        for tag in ["2025.11.11", "2026.7.16"] {
+        for (tag, expected_min) in [("2025.11.11", "2025.9.1"), ("2026.7.16", "2026.4.1")] {
             let version = git_out(&bare, &["show", &format!("{tag}:VERSION")]);
             assert_eq!(version.trim(), tag);
             let min = git_out(&bare, &["show", &format!("{tag}:MIN_VERSION")]);
-            assert_eq!(min.trim(), "2025.9.1");
+            assert_eq!(min.trim(), expected_min);
         }
         let files = git_out(&bare, &["ls-tree", "-r", "--name-only", "2025.11.11"]);
         for needed in ["install.sh", "docker-compose.yml", "env.tpl", ".gitignore"] {
