@@ -140,15 +140,10 @@ impl LocalAws {
                     .map(|id| format!("{kind} {id}")),
             );
         }
-        let volumes = self.ec2(&format!("Action=DescribeVolumes&{filter}"))?;
-        for (id, state) in tag_values(&volumes, "volumeId")
-            .into_iter()
-            .zip(tag_values(&volumes, "status"))
-        {
-            if state != "deleted" {
-                found.push(format!("volume {id}"));
-            }
-        }
+        // A volume's id appears again in its attachment: count each once.
+        let mut volumes = tag_values(&self.ec2(&format!("Action=DescribeVolumes&{filter}"))?, "volumeId");
+        volumes.dedup();
+        found.extend(volumes.into_iter().map(|id| format!("volume {id}")));
         Ok(found)
     }
 
