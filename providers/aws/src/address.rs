@@ -2,9 +2,9 @@
 //! with the instance once it runs, disassociated and released on delete.
 
 use aws_sdk_ec2::types::{DomainType, ResourceType};
+use carto_core::OrAbsent;
 use carto_core::{
-    Address, EnvName, ErrorKind, InfraSpec, ProviderError, ResourceKind, ResourceRef, Result,
-    TaggedResource,
+    Address, EnvName, InfraSpec, ProviderError, ResourceKind, ResourceRef, Result, TaggedResource,
 };
 
 use crate::config::Clients;
@@ -92,10 +92,8 @@ pub async fn delete_address(clients: &Clients, resource: &ResourceRef) -> Result
         ec2.describe_addresses().allocation_ids(&resource.id).send()
     })
     .await;
-    let found = match found {
-        Ok(found) => found,
-        Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(found) = found.or_absent()? else {
+        return Ok(());
     };
     let Some(current) = found.addresses().first() else {
         return Ok(());
@@ -107,21 +105,13 @@ pub async fn delete_address(clients: &Clients, resource: &ResourceRef) -> Result
                 .send()
         })
         .await;
-        match out {
-            Ok(_) => {}
-            Err(e) if e.kind == ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
+        out.or_absent()?;
     }
     let out = send(&clients.policy, "ec2:ReleaseAddress", || {
         ec2.release_address().allocation_id(&resource.id).send()
     })
     .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
+    out.or_absent().map(drop)
 }
 
 /// Elastic IPs tagged by this tool (in `env` when given).

@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
 };
+use carto_core::OrAbsent;
 use carto_core::retry::{Poll, wait_until};
 use carto_core::{ErrorKind, ProviderError, ResourceKind, ResourceRef, Result};
 
@@ -245,10 +246,8 @@ pub async fn delete_a(clients: &Clients, resource: &ResourceRef, timeout: Durati
             .send()
     })
     .await;
-    let out = match out {
-        Ok(out) => out,
-        Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(out) = out.or_absent()? else {
+        return Ok(());
     };
     let Some(current) = out
         .resource_record_sets()
@@ -267,11 +266,10 @@ pub async fn delete_a(clients: &Clients, resource: &ResourceRef, timeout: Durati
         return Ok(());
     }
     let record = a_record(&name, ip, current.ttl().unwrap_or(RECORD_TTL))?;
-    match change(clients, zone_id, ChangeAction::Delete, record, timeout).await {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
+    change(clients, zone_id, ChangeAction::Delete, record, timeout)
+        .await
+        .or_absent()
+        .map(drop)
 }
 
 #[cfg(test)]

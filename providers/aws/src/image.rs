@@ -1,6 +1,7 @@
 //! Finding the Ubuntu 22.04 (jammy) amd64 AMI of a region: Canonical's public SSM parameter
 //! first, else the newest image owned by Canonical whose name matches the jammy pattern.
 
+use carto_core::OrAbsent;
 use carto_core::{ErrorKind, ProviderError, Result};
 
 use crate::config::Clients;
@@ -53,10 +54,8 @@ async fn from_ssm(clients: &Clients, region: &str) -> Result<Option<Image>> {
         ec2.describe_images().image_ids(id).send()
     })
     .await;
-    let images = match images {
-        Ok(images) => images,
-        Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(images) = images.or_absent()? else {
+        return Ok(None);
     };
     Ok(images.images().first().map(|image| Image {
         id: id.to_string(),

@@ -4,6 +4,7 @@
 
 use aws_sdk_ec2::primitives::{Blob, DateTimeFormat};
 use aws_sdk_ec2::types::{KeyPairInfo, ResourceType};
+use carto_core::OrAbsent;
 use carto_core::{
     EnvName, ErrorKind, InfraSpec, ProviderError, ResourceKind, ResourceRef, Result, TaggedResource,
 };
@@ -77,11 +78,9 @@ async fn find_key(clients: &Clients, region: &str, name: &str) -> Result<Option<
             .send()
     })
     .await;
-    match out {
-        Ok(out) => Ok(out.key_pairs().first().cloned()),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(out
+        .or_absent()?
+        .and_then(|out| out.key_pairs().first().cloned()))
 }
 
 /// The type and base64 body of an OpenSSH public key, without its comment.
@@ -96,11 +95,7 @@ pub async fn delete_key_pair(clients: &Clients, resource: &ResourceRef) -> Resul
         ec2.delete_key_pair().key_name(&resource.name).send()
     })
     .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
+    out.or_absent().map(drop)
 }
 
 /// Key pairs tagged by this tool (in `env` when given), with their creation time.

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup};
+use carto_core::OrAbsent;
 use carto_core::retry::RetryPolicy;
 use carto_core::{
     ErrorKind, InfraSpec, ProviderError, ResourceKind, ResourceRef, Result, TaggedResource,
@@ -234,11 +235,7 @@ pub async fn delete_security_group(
             }
         })
         .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
+    out.or_absent().map(drop)
 }
 
 /// Security groups tagged by this tool (in `env` when given).

@@ -108,3 +108,19 @@ impl fmt::Display for ProviderError {
 
 /// Result with a [`ProviderError`].
 pub type Result<T, E = ProviderError> = std::result::Result<T, E>;
+
+/// Reads "not found" as absence, which is what lookups and deletions want.
+pub trait OrAbsent<T> {
+    /// `Ok(Some(v))` on success, `Ok(None)` when the cloud said not found, other errors as they are.
+    fn or_absent(self) -> Result<Option<T>>;
+}
+
+impl<T> OrAbsent<T> for Result<T> {
+    fn or_absent(self) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

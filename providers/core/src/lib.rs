@@ -13,7 +13,7 @@ pub mod resource;
 pub mod retry;
 pub mod spec;
 
-pub use error::{ErrorKind, ProviderError, Result};
+pub use error::{ErrorKind, OrAbsent, ProviderError, Result};
 pub use firewall::{FirewallRule, Protocol, firewall_rules};
 pub use name::EnvName;
 pub use provider::Provider;
