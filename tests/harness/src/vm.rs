@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 mod address;
 mod cgroup;
 mod rootfs;
+mod sweep;
 
 pub use rootfs::ensure_rootfs;
 use rootfs::{remove_tree, run_checked, seed_rootfs};
@@ -100,13 +101,21 @@ impl TestVm {
             )));
         }
         let image = ensure_rootfs(opts.variant)?;
+        let vms = cache_dir().join("vms");
+        for stale in sweep::sweep(&vms)? {
+            eprintln!("removed stale test VM {stale} (its test process had died)");
+        }
         let seq = VM_COUNTER.fetch_add(1, Ordering::SeqCst);
         let id = format!("{}-{}-{seq}", opts.name, std::process::id());
-        let workdir = cache_dir().join("vms").join(&id);
+        let workdir = vms.join(&id);
         if workdir.exists() {
             remove_tree(&workdir)?;
         }
         fs::create_dir_all(&workdir)?;
+        fs::write(
+            workdir.join(sweep::OWNER_FILE),
+            std::process::id().to_string(),
+        )?;
         let root = workdir.join("root");
         run_checked(Command::new("cp").arg("-a").arg(&image).arg(&root))?;
         seed_rootfs(&root, &opts, &cgroup::relative_path(&id))?;
@@ -138,6 +147,7 @@ impl TestVm {
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
             .spawn()?;
+        fs::write(workdir.join(sweep::NSPAWN_FILE), nspawn.id().to_string())?;
         let mut vm = TestVm {
             name: opts.name,
             address: opts.address,
@@ -381,6 +391,7 @@ impl Drop for TestVm {
         }
         if std::env::var_os("CARTO_KEEP_VM").is_some() {
             eprintln!("CARTO_KEEP_VM set: keeping {}", self.workdir.display());
+            let _ = fs::write(self.workdir.join(sweep::KEPT_FILE), "");
             return;
         }
         if let Err(err) = remove_tree(&self.workdir) {
