@@ -9,12 +9,11 @@
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::common::{
-    Cloud, SSH_CIDR, TestCommand, assert_no_secret, customer_env, deploy_args, files_under,
-    key_json, write_package,
-};
+use carto_harness::package::{self, assert_no_secret};
+
+use crate::common::{Cloud, SSH_CIDR, TestCommand, deploy_args, files_under};
 
 /// The address moto hands out in tests that never reach a VM: loopback, nothing listens.
 const NOWHERE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 250);
@@ -55,34 +54,59 @@ const CASES: &[Case] = &[
     ("disk from env", DOMAIN, "good", "", Some(("CARTO_PROVISION_DISK_GB", "59")), &["--disk-gb 59"], false),
 ];
 
-/// Writes the fixture package folders under `root`: the good one and one per broken variant.
+/// The customer package version of the good fixture.
+const VERSION: &str = "2025.10.1";
+
+/// Writes the good fixture package into `dir` and returns `dir`.
+fn good_package(dir: &Path) -> PathBuf {
+    package::write(dir, VERSION, &[]).expect("write the fixture package")
+}
+
+/// Writes the fixture package folders under `root`: the good one and one per broken variant,
+/// each the good package with one file rewritten (or, for `no-env`, removed).
 fn write_packages(root: &Path) {
-    let good = customer_env();
-    let sa = key_json("service_account");
-    let variants = [
-        ("good", Some(good.clone()), sa.clone()),
-        ("no-env", None, sa.clone()),
-        ("crlf", Some(good.replace('\n', "\r\n")), sa.clone()),
-        (
-            "blank",
-            Some(good.replacen("\n\n", "\n  \t\n", 1)),
-            sa.clone(),
-        ),
-        (
-            "no-redis",
-            Some(good.replace("LOCAL_REDIS_SCALE=1\n", "")),
-            sa.clone(),
-        ),
-        (
-            "old",
-            Some(good.replace("=2025.10.1", "=2025.8.1")),
-            sa.clone(),
-        ),
-        ("user-key", Some(good), key_json("authorized_user")),
-    ];
-    for (name, env, key) in variants {
-        write_package(&root.join(name), env.as_deref(), &key);
+    for name in ["good", "no-env", "crlf", "blank", "no-redis", "user-key"] {
+        good_package(&root.join(name));
     }
+    package::write(&root.join("old"), "2025.8.1", &[]).expect("write the old package");
+    std::fs::remove_file(root.join("no-env/customer.env")).expect("remove customer.env");
+    rewrite(&root.join("crlf/customer.env"), |env| {
+        env.replace('\n', "\r\n")
+    });
+    rewrite(&root.join("blank/customer.env"), |env| {
+        // Line 4 holds only whitespace.
+        let mut lines: Vec<&str> = env.lines().collect();
+        lines.insert(3, "  \t");
+        lines.join("\n") + "\n"
+    });
+    rewrite(&root.join("no-redis/customer.env"), |env| {
+        env.lines()
+            .filter(|l| !l.starts_with("LOCAL_REDIS_SCALE="))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    });
+    rewrite(&root.join("user-key/key.json"), |key| {
+        let mut json: serde_json::Value = serde_json::from_str(key).expect("key.json is JSON");
+        json["type"] = "authorized_user".into();
+        json.to_string()
+    });
+}
+
+/// Replaces the text of the file at `path` with `edit` of it.
+fn rewrite(path: &Path, edit: impl FnOnce(&str) -> String) {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    std::fs::write(path, edit(&text)).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// moto with the zone, a temporary folder holding the good package, and the state folder
+/// inside it (not created).
+fn deploy_fixture() -> (Cloud, tempfile::TempDir, PathBuf, PathBuf) {
+    let cloud = Cloud::start(NOWHERE);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pkg = good_package(&tmp.path().join("pkg"));
+    let state_dir = tmp.path().join("state");
+    (cloud, tmp, pkg, state_dir)
 }
 
 /// The `aws …` arguments of a case.
@@ -186,14 +210,7 @@ fn golden(name: &str, actual: &str) {
 /// `plan aws`: sizes, disk, firewall, DNS and remote steps shown; nothing created anywhere.
 #[test]
 fn plan_shows_everything_and_changes_nothing() {
-    let cloud = Cloud::start(NOWHERE);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let pkg = write_package(
-        &tmp.path().join("pkg"),
-        Some(&customer_env()),
-        &key_json("service_account"),
-    );
-    let state_dir = tmp.path().join("state");
+    let (cloud, _tmp, pkg, state_dir) = deploy_fixture();
     let args = deploy_args(DOMAIN, &pkg, &cloud.endpoint());
     let out = TestCommand::new(&state_dir)
         .args(["plan", "aws"])
@@ -323,19 +340,22 @@ fn recorded(state: &serde_json::Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// The word moto's EC2 uses for a kind of resource the state records.
+fn cloud_kind(kind: &str) -> &str {
+    match kind {
+        "ssh-key" => "key-pair",
+        "firewall" => "security-group",
+        "vm" => "instance",
+        other => other,
+    }
+}
+
 /// A deploy with no VM behind the address fails at bootstrap (exit 4) with every resource
 /// recorded and tagged; the same command again creates nothing new; `status` and `list`
 /// show it; `destroy` leaves nothing in moto and no state file.
 #[test]
 fn deploy_stops_at_bootstrap_then_resume_status_list_destroy() {
-    let cloud = Cloud::start(NOWHERE);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let pkg = write_package(
-        &tmp.path().join("pkg"),
-        Some(&customer_env()),
-        &key_json("service_account"),
-    );
-    let state_dir = tmp.path().join("state");
+    let (cloud, _tmp, pkg, state_dir) = deploy_fixture();
     let deploy = || {
         TestCommand::new(&state_dir)
             .arg("aws")
@@ -378,19 +398,25 @@ fn deploy_stops_at_bootstrap_then_resume_status_list_destroy() {
             "{kind} in {kinds:?}"
         );
     }
-    let tagged = cloud.tagged_ids(ENV);
-    for (kind, id) in resources.iter().filter(|(k, _)| k != "dns-record") {
-        assert!(
-            tagged.contains(id),
-            "{kind} {id} not live with both tags in moto: {tagged:?}"
-        );
-    }
+    let managed = cloud.managed(ENV);
+    let (volumes, live): (Vec<_>, Vec<_>) = managed.iter().partition(|(k, _)| *k == "volume");
     assert_eq!(
-        tagged.len(),
-        4,
-        "tagged resources beyond the recorded ones: {tagged:?}"
+        volumes.len(),
+        1,
+        "one root volume with both tags: {managed:?}"
     );
-    let other = cloud.tagged_ids("carto-other-test");
+    let mut expected: Vec<(&str, &str)> = resources
+        .iter()
+        .filter(|(k, _)| k != "dns-record")
+        .map(|(kind, id)| (cloud_kind(kind), id.as_str()))
+        .collect();
+    expected.sort();
+    let live: Vec<(&str, &str)> = live.iter().map(|(k, id)| (*k, id.as_str())).collect();
+    assert_eq!(
+        live, expected,
+        "live with both tags in moto vs recorded in the state"
+    );
+    let other = cloud.managed("carto-other-test");
     assert!(
         other.is_empty(),
         "the tag filter matched another env: {other:?}"
@@ -400,17 +426,13 @@ fn deploy_stops_at_bootstrap_then_resume_status_list_destroy() {
         .find(|(k, _)| k == "vm")
         .expect("vm recorded")
         .1;
-    let user_data = cloud.user_data(vm_id);
+    let user_data = cloud.must("reading user-data", cloud.aws.user_data(vm_id));
     assert!(user_data.starts_with("#cloud-config"), "{user_data}");
     assert_no_secret("user-data", &user_data);
-    let a_records: Vec<_> = cloud
-        .records()
-        .into_iter()
-        .filter(|(_, t, _)| t == "A")
-        .collect();
+    let a_records = cloud.must("reading records", cloud.aws.a_records(&cloud.zone_id));
     assert_eq!(
         a_records,
-        [(format!("{DOMAIN}."), "A".to_string(), NOWHERE.to_string())],
+        [(format!("{DOMAIN}."), NOWHERE.to_string())],
         "A record"
     );
     assert_eq!(first["public_ip"], NOWHERE.to_string());
@@ -481,11 +503,8 @@ fn deploy_stops_at_bootstrap_then_resume_status_list_destroy() {
 
     let destroy = TestCommand::new(&state_dir).args(["destroy", ENV]).run();
     destroy.expect_code(0);
-    assert!(
-        cloud.tagged_ids(ENV).is_empty(),
-        "left tagged: {:?}",
-        cloud.tagged_ids(ENV)
-    );
+    let left = cloud.managed(ENV);
+    assert!(left.is_empty(), "left tagged: {left:?}");
     assert!(
         cloud.counts().is_empty(),
         "left in moto: {:?}",

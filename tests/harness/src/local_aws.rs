@@ -1,6 +1,7 @@
 //! The local emulated AWS as a deployment sees it: moto handing out a test VM's address,
 //! a hosted zone, and read-back helpers that talk to moto's own HTTP API (no AWS SDK here):
-//! the user-data the CLI sent, and every resource tagged with an environment.
+//! the user-data the CLI sent, every resource tagged with an environment, a zone's record
+//! sets, and [`Counts`] of everything that exists at all.
 //!
 //! `boot_from_user_data` closes the loop a real cloud closes: once the CLI has launched its
 //! instance, the test VM boots with exactly the user-data the CLI sent.
@@ -14,6 +15,11 @@ use base64::Engine;
 use crate::moto::Moto;
 use crate::vm::{TestVm, Variant, VmOptions};
 
+/// The tag filter every resource carto-provision creates matches.
+const MANAGED_BY: (&str, &str) = ("tag:managed-by", "carto-provision");
+/// Instance states that count as existing (everything but `terminated`).
+const LIVE_STATES: [&str; 5] = ["pending", "running", "shutting-down", "stopping", "stopped"];
+
 /// moto plus the address it hands out.
 pub struct LocalAws {
     /// The emulator.
@@ -22,10 +28,47 @@ pub struct LocalAws {
     pub vm_ip: Ipv4Addr,
 }
 
+/// What exists in moto, whoever created it (terminated instances left out).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Instances not terminated.
+    pub instances: usize,
+    /// Security groups other than `default`.
+    pub security_groups: usize,
+    /// Elastic IPs.
+    pub addresses: usize,
+    /// Key pairs.
+    pub key_pairs: usize,
+    /// Record sets in the zone other than its NS and SOA.
+    pub records: usize,
+}
+
+impl Counts {
+    /// Whether nothing at all exists.
+    pub fn is_empty(&self) -> bool {
+        *self == Counts::default()
+    }
+}
+
+/// One record set of a hosted zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordSet {
+    /// Fully qualified name, with the final dot.
+    pub name: String,
+    /// `A`, `NS`, `SOA`, …
+    pub kind: String,
+    /// Its values, in order.
+    pub values: Vec<String>,
+}
+
 impl LocalAws {
     /// Starts moto handing out a fresh test VM address.
     pub fn start() -> io::Result<LocalAws> {
-        let vm_ip = TestVm::next_address()?;
+        LocalAws::start_with(TestVm::next_address()?)
+    }
+
+    /// Starts moto handing out `vm_ip` (for tests that choose it, e.g. one nothing listens on).
+    pub fn start_with(vm_ip: Ipv4Addr) -> io::Result<LocalAws> {
         Ok(LocalAws {
             moto: Moto::start(vm_ip)?,
             vm_ip,
@@ -38,17 +81,10 @@ impl LocalAws {
             r#"<?xml version="1.0" encoding="UTF-8"?><CreateHostedZoneRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Name>{name}</Name><CallerReference>{name}-{}</CallerReference></CreateHostedZoneRequest>"#,
             std::process::id()
         );
-        let (status, answer) =
-            self.moto
-                .aws_request("route53", "POST", "/2013-04-01/hostedzone", &body)?;
-        if status != 201 && status != 200 {
-            return Err(io::Error::other(format!(
-                "creating zone {name}: {status} {answer}"
-            )));
-        }
+        let answer = self.route53("POST", "/2013-04-01/hostedzone", &body)?;
         tag_values(&answer, "Id")
             .into_iter()
-            .next()
+            .find(|id| id.starts_with("/hostedzone/"))
             .ok_or_else(|| io::Error::other(format!("no zone id in {answer}")))
     }
 
@@ -63,12 +99,31 @@ impl LocalAws {
         Ok(body)
     }
 
+    /// One Route53 REST call, returning the XML body of a 2xx answer.
+    fn route53(&self, method: &str, path: &str, body: &str) -> io::Result<String> {
+        let (status, answer) = self.moto.aws_request("route53", method, path, body)?;
+        if !(200..300).contains(&status) {
+            return Err(io::Error::other(format!(
+                "route53 {method} {path}: {status} {answer}"
+            )));
+        }
+        Ok(answer)
+    }
+
     /// Ids of the environment's instances that are not terminated.
     pub fn instance_ids(&self, env: &str) -> io::Result<Vec<String>> {
-        let xml = self.ec2(&format!(
-            "Action=DescribeInstances&Filter.1.Name=tag:carto-env&Filter.1.Value.1={env}&Filter.2.Name=instance-state-name&Filter.2.Value.1=pending&Filter.2.Value.2=running&Filter.2.Value.3=stopped"
-        ))?;
-        Ok(tag_values(&xml, "instanceId"))
+        self.live_instances(&[("tag:carto-env", env)])
+    }
+
+    /// Ids of the instances that are not terminated and match every `(filter, value)`.
+    fn live_instances(&self, tags: &[(&str, &str)]) -> io::Result<Vec<String>> {
+        let mut query = format!("Action=DescribeInstances{}", filters(tags));
+        let n = tags.len() + 1;
+        query.push_str(&format!("&Filter.{n}.Name=instance-state-name"));
+        for (i, state) in LIVE_STATES.iter().enumerate() {
+            query.push_str(&format!("&Filter.{n}.Value.{}={state}", i + 1));
+        }
+        Ok(tag_values(&self.ec2(&query)?, "instanceId"))
     }
 
     /// The user-data an instance was launched with, decoded.
@@ -122,54 +177,102 @@ impl LocalAws {
     /// Every EC2 resource tagged `carto-env=env`: instances not terminated, security groups,
     /// Elastic IPs, key pairs, volumes. Each entry is `kind id`.
     pub fn tagged(&self, env: &str) -> io::Result<Vec<String>> {
-        let filter = format!("Filter.1.Name=tag:carto-env&Filter.1.Value.1={env}");
-        let mut found: Vec<String> = self
-            .instance_ids(env)?
+        let found = self.tagged_with(&[("tag:carto-env", env)])?;
+        Ok(found
             .into_iter()
-            .map(|id| format!("instance {id}"))
+            .map(|(kind, id)| format!("{kind} {id}"))
+            .collect())
+    }
+
+    /// Every EC2 resource carrying both `managed-by=carto-provision` and `carto-env=env`, as
+    /// `(kind, id)`; kinds as in [`LocalAws::tagged`].
+    pub fn managed(&self, env: &str) -> io::Result<Vec<(&'static str, String)>> {
+        self.tagged_with(&[MANAGED_BY, ("tag:carto-env", env)])
+    }
+
+    /// Every EC2 resource matching all `(filter, value)` pairs, as `(kind, id)`.
+    fn tagged_with(&self, tags: &[(&str, &str)]) -> io::Result<Vec<(&'static str, String)>> {
+        let mut found: Vec<(&'static str, String)> = self
+            .live_instances(tags)?
+            .into_iter()
+            .map(|id| ("instance", id))
             .collect();
+        let filter = filters(tags);
         for (action, id_tag, kind) in [
             ("DescribeSecurityGroups", "groupId", "security-group"),
             ("DescribeAddresses", "allocationId", "address"),
             ("DescribeKeyPairs", "keyPairId", "key-pair"),
+            ("DescribeVolumes", "volumeId", "volume"),
         ] {
-            let xml = self.ec2(&format!("Action={action}&{filter}"))?;
-            found.extend(
-                tag_values(&xml, id_tag)
-                    .into_iter()
-                    .map(|id| format!("{kind} {id}")),
-            );
+            let mut ids = tag_values(&self.ec2(&format!("Action={action}{filter}"))?, id_tag);
+            // A volume's id appears again in its attachment: count each once.
+            ids.dedup();
+            found.extend(ids.into_iter().map(|id| (kind, id)));
         }
-        // A volume's id appears again in its attachment: count each once.
-        let mut volumes = tag_values(&self.ec2(&format!("Action=DescribeVolumes&{filter}"))?, "volumeId");
-        volumes.dedup();
-        found.extend(volumes.into_iter().map(|id| format!("volume {id}")));
         Ok(found)
     }
 
-    /// The A records of a zone as `(name, value)`.
-    pub fn a_records(&self, zone_id: &str) -> io::Result<Vec<(String, String)>> {
+    /// The record sets of a zone (`/hostedzone/…` or the bare id).
+    pub fn records(&self, zone_id: &str) -> io::Result<Vec<RecordSet>> {
         let id = zone_id.trim_start_matches("/hostedzone/");
-        let (_, xml) = self.moto.aws_request(
-            "route53",
-            "GET",
-            &format!("/2013-04-01/hostedzone/{id}/rrset"),
-            "",
-        )?;
-        let mut out = Vec::new();
-        for set in xml.split("<ResourceRecordSet>").skip(1) {
-            if tag_values(set, "Type").first().map(String::as_str) == Some("A") {
-                let name = tag_values(set, "Name")
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default();
-                for value in tag_values(set, "Value") {
-                    out.push((name.clone(), value));
+        let xml = self.route53("GET", &format!("/2013-04-01/hostedzone/{id}/rrset"), "")?;
+        Ok(tag_values(&xml, "ResourceRecordSet")
+            .iter()
+            .map(|set| {
+                let first = |tag| tag_values(set, tag).into_iter().next().unwrap_or_default();
+                RecordSet {
+                    name: first("Name"),
+                    kind: first("Type"),
+                    values: tag_values(set, "Value"),
                 }
-            }
+            })
+            .collect())
+    }
+
+    /// The A records of a zone as `(name, value)`, one pair per value.
+    pub fn a_records(&self, zone_id: &str) -> io::Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for set in self.records(zone_id)?.into_iter().filter(|s| s.kind == "A") {
+            out.extend(set.values.into_iter().map(|v| (set.name.clone(), v)));
         }
         Ok(out)
     }
+
+    /// What exists in moto now, with the record sets of `zone_id`.
+    pub fn counts(&self, zone_id: &str) -> io::Result<Counts> {
+        let groups = self.ec2("Action=DescribeSecurityGroups")?;
+        let count = |action: &str, id_tag: &str| -> io::Result<usize> {
+            Ok(tag_values(&self.ec2(&format!("Action={action}"))?, id_tag).len())
+        };
+        Ok(Counts {
+            instances: self.live_instances(&[])?.len(),
+            security_groups: tag_values(&groups, "groupName")
+                .iter()
+                .filter(|n| *n != "default")
+                .count(),
+            addresses: count("DescribeAddresses", "allocationId")?,
+            key_pairs: count("DescribeKeyPairs", "keyPairId")?,
+            records: self
+                .records(zone_id)?
+                .iter()
+                .filter(|s| s.kind != "NS" && s.kind != "SOA")
+                .count(),
+        })
+    }
+}
+
+/// `&Filter.N.Name=…&Filter.N.Value.1=…` for each `(name, value)`, numbered from 1.
+fn filters(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (name, value))| {
+            format!(
+                "&Filter.{n}.Name={name}&Filter.{n}.Value.1={value}",
+                n = i + 1
+            )
+        })
+        .collect()
 }
 
 /// Every text between `<tag>` and `</tag>` in `xml`, in order (flat, no nesting).

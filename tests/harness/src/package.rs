@@ -1,6 +1,6 @@
 //! A CARTO installation package of our own making for tests: customer.env with embedded
 //! Postgres/Redis and a recognisable secret, and a service-account-shaped key.json whose key
-//! is fake. Tests assert the secrets never show up where they must not.
+//! is fake. Tests assert the secrets never show up where they must not ([`assert_no_secret`]).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -40,4 +40,16 @@ pub fn write(dir: &Path, package_version: &str, extra: &[&str]) -> io::Result<Pa
         serde_json::to_vec_pretty(&key).map_err(io::Error::other)?,
     )?;
     Ok(dir.to_path_buf())
+}
+
+/// Panics if `text` (named `what`) holds a secret of the package. The message shows `text`
+/// with the secrets masked, so a failing test does not print them either.
+pub fn assert_no_secret(what: &str, text: &str) {
+    let secrets = [SECRET_PASSWORD, SECRET_KEY_MARKER];
+    if secrets.iter().any(|s| text.contains(s)) {
+        let masked = secrets
+            .iter()
+            .fold(text.to_string(), |t, s| t.replace(s, "<SECRET>"));
+        panic!("{what} contains a secret:\n{masked}");
+    }
 }
