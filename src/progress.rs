@@ -46,7 +46,20 @@ impl Events for Human {
     }
 
     fn note(&self, step: Step, message: &str) {
-        eprintln!("{:<10} {message}", step.as_str());
+        let bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
+        let line = format!("{:<10} {message}", step.as_str());
+        match bars.first() {
+            Some((_, bar)) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn output(&self, step: Step, line: &str) {
+        let bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, bar)) = bars.iter().find(|(s, _)| *s == step) {
+            let shown: String = line.chars().take(70).collect();
+            bar.set_message(format!("{} | {shown}", step.as_str()));
+        }
     }
 }
 

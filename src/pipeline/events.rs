@@ -71,4 +71,7 @@ pub trait Events: Send + Sync {
     fn step_finished(&self, step: Step, elapsed: Duration, error: Option<String>);
     /// Something worth a line (a resource created, a remote step skipped).
     fn note(&self, step: Step, message: &str);
+    /// The latest output line of a command running on the VM (shown, not kept; the full
+    /// output goes to the environment's log file).
+    fn output(&self, _step: Step, _line: &str) {}
 }

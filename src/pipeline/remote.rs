@@ -77,6 +77,7 @@ impl LineSink for Forward<'_> {
         if let Some(log) = &mut self.log {
             log.line(stream, line);
         }
+        self.events.output(self.step, line);
     }
 }
 
