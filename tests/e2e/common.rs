@@ -3,21 +3,14 @@
 
 use std::path::Path;
 
-use carto_harness::package;
 use carto_harness::vm::TestVm;
 
 pub use carto_harness::deployment::{DOMAIN, Deployment};
+pub use carto_harness::package::assert_no_secret;
 
 /// A deployment driven by this build's `carto-provision`.
 pub fn deployment(env: &str, extra: &[&str]) -> Deployment {
     Deployment::new(Path::new(env!("CARGO_BIN_EXE_carto-provision")), env, extra)
-}
-
-/// Asserts that no secret of the test package appears in `text`.
-pub fn assert_no_secret(what: &str, text: &str) {
-    for secret in [package::SECRET_PASSWORD, package::SECRET_KEY_MARKER] {
-        assert!(!text.contains(secret), "{what} contains a secret");
-    }
 }
 
 /// Runs `argv` inside the VM as root and returns its stdout; panics with stderr on failure.

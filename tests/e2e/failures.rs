@@ -73,8 +73,7 @@ fn a_host_key_other_than_the_pinned_one_stops_before_any_command() {
 #[test]
 #[ignore = "e2e: needs root and the test VM; run with --include-ignored"]
 fn a_service_that_keeps_restarting_is_named_with_its_logs() {
-    let mut d = deployment("e2e-crashloop", &["STANDIN_API_CRASH=1"]);
-    d.extra_args = vec!["--healthy-timeout".into(), "300".into()];
+    let d = deployment("e2e-crashloop", &["STANDIN_API_CRASH=1"]);
     let (code, out, err, _vm) = d.deploy_with_vm(Variant::Docker, "");
     assert_eq!(code, EXIT_REMOTE, "stdout: {out}\nstderr: {err}");
     assert!(
@@ -174,14 +173,15 @@ fn swap_host_key(user_data: &str, path: &std::path::Path) -> String {
     assert!(out.status.success());
     let private = std::fs::read_to_string(path).unwrap();
     let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
-    let q = |s: &str| serde_json::Value::from(s.trim_end()).to_string();
+    // Keys as cloud-init takes them: the PEM keeps its final newline.
+    let q = |s: &str| serde_json::Value::from(s).to_string();
     user_data
         .lines()
         .map(|l| {
             if l.trim_start().starts_with("ed25519_private:") {
                 format!("  ed25519_private: {}", q(&private))
             } else if l.trim_start().starts_with("ed25519_public:") {
-                format!("  ed25519_public: {}", q(&public))
+                format!("  ed25519_public: {}", q(public.trim_end()))
             } else {
                 l.to_string()
             }

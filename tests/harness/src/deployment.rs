@@ -19,13 +19,18 @@ pub struct Deployment {
     pub bin: PathBuf,
     /// Show the CLI's output on this terminal instead of capturing it.
     pub live: bool,
+    /// moto handing out the test VM's address.
     pub aws: LocalAws,
+    /// The hosted zone `test.`.
     pub zone_id: String,
+    /// The environment name.
     pub env: String,
+    /// Temporary folder: package, repository, state, captured output.
     pub dir: tempfile::TempDir,
+    /// The installation package folder.
     pub package: PathBuf,
+    /// The stand-in carto-selfhosted bare repository (copied into the VM once it boots).
     pub bare_repo: PathBuf,
-    pub extra_args: Vec<String>,
 }
 
 impl Deployment {
@@ -48,7 +53,6 @@ impl Deployment {
             dir,
             package,
             bare_repo,
-            extra_args: Vec::new(),
         }
     }
 
@@ -103,7 +107,6 @@ impl Deployment {
         .args(["--docker-source", "distro"])
         .args(["--selfhosted-repo", "file:///srv/carto-selfhosted.git"])
         .args(["--ssh-timeout", "300", "--healthy-timeout", "600"])
-        .args(&self.extra_args)
         .stdout(out("deploy.out"))
         .stderr(out("deploy.err"))
         .spawn()
