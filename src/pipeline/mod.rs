@@ -75,25 +75,17 @@ pub async fn deploy(
     let infra = timed(events, Step::Infra, infra::run(provider, &ready, &rec)).await?;
     rec.reached(Step::Infra)?;
     let dns = timed(events, Step::Dns, dns::run(provider, &ready, &infra, &rec));
+    let vm = remote::OnVm {
+        spec,
+        ready: &ready,
+        store,
+        recorder: &rec,
+        events,
+    };
     let on_vm = async {
-        let session = timed(
-            events,
-            Step::Bootstrap,
-            remote::bootstrap(spec, &ready, &infra, store, &rec, events),
-        )
-        .await?;
-        let session = timed(
-            events,
-            Step::Install,
-            remote::install(spec, &ready, session, store, &rec, events),
-        )
-        .await?;
-        timed(
-            events,
-            Step::Healthy,
-            remote::wait_healthy(spec, &ready, session, store, &rec),
-        )
-        .await
+        let session = timed(events, Step::Bootstrap, vm.bootstrap(&infra)).await?;
+        let session = timed(events, Step::Install, vm.install(session)).await?;
+        timed(events, Step::Healthy, vm.wait_healthy(session)).await
     };
     let (dns, on_vm) = tokio::join!(dns, on_vm);
     dns?;

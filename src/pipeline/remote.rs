@@ -91,61 +91,73 @@ impl remote::StepEvents for Forward<'_> {
     }
 }
 
-/// SSH in and prepare the VM; returns the session for the install.
-pub async fn bootstrap(
-    spec: &Spec,
-    ready: &Ready,
-    infra: &Infra,
-    store: &StateStore,
-    recorder: &Recorder<'_>,
-    events: &dyn Events,
-) -> anyhow::Result<Session> {
-    let mut session = connect(spec, ready, infra).await?;
-    let steps = bootstrap::steps(&remote_spec(spec, &ready.resolved.ssh_user));
-    let mut forward = Forward::new(Step::Bootstrap, events, store, spec);
-    remote::run_steps(&mut session, &steps, &mut forward).await?;
-    recorder.reached(Step::Bootstrap)?;
-    Ok(session)
+/// What the steps on the VM share: the request, what preflight prepared, where the state
+/// and logs go, and who hears about progress.
+pub struct OnVm<'a> {
+    /// The validated request.
+    pub spec: &'a Spec,
+    /// Keys and resolved settings from preflight.
+    pub ready: &'a Ready,
+    /// State and log folder.
+    pub store: &'a StateStore,
+    /// The run's state file.
+    pub recorder: &'a Recorder<'a>,
+    /// Progress.
+    pub events: &'a dyn Events,
 }
 
-/// Put carto-selfhosted and the package on the VM, run install.sh and start the services.
-pub async fn install(
-    spec: &Spec,
-    ready: &Ready,
-    mut session: Session,
-    store: &StateStore,
-    recorder: &Recorder<'_>,
-    events: &dyn Events,
-) -> anyhow::Result<Session> {
-    let remote = remote_spec(spec, &ready.resolved.ssh_user);
-    let mut steps = Vec::new();
-    if let Some(dir) = &spec.selfhosted_source {
-        let tar = install::tar_source(dir)
-            .with_context(|| format!("packing --selfhosted-source {}", dir.display()))?;
-        steps.push(install::source_step(&remote, &tar));
+impl OnVm<'_> {
+    fn remote_spec(&self) -> RemoteSpec {
+        remote_spec(self.spec, &self.ready.resolved.ssh_user)
     }
-    steps.extend(install::steps(&remote));
-    let mut forward = Forward::new(Step::Install, events, store, spec);
-    remote::run_steps(&mut session, &steps, &mut forward).await?;
-    recorder.reached(Step::Install)?;
-    Ok(session)
-}
 
-/// Wait until every CARTO service is up and migrations exited 0.
-pub async fn wait_healthy(
-    spec: &Spec,
-    ready: &Ready,
-    mut session: Session,
-    store: &StateStore,
-    recorder: &Recorder<'_>,
-) -> anyhow::Result<()> {
-    let remote = remote_spec(spec, &ready.resolved.ssh_user);
-    let opts = HealthOptions {
-        timeout: spec.healthy_timeout,
-        log_dir: Some(store.logs_dir(&spec.env)),
-        ..HealthOptions::default()
-    };
-    install::wait_healthy(&mut session, &remote, &opts).await?;
-    session.close().await;
-    recorder.reached(Step::Healthy)
+    /// Runs `steps` as pipeline step `step` and records it as reached.
+    async fn run(
+        &self,
+        step: Step,
+        session: &mut Session,
+        steps: &[remote::RemoteStep],
+    ) -> anyhow::Result<()> {
+        let mut forward = Forward::new(step, self.events, self.store, self.spec);
+        remote::run_steps(session, steps, &mut forward).await?;
+        self.recorder.reached(step)
+    }
+
+    /// SSH in and prepare the VM; returns the session for the install.
+    pub async fn bootstrap(&self, infra: &Infra) -> anyhow::Result<Session> {
+        let mut session = connect(self.spec, self.ready, infra).await?;
+        self.run(
+            Step::Bootstrap,
+            &mut session,
+            &bootstrap::steps(&self.remote_spec()),
+        )
+        .await?;
+        Ok(session)
+    }
+
+    /// Put carto-selfhosted and the package on the VM, run install.sh and start the services.
+    pub async fn install(&self, mut session: Session) -> anyhow::Result<Session> {
+        let remote = self.remote_spec();
+        let mut steps = Vec::new();
+        if let Some(dir) = &self.spec.selfhosted_source {
+            let tar = install::tar_source(dir)
+                .with_context(|| format!("packing --selfhosted-source {}", dir.display()))?;
+            steps.push(install::source_step(&remote, &tar));
+        }
+        steps.extend(install::steps(&remote));
+        self.run(Step::Install, &mut session, &steps).await?;
+        Ok(session)
+    }
+
+    /// Wait until every CARTO service is up and migrations exited 0.
+    pub async fn wait_healthy(&self, mut session: Session) -> anyhow::Result<()> {
+        let opts = HealthOptions {
+            timeout: self.spec.healthy_timeout,
+            log_dir: Some(self.store.logs_dir(&self.spec.env)),
+            ..HealthOptions::default()
+        };
+        install::wait_healthy(&mut session, &self.remote_spec(), &opts).await?;
+        session.close().await;
+        self.recorder.reached(Step::Healthy)
+    }
 }

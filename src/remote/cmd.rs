@@ -212,6 +212,15 @@ fn quote(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Runs the command's shell text through a real POSIX shell.
+    fn run_in_sh(c: &Cmd) -> std::process::Output {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(c.to_shell())
+            .output()
+            .expect("sh runs")
+    }
+
     #[test]
     fn quotes_every_awkward_word() {
         let c = Cmd::new("echo")
@@ -252,11 +261,7 @@ mod tests {
         // The quoted text, parsed by a real POSIX shell, gives back the exact argv.
         let words = ["a b", "it's", "", "$(touch /tmp/nope)", "x\ny", "\\"];
         let c = Cmd::new("printf").arg("%s|").args(words);
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(c.to_shell())
-            .output()
-            .expect("sh runs");
+        let out = run_in_sh(&c);
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             "a b|it's||$(touch /tmp/nope)|x\ny|\\|"
@@ -267,11 +272,7 @@ mod tests {
     fn a_nested_command_is_one_word_that_a_shell_runs_back() {
         let inner = Cmd::new("printf").arg("%s|").arg("it's a b").in_dir("/");
         let c = Cmd::new("sh").arg("-c").arg(Arg::Shell(Box::new(inner)));
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(c.to_shell())
-            .output()
-            .expect("sh runs");
+        let out = run_in_sh(&c);
         assert_eq!(String::from_utf8_lossy(&out.stdout), "it's a b|");
     }
 
@@ -289,11 +290,7 @@ mod tests {
             .arg("$x")
             .in_dir("/")
             .in_group(&group);
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(c.to_shell())
-            .output()
-            .expect("sh runs");
+        let out = run_in_sh(&c);
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             "it's|$x|",
@@ -308,11 +305,7 @@ mod tests {
         let d = dir.path().join("with space");
         std::fs::create_dir(&d).expect("mkdir");
         let c = Cmd::new("pwd").in_dir(&d.to_string_lossy());
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(c.to_shell())
-            .output()
-            .expect("sh runs");
+        let out = run_in_sh(&c);
         assert_eq!(
             String::from_utf8_lossy(&out.stdout).trim(),
             d.to_string_lossy()
