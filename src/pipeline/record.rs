@@ -4,11 +4,10 @@
 
 use std::sync::Mutex;
 
-use anyhow::bail;
 use carto_core::ResourceRef;
 
 use super::Step;
-use crate::spec::Spec;
+use crate::spec::{InputError, Spec};
 use crate::state::{EnvState, StateStore};
 
 /// The run's view of its state file.
@@ -24,13 +23,14 @@ impl<'a> Recorder<'a> {
         let state = match store.load(&spec.env)? {
             Some(s) => {
                 if s.cloud != spec.cloud() || s.domain != spec.domain.as_str() {
-                    bail!(
+                    return Err(InputError(format!(
                         "environment {} already exists for {} on {} (state in {}): choose another --name, or destroy it first",
                         spec.env,
                         s.domain,
                         s.cloud,
                         store.dir().display()
-                    );
+                    ))
+                    .into());
                 }
                 s
             }
