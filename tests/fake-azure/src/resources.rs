@@ -1,0 +1,268 @@
+//! ARM resource semantics over the store: create-or-update (201 then 200, If-Match /
+//! If-None-Match, immutable location, references checked, children inline), get (404
+//! `ResourceNotFound` / `ResourceGroupNotFound`), delete (202 + polling for long-running
+//! operations, 204 when absent where the contract allows it, in-use refused) and lists.
+//! Bodies arrive here already checked against the contract.
+
+use serde_json::{Value, json};
+
+use crate::errors::ArmError;
+use crate::ids::ResourceId;
+use crate::lro;
+use crate::refs;
+use crate::reply::Reply;
+use crate::routes::Route;
+use crate::shape;
+use crate::state::{Effect, Store};
+
+/// One request, as the handlers need it.
+#[derive(Debug)]
+pub struct Call<'a> {
+    /// The matched operation.
+    pub route: &'a Route,
+    /// The resource addressed (or the scope listed).
+    pub rid: ResourceId,
+    /// Parsed JSON body, if any.
+    pub body: Option<Value>,
+    /// `If-Match` header.
+    pub if_match: Option<String>,
+    /// `If-None-Match` header.
+    pub if_none_match: Option<String>,
+    /// Base URL of the fake, for operation URLs.
+    pub base: &'a str,
+    /// `Retry-After` seconds on long-running answers.
+    pub retry_after: u64,
+}
+
+/// Runs the call against the store.
+pub fn handle(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
+    let op = call.route.op_id.as_str();
+    match call.route.method.as_str() {
+        "PUT" => put(store, call),
+        "DELETE" => delete(store, &call),
+        "GET" if op == "Zones_List" => Ok(list(store, &call, |r, _| {
+            r.eq_ignore_ascii_case("Microsoft.Network/dnsZones")
+        })),
+        "GET" if op == "ResourceGroups_List" => Ok(list(store, &call, |r, _| {
+            r == "Microsoft.Resources/resourceGroups"
+        })),
+        "GET" if op == "Resources_ListByResourceGroup" => {
+            group_exists(store, &call.rid)?;
+            let prefix = format!("{}/providers/", call.rid.group_key());
+            let mut reply = list(store, &call, |_, key| {
+                key.strip_prefix(&prefix).is_some_and(|rest| rest.matches('/').count() == 2)
+            });
+            generic_items(&mut reply);
+            Ok(reply)
+        }
+        _ => get(store, &call),
+    }
+}
+
+fn group_exists(store: &Store, rid: &ResourceId) -> Result<(), ArmError> {
+    if store.resources.contains_key(&rid.group_key()) {
+        Ok(())
+    } else {
+        Err(ArmError::group_not_found(&rid.group))
+    }
+}
+
+fn not_found(store: &Store, rid: &ResourceId) -> ArmError {
+    if rid.is_group() {
+        return ArmError::group_not_found(&rid.group);
+    }
+    if let Err(e) = group_exists(store, rid) {
+        return e;
+    }
+    ArmError::resource_not_found(&rid.rtype, &rid.name, &rid.group)
+}
+
+fn get(store: &Store, call: &Call<'_>) -> Result<Reply, ArmError> {
+    shape::render(store, &call.rid.key())
+        .map(|v| Reply::json(200, v))
+        .ok_or_else(|| not_found(store, &call.rid))
+}
+
+fn list(store: &Store, call: &Call<'_>, keep: impl Fn(&str, &str) -> bool) -> Reply {
+    let sub = format!("/subscriptions/{}/", call.rid.subscription).to_ascii_lowercase();
+    let value: Vec<Value> = store
+        .resources
+        .iter()
+        .filter(|(k, v)| k.starts_with(&sub) && keep(v["type"].as_str().unwrap_or(""), k))
+        .filter_map(|(k, _)| shape::render(store, k))
+        .collect();
+    Reply::json(200, json!({ "value": value }))
+}
+
+/// `GenericResourceExpanded` items carry only the envelope, not `properties`.
+fn generic_items(reply: &mut Reply) {
+    if let Some(items) = reply.body.as_mut().and_then(|b| b["value"].as_array_mut()) {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            item.retain(|k, _| matches!(k.as_str(), "id" | "name" | "type" | "location" | "tags"));
+        }
+    }
+}
+
+fn put(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
+    let rid = &call.rid;
+    let key = rid.key();
+    if !rid.is_group() {
+        group_exists(store, rid)?;
+    }
+    if let Some(parent) = &rid.parent
+        && !store.resources.contains_key(&parent.to_ascii_lowercase())
+    {
+        let prid = ResourceId::parse(parent).ok_or_else(|| not_found(store, rid))?;
+        return Err(not_found(store, &prid));
+    }
+    let old = store.resources.get(&key).cloned();
+    preconditions(old.as_ref(), &call)?;
+    let mut body = call.body.clone().unwrap_or_else(|| json!({}));
+    if let (Some(old), Some(new)) = (&old, body["location"].as_str()) {
+        let was = old["location"].as_str().unwrap_or_default();
+        if !same_location(was, new) {
+            return Err(ArmError::new(
+                400,
+                "InvalidResourceLocation",
+                format!(
+                    "The resource '{}' already exists in location '{was}' in resource group '{}'. \
+                     A resource with the same name cannot be created in location '{new}'.",
+                    rid.name, rid.group
+                ),
+            ));
+        }
+    }
+    refs::check_targets(store, &key, &rid.id, &body)?;
+    let type_lc = rid.type_lc();
+    let inline = shape::embedded_of(&type_lc).map(|coll| {
+        let items = body["properties"]
+            .as_object_mut()
+            .and_then(|p| p.remove(coll))
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        (coll, items)
+    });
+    let envelope = json!({
+        "id": rid.id,
+        "name": rid.name,
+        "type": rid.rtype,
+        "etag": format!("W/\"{}\"", store.next_id()),
+    });
+    if let (Some(obj), Some(env)) = (body.as_object_mut(), envelope.as_object()) {
+        for (k, v) in env {
+            obj.insert(k.clone(), v.clone());
+        }
+    }
+    if rid.is_group() {
+        body.as_object_mut().map(|o| o.remove("etag"));
+    }
+    shape::generate(store, rid, &mut body, old.as_ref());
+    let lro = call.route.long_running();
+    let pending = lro && store.lro_polls > 0;
+    let state = match (pending, old.is_some(), rid.namespace.as_str()) {
+        (false, _, _) => "Succeeded",
+        (true, false, "Microsoft.Compute") => "Creating",
+        (true, _, _) => "Updating",
+    };
+    shape::set_state(&mut body, &type_lc, state);
+    if let Some((coll, items)) = inline {
+        for k in shape::children(store, &key, coll) {
+            store.resources.remove(&k);
+        }
+        for mut item in items {
+            let name = item["name"].as_str().unwrap_or_default().to_string();
+            if name.is_empty() {
+                return Err(ArmError::invalid_content(format!(
+                    "The request content was invalid: '{coll}' items need a 'name'."
+                )));
+            }
+            let child_id = format!("{}/{coll}/{name}", rid.id);
+            let child_type = format!("{}/{coll}", rid.rtype);
+            item["id"] = json!(child_id);
+            item["type"] = json!(child_type);
+            item["etag"] = json!(format!("W/\"{}\"", store.next_id()));
+            shape::set_state(&mut item, &child_type.to_ascii_lowercase(), state);
+            store.resources.insert(child_id.to_ascii_lowercase(), item);
+        }
+    }
+    store.resources.insert(key.clone(), body);
+    let created = old.is_none();
+    let status = if created && call.route.declares(201) { 201 } else { 200 };
+    let mut reply = Reply::json(status, shape::render(store, &key).unwrap_or_default());
+    if lro {
+        let urls = lro::start(
+            store,
+            Effect::Provisioned(key.clone()),
+            call.base,
+            &rid.subscription,
+            &rid.namespace,
+            &call.route.api_version,
+        );
+        reply = reply
+            .with("Azure-AsyncOperation", urls.status)
+            .with("Retry-After", call.retry_after.to_string());
+    }
+    Ok(reply)
+}
+
+fn same_location(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.replace(' ', "").to_ascii_lowercase();
+    norm(a) == norm(b)
+}
+
+fn preconditions(old: Option<&Value>, call: &Call<'_>) -> Result<(), ArmError> {
+    let failed = |m: String| Err(ArmError::new(412, "PreconditionFailed", m));
+    if call.if_none_match.as_deref() == Some("*") && old.is_some() {
+        return failed(format!(
+            "The resource '{}' already exists and If-None-Match '*' was given.",
+            call.rid.name
+        ));
+    }
+    if let Some(want) = &call.if_match {
+        let etag = old.and_then(|o| o["etag"].as_str());
+        if want != "*" && etag != Some(want.as_str()) || want == "*" && old.is_none() {
+            return failed(format!(
+                "The etag '{want}' does not match the current etag of '{}'.",
+                call.rid.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn delete(store: &mut Store, call: &Call<'_>) -> Result<Reply, ArmError> {
+    let rid = &call.rid;
+    let key = rid.key();
+    if !store.resources.contains_key(&key) {
+        if rid.is_group() {
+            return Err(not_found(store, rid));
+        }
+        group_exists(store, rid)?;
+        if call.route.declares(204) {
+            return Ok(Reply::empty(204));
+        }
+        return Err(not_found(store, rid));
+    }
+    if !rid.is_group() {
+        refs::check_unused(store, &key, &rid.id, &rid.type_lc())?;
+    }
+    if !call.route.long_running() {
+        lro::apply(store, &Effect::Delete(key));
+        return Ok(Reply::empty(200));
+    }
+    if let Some(v) = store.resources.get_mut(&key) {
+        shape::set_state(v, &rid.type_lc(), "Deleting");
+    }
+    let urls = lro::start(
+        store,
+        Effect::Delete(key),
+        call.base,
+        &rid.subscription,
+        &rid.namespace,
+        &call.route.api_version,
+    );
+    Ok(Reply::empty(202)
+        .with("Location", urls.result)
+        .with("Azure-AsyncOperation", urls.status)
+        .with("Retry-After", call.retry_after.to_string()))
+}

@@ -1,0 +1,164 @@
+//! The fake's memory: resources by lower-cased ARM id, pending long-running operations,
+//! injected throttles, issued tokens and the request log, behind one mutex; and
+//! `FakeState`, the cloneable handle tests use to look inside and to steer the fake.
+//! Resource semantics (what a PUT or DELETE does) live in `resources.rs`, not here.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+
+/// One request as the fake saw it (token requests are logged without their body).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// Raw query string.
+    pub query: String,
+    /// Contract operation it mapped to, if any.
+    pub op_id: Option<String>,
+    /// JSON body, when one was sent and parsed.
+    pub body: Option<Value>,
+    /// Status answered.
+    pub status: u16,
+}
+
+/// What completing an operation does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// The resource (lower-cased id) reaches `provisioningState: Succeeded`.
+    Provisioned(String),
+    /// The resource and everything below it is removed.
+    Delete(String),
+}
+
+/// A pending long-running operation.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// Polls still to answer `InProgress`.
+    pub polls_left: u32,
+    /// Applied once, on the first poll that reports `Succeeded`.
+    pub effect: Effect,
+    /// Whether the effect was applied.
+    pub done: bool,
+}
+
+/// Everything the fake remembers.
+#[derive(Debug)]
+pub struct Store {
+    /// Stored resources (full representation minus embedded children), by lower-cased id.
+    pub resources: BTreeMap<String, Value>,
+    /// Operations by id.
+    pub ops: HashMap<String, Operation>,
+    /// Remaining injected 429s by operationId (`*` for every operation).
+    pub throttles: HashMap<String, u32>,
+    /// Bearer tokens accepted.
+    pub tokens: HashSet<String>,
+    /// Request log, oldest first.
+    pub log: Vec<LoggedRequest>,
+    /// Polls before an operation succeeds.
+    pub lro_polls: u32,
+    /// Address given to public IPs.
+    pub public_ip: Ipv4Addr,
+    /// Counter for generated ids.
+    pub serial: u64,
+}
+
+impl Store {
+    /// A fresh id-ish string (`prefix-<n>` plus a per-process salt, hex).
+    pub fn next_id(&mut self) -> String {
+        self.serial += 1;
+        format!("{:08x}-0000-4000-8000-{:012x}", std::process::id(), self.serial)
+    }
+
+    /// Consumes one injected throttle for `op_id`, if any is armed.
+    pub fn take_throttle(&mut self, op_id: &str) -> bool {
+        for key in [op_id, "*"] {
+            if let Some(n) = self.throttles.get_mut(key).filter(|n| **n > 0) {
+                *n -= 1;
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Cloneable handle on the fake's state, for assertions and steering from tests.
+#[derive(Debug, Clone)]
+pub struct FakeState {
+    pub(crate) inner: Arc<Mutex<Store>>,
+}
+
+impl FakeState {
+    pub(crate) fn new(lro_polls: u32, public_ip: Ipv4Addr) -> Self {
+        let store = Store {
+            resources: BTreeMap::new(),
+            ops: HashMap::new(),
+            throttles: HashMap::new(),
+            tokens: HashSet::new(),
+            log: Vec::new(),
+            lro_polls,
+            public_ip,
+            serial: 0,
+        };
+        Self { inner: Arc::new(Mutex::new(store)) }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ids (as created) of every stored resource, resource groups included, sorted.
+    pub fn resource_ids(&self) -> Vec<String> {
+        let s = self.lock();
+        s.resources
+            .values()
+            .filter_map(|r| r["id"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// The stored representation of a resource (id compared case-insensitively).
+    pub fn resource(&self, id: &str) -> Option<Value> {
+        self.lock().resources.get(&id.to_ascii_lowercase()).cloned()
+    }
+
+    /// Every request seen so far.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.lock().log.clone()
+    }
+
+    /// How many requests mapped to `op_id`.
+    pub fn count(&self, op_id: &str) -> usize {
+        let s = self.lock();
+        s.log
+            .iter()
+            .filter(|r| r.op_id.as_deref() == Some(op_id))
+            .count()
+    }
+
+    /// Answers the next `n` calls of `op_id` (or `*` for any) with 429 + `Retry-After`.
+    pub fn throttle(&self, op_id: &str, n: u32) {
+        self.lock().throttles.insert(op_id.to_string(), n);
+    }
+
+    /// Sets how many polls each later long-running operation answers `InProgress`.
+    pub fn set_lro_polls(&self, polls: u32) {
+        self.lock().lro_polls = polls;
+    }
+
+    /// Sets the address later public IPs get.
+    pub fn set_public_ip(&self, ip: Ipv4Addr) {
+        self.lock().public_ip = ip;
+    }
+
+    /// Mints a bearer token the fake accepts (as the token endpoint would).
+    pub fn issue_token(&self) -> String {
+        let mut s = self.lock();
+        let token = format!("fake-arm-token-{}", s.next_id());
+        s.tokens.insert(token.clone());
+        token
+    }
+}
