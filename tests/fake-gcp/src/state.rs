@@ -1,0 +1,285 @@
+//! The fake's state (resources, operations, DNS zones, request log, faults, settings) and
+//! `FakeState`, the handle tests use to seed, inspect and steer it.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// One request as the fake saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedRequest {
+    /// HTTP verb.
+    pub http_method: String,
+    /// Path without the query.
+    pub path: String,
+    /// Decoded query pairs, in order.
+    pub query: Vec<(String, String)>,
+    /// The discovery method id the path mapped to, if any.
+    pub method_id: Option<String>,
+    /// Status code answered.
+    pub status: u16,
+    /// The JSON body sent, if any.
+    pub body: Option<Value>,
+}
+
+/// What happens to a resource when its operation reaches DONE.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Effect {
+    /// Set the resource's `status` field (e.g. PROVISIONING -> RUNNING).
+    SetStatus {
+        kind: &'static str,
+        key: String,
+        status: &'static str,
+    },
+    /// Remove the resource (and whatever it owns).
+    Remove { kind: &'static str, key: String },
+}
+
+/// A Compute long-running operation.
+#[derive(Debug, Clone)]
+pub(crate) struct Op {
+    pub value: Value,
+    pub polls: u32,
+    pub effect: Option<Effect>,
+}
+
+/// A Cloud DNS change and how often it has been read.
+#[derive(Debug, Clone)]
+pub(crate) struct DnsChange {
+    pub value: Value,
+    pub polls: u32,
+}
+
+/// Knobs a test may turn at any time.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub address_ip: String,
+    pub polls_to_done: u32,
+    pub dns_polls_to_done: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fault {
+    status: u16,
+    remaining: u32,
+}
+
+/// Everything the fake holds.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub settings: Settings,
+    /// kind (`instances`, `disks`, `addresses`, `firewalls`) -> resource path -> resource.
+    pub resources: BTreeMap<&'static str, BTreeMap<String, Value>>,
+    /// operation path (`projects/p/zones/z/operations/n`) -> operation.
+    pub operations: BTreeMap<String, Op>,
+    /// (project, requestId) -> (method id, operation path).
+    pub request_ids: HashMap<(String, String), (String, String)>,
+    /// (project, zone name) -> managed zone.
+    pub dns_zones: BTreeMap<(String, String), Value>,
+    /// (project, zone name) -> record sets.
+    pub rrsets: BTreeMap<(String, String), Vec<Value>>,
+    /// (project, zone name, change id) -> change.
+    pub changes: BTreeMap<(String, String, String), DnsChange>,
+    pub log: Vec<LoggedRequest>,
+    faults: HashMap<String, Fault>,
+    latency: HashMap<String, Duration>,
+    default_latency: Duration,
+    next_id: u64,
+}
+
+impl State {
+    pub fn new(settings: Settings, default_latency: Duration) -> Self {
+        Self {
+            settings,
+            resources: BTreeMap::new(),
+            operations: BTreeMap::new(),
+            request_ids: HashMap::new(),
+            dns_zones: BTreeMap::new(),
+            rrsets: BTreeMap::new(),
+            changes: BTreeMap::new(),
+            log: Vec::new(),
+            faults: HashMap::new(),
+            latency: HashMap::new(),
+            default_latency,
+            next_id: 0,
+        }
+    }
+
+    /// A fresh numeric id, shaped like Google's uint64 ids.
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        4_000_000_000_000_000_000 + self.next_id
+    }
+
+    /// The injected failure for this call, if one is armed (and counts it down).
+    pub fn take_fault(&mut self, method_id: &str) -> Option<u16> {
+        let fault = self.faults.get_mut(method_id)?;
+        if fault.remaining == 0 {
+            return None;
+        }
+        fault.remaining -= 1;
+        Some(fault.status)
+    }
+
+    pub fn latency(&self, method_id: Option<&str>) -> Duration {
+        method_id
+            .and_then(|id| self.latency.get(id).copied())
+            .unwrap_or(self.default_latency)
+    }
+
+    pub fn kind(&mut self, kind: &'static str) -> &mut BTreeMap<String, Value> {
+        self.resources.entry(kind).or_default()
+    }
+}
+
+/// A cloneable handle on the fake's state, for seeding and assertions.
+#[derive(Debug, Clone)]
+pub struct FakeState(pub(crate) Arc<Mutex<State>>);
+
+impl FakeState {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Every request served so far, oldest first.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.lock().log.clone()
+    }
+
+    /// How many requests mapped to `method_id` (e.g. `compute.instances.insert`).
+    pub fn calls(&self, method_id: &str) -> usize {
+        let state = self.lock();
+        let hits = state
+            .log
+            .iter()
+            .filter(|r| r.method_id.as_deref() == Some(method_id));
+        hits.count()
+    }
+
+    /// The resources of one kind: `instances`, `disks`, `addresses` or `firewalls`.
+    pub fn resources(&self, kind: &str) -> Vec<Value> {
+        let state = self.lock();
+        let found = state.resources.iter().find(|(k, _)| **k == kind);
+        found
+            .map(|(_, m)| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Seed a public managed zone (`dns_name` ends with a dot, e.g. `example.com.`).
+    pub fn add_managed_zone(&self, project: &str, name: &str, dns_name: &str) -> Value {
+        crate::dns::seed_zone(&mut self.lock(), project, name, dns_name)
+    }
+
+    /// The record sets of a managed zone (empty if the zone is unknown).
+    pub fn record_sets(&self, project: &str, zone: &str) -> Vec<Value> {
+        let key = (project.to_string(), zone.to_string());
+        self.lock().rrsets.get(&key).cloned().unwrap_or_default()
+    }
+
+    /// Answer the next `count` calls of `method_id` with `status` (429 or 503),
+    /// reason `rateLimitExceeded`, before touching any state.
+    pub fn inject_fault(&self, method_id: &str, status: u16, count: u32) {
+        let fault = Fault {
+            status,
+            remaining: count,
+        };
+        self.lock().faults.insert(method_id.to_string(), fault);
+    }
+
+    /// Delay every call of `method_id` (or, with `None`, every call without its own delay).
+    pub fn set_latency(&self, method_id: Option<&str>, delay: Duration) {
+        let mut state = self.lock();
+        match method_id {
+            Some(id) => {
+                state.latency.insert(id.to_string(), delay);
+            }
+            None => state.default_latency = delay,
+        }
+    }
+
+    /// The address that `addresses.insert` hands out from now on (the test VM's 127.0.0.N).
+    pub fn set_address_ip(&self, ip: &str) {
+        self.lock().settings.address_ip = ip.to_string();
+    }
+
+    /// How many polls (get/wait) an operation takes to reach DONE, and a DNS change `done`.
+    pub fn set_polls_to_done(&self, operations: u32, dns_changes: u32) {
+        let mut state = self.lock();
+        state.settings.polls_to_done = operations;
+        state.settings.dns_polls_to_done = dns_changes;
+    }
+}
+
+/// Current UTC time as RFC 3339 with milliseconds, as Google prints it.
+pub(crate) fn now_rfc3339() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        now.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> State {
+        let settings = Settings {
+            address_ip: "127.0.0.9".into(),
+            polls_to_done: 2,
+            dns_polls_to_done: 1,
+        };
+        State::new(settings, Duration::ZERO)
+    }
+
+    #[test]
+    fn faults_count_down_per_method() {
+        let handle = FakeState(Arc::new(Mutex::new(state())));
+        handle.inject_fault("compute.instances.insert", 429, 2);
+        let mut s = handle.lock();
+        assert_eq!(s.take_fault("compute.firewalls.insert"), None);
+        assert_eq!(s.take_fault("compute.instances.insert"), Some(429));
+        assert_eq!(s.take_fault("compute.instances.insert"), Some(429));
+        assert_eq!(s.take_fault("compute.instances.insert"), None);
+    }
+
+    #[test]
+    fn latency_falls_back_to_the_default() {
+        let handle = FakeState(Arc::new(Mutex::new(state())));
+        handle.set_latency(None, Duration::from_millis(5));
+        handle.set_latency(Some("a.b.c"), Duration::from_millis(50));
+        let s = handle.lock();
+        assert_eq!(s.latency(Some("a.b.c")), Duration::from_millis(50));
+        assert_eq!(s.latency(Some("x")), Duration::from_millis(5));
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        let t = now_rfc3339();
+        assert_eq!(t.len(), 24, "{t}");
+        assert!(
+            t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T",
+            "{t}"
+        );
+    }
+}

@@ -1,0 +1,92 @@
+//! Shared test client: a started fake plus a tiny JSON-over-HTTP helper (reqwest, loopback only).
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use carto_fake_gcp::{Config, FakeServer};
+use serde_json::Value;
+
+pub const PROJECT: &str = "test-proj";
+pub const ZONE: &str = "us-central1-a";
+pub const REGION: &str = "us-central1";
+
+pub struct Fake {
+    pub server: FakeServer,
+    http: reqwest::Client,
+}
+
+impl Fake {
+    pub async fn start(config: Config) -> Fake {
+        let server = FakeServer::start(config).await.expect("fake starts");
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        Fake { server, http }
+    }
+
+    pub async fn default() -> Fake {
+        Fake::start(Config::default()).await
+    }
+
+    /// `/compute/v1/projects/PROJECT/{rest}`
+    pub fn compute(rest: &str) -> String {
+        format!("/compute/v1/projects/{PROJECT}/{rest}")
+    }
+
+    /// `/dns/v1/projects/PROJECT/{rest}`
+    pub fn dns(rest: &str) -> String {
+        format!("/dns/v1/projects/{PROJECT}/{rest}")
+    }
+
+    pub async fn send(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.server.url());
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, url);
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let resp = req.send().await.expect("fake answers");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send("GET", path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send("POST", path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send("DELETE", path, None).await
+    }
+
+    /// Poll an operation (by its selfLink's path) with `get` until DONE; returns the polls used.
+    pub async fn wait_done(&self, op: &Value) -> (u32, Value) {
+        let link = op["selfLink"].as_str().expect("operation selfLink");
+        let path = link.trim_start_matches(&self.server.url()).to_string();
+        for polls in 1..=20 {
+            let (status, op) = self.get(&path).await;
+            assert_eq!(status, 200, "{op}");
+            if op["status"] == "DONE" {
+                return (polls, op);
+            }
+        }
+        panic!("operation {link} never reached DONE");
+    }
+}
+
+/// The reason of a Google error body.
+pub fn reason(body: &Value) -> &str {
+    body["error"]["errors"][0]["reason"].as_str().unwrap_or("")
+}
+
+/// The message of a Google error body.
+pub fn message(body: &Value) -> &str {
+    body["error"]["message"].as_str().unwrap_or("")
+}
