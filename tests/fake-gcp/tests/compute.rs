@@ -298,15 +298,36 @@ async fn instance_insert_checks_what_gce_checks() {
     let mut small = instance_body("vm", None, true);
     small["disks"][0]["initializeParams"]["diskSizeGb"] = json!("5");
     let not_reserved = instance_body("vm", Some("127.0.0.99"), true);
-    for (what, body) in [
-        ("machine type", bad_type),
-        ("ARM type, x86 image", arm),
-        ("no boot disk", no_boot),
-        ("disk smaller than image", small),
-        ("natIP not reserved", not_reserved),
-    ] {
+    let cases = [
+        (
+            bad_type,
+            "'resource.machineType'",
+            "Machine type with name 'e2-imaginary' does not exist",
+        ),
+        (
+            arm,
+            "disks[0].initializeParams.sourceImage",
+            "does not match machine type t2a-standard-8",
+        ),
+        (no_boot, "'resource.disks'", "Exactly one boot disk"),
+        (
+            small,
+            "initializeParams.diskSizeGb': '5'",
+            "smaller than the image size",
+        ),
+        (
+            not_reserved,
+            "accessConfigs[0].natIP': '127.0.0.99'",
+            "was not found in region 'us-central1'",
+        ),
+    ];
+    for (body, field, why) in cases {
         let (status, err) = fake.post(&collection, &body).await;
-        assert_eq!((status, reason(&err)), (400, "invalid"), "{what}: {err}");
+        assert_eq!((status, reason(&err)), (400, "invalid"), "{err}");
+        assert!(
+            message(&err).contains(field) && message(&err).contains(why),
+            "{err}"
+        );
     }
     let mut image = instance_body("vm", None, true);
     image["disks"][0]["initializeParams"]["sourceImage"] =

@@ -1,0 +1,267 @@
+//! What the fake refuses and how it behaves under retries: contract validation (unknown fields,
+//! wrong types, bad enums, missing required values, unknown query parameters), duplicate
+//! creates and `requestId` idempotency, injected throttling, latency, and the request log.
+
+mod common;
+
+use carto_fake_gcp::Config;
+use common::{Fake, REGION, ZONE, message, reason};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const REQUEST_ID: &str = "6c1f3a52-9b1e-4c7a-8f25-0d9e4b7a1c33";
+
+fn firewall(name: &str) -> Value {
+    json!({"name": name, "network": "global/networks/default",
+        "allowed": [{"IPProtocol": "tcp", "ports": ["443"]}], "sourceRanges": ["0.0.0.0/0"]})
+}
+
+fn firewalls() -> String {
+    Fake::compute("global/firewalls")
+}
+
+async fn assert_invalid(fake: &Fake, path: &str, body: &Value, expected_message: &str) {
+    let (status, err) = fake.post(path, body).await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["error"]["status"], "INVALID_ARGUMENT");
+    assert_eq!(err["error"]["code"], 400);
+    assert_eq!(reason(&err), "invalid");
+    assert_eq!(message(&err), expected_message);
+}
+
+#[tokio::test]
+async fn unknown_fields_are_rejected_where_they_are() {
+    let fake = Fake::default().await;
+    let mut body = firewall("fw");
+    body["x"] = json!(1);
+    let top = "Invalid JSON payload received. Unknown name \"x\" at 'resource': Cannot find field.";
+    assert_invalid(&fake, &firewalls(), &body, top).await;
+    let mut body = firewall("fw");
+    body["allowed"][0]["portz"] = json!(["22"]);
+    let nested = "Invalid JSON payload received. Unknown name \"portz\" at 'resource.allowed[0]': Cannot find field.";
+    assert_invalid(&fake, &firewalls(), &body, nested).await;
+    assert!(
+        fake.server.state().resources("firewalls").is_empty(),
+        "nothing created"
+    );
+}
+
+#[tokio::test]
+async fn wrong_types_bad_enums_and_missing_names_are_rejected() {
+    let fake = Fake::default().await;
+    let mut body = firewall("fw");
+    body["direction"] = json!("SIDEWAYS");
+    assert_invalid(
+        &fake,
+        &firewalls(),
+        &body,
+        "Invalid value at 'resource.direction' (TYPE_ENUM), \"SIDEWAYS\"",
+    )
+    .await;
+    let mut body = firewall("fw");
+    body["priority"] = json!("high");
+    assert_invalid(
+        &fake,
+        &firewalls(),
+        &body,
+        "Invalid value at 'resource.priority' (TYPE_INT32), \"high\"",
+    )
+    .await;
+    let mut body = firewall("fw");
+    body["sourceRanges"] = json!("0.0.0.0/0");
+    let (status, _) = fake.post(&firewalls(), &body).await;
+    assert_eq!(status, 400, "a string where a list belongs");
+    let addresses = Fake::compute(&format!("regions/{REGION}/addresses"));
+    let labels = json!({"name": "ip", "labels": {"carto-env": 1}});
+    assert_invalid(
+        &fake,
+        &addresses,
+        &labels,
+        "Invalid value at 'resource.labels.carto-env' (TYPE_STRING), 1",
+    )
+    .await;
+    // `name` is annotated required for compute.addresses.insert in the discovery document.
+    assert_invalid(
+        &fake,
+        &addresses,
+        &json!({"labels": {}}),
+        "Required field 'resource.name' not specified",
+    )
+    .await;
+    let (status, err) = fake
+        .post(&firewalls(), &json!({"name": "Bad_Name", "allowed": []}))
+        .await;
+    assert_eq!((status, reason(&err)), (400, "invalid"), "{err}");
+    assert!(
+        message(&err).starts_with("Invalid value for field 'resource.name': 'Bad_Name'"),
+        "{err}"
+    );
+    let (status, _) = fake.send("POST", &firewalls(), None).await;
+    assert_eq!(status, 400, "a body is required");
+    assert!(fake.server.state().resources("firewalls").is_empty());
+    assert!(fake.server.state().resources("addresses").is_empty());
+}
+
+#[tokio::test]
+async fn query_parameters_are_checked_against_the_method() {
+    let fake = Fake::default().await;
+    let zone = Fake::compute(&format!("zones/{ZONE}"));
+    assert_eq!(
+        fake.get(&format!(
+            "{zone}?alt=json&prettyPrint=false&$alt=json;enum-encoding=int"
+        ))
+        .await
+        .0,
+        200
+    );
+    let (status, err) = fake.get(&format!("{zone}?bogus=1")).await;
+    assert_eq!(status, 400);
+    assert!(
+        message(&err).contains("Unknown name \"bogus\": Cannot bind query parameter"),
+        "{err}"
+    );
+    assert_eq!(fake.get(&format!("{zone}?alt=xml")).await.0, 400, "enum");
+    assert_eq!(
+        fake.get(&format!("{zone}?prettyPrint=maybe")).await.0,
+        400,
+        "boolean"
+    );
+    let (status, err) = fake
+        .post(
+            &format!("{}?requestId=not-a-uuid", firewalls()),
+            &firewall("fw"),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(message(&err).contains("'requestId': 'not-a-uuid'"), "{err}");
+}
+
+#[tokio::test]
+async fn unknown_paths_and_unimplemented_methods_say_so() {
+    let fake = Fake::default().await;
+    let (status, err) = fake.get("/compute/v1/projects/p/nowhere").await;
+    assert_eq!((status, reason(&err)), (404, "notFound"));
+    let (status, err) = fake
+        .get(&Fake::compute(&format!("zones/{ZONE}/instances")))
+        .await;
+    assert_eq!(
+        status, 501,
+        "instances.list is in the contract but not in the fake: {err}"
+    );
+    assert_eq!(
+        fake.send("PUT", &Fake::compute(&format!("zones/{ZONE}")), None)
+            .await
+            .0,
+        405
+    );
+}
+
+#[tokio::test]
+async fn duplicate_names_conflict_unless_the_request_id_repeats() {
+    let fake = Fake::default().await;
+    let with_id = |id: &str| format!("{}?requestId={id}", firewalls());
+    let (status, first) = fake.post(&with_id(REQUEST_ID), &firewall("fw")).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = fake.post(&with_id(REQUEST_ID), &firewall("fw")).await;
+    assert_eq!(
+        (status, again["name"].clone()),
+        (200, first["name"].clone()),
+        "same operation back"
+    );
+    let (status, err) = fake.post(&firewalls(), &firewall("fw")).await;
+    assert_eq!((status, reason(&err)), (409, "alreadyExists"));
+    assert_eq!(err["error"]["status"], "ALREADY_EXISTS");
+    assert!(
+        message(&err).ends_with("/global/firewalls/fw' already exists"),
+        "{err}"
+    );
+    let other = "0f0e4c1a-1111-4222-8333-944455556666";
+    assert_eq!(fake.post(&with_id(other), &firewall("fw")).await.0, 409);
+    assert_eq!(fake.server.state().resources("firewalls").len(), 1);
+
+    // Finished, deleted, then the same requestId again: the old operation, no new rule.
+    let (_, done) = fake.wait_done(&first).await;
+    let (_, op) = fake.delete(&Fake::compute("global/firewalls/fw")).await;
+    fake.wait_done(&op).await;
+    let (status, replayed) = fake.post(&with_id(REQUEST_ID), &firewall("fw")).await;
+    assert_eq!(
+        (status, replayed["name"].clone()),
+        (200, done["name"].clone())
+    );
+    assert_eq!(replayed["status"], "DONE");
+    assert!(fake.server.state().resources("firewalls").is_empty());
+}
+
+#[tokio::test]
+async fn injected_faults_hit_the_next_n_calls_only() {
+    let fake = Fake::default().await;
+    let state = fake.server.state();
+    state.inject_fault("compute.firewalls.insert", 429, 2);
+    state.inject_fault("compute.zones.get", 503, 1);
+    for _ in 0..2 {
+        let (status, err) = fake.post(&firewalls(), &firewall("fw")).await;
+        assert_eq!((status, reason(&err)), (429, "rateLimitExceeded"));
+        assert_eq!(err["error"]["status"], "RESOURCE_EXHAUSTED");
+    }
+    assert!(
+        state.resources("firewalls").is_empty(),
+        "a throttled call changes nothing"
+    );
+    assert_eq!(fake.post(&firewalls(), &firewall("fw")).await.0, 200);
+    let zone = Fake::compute(&format!("zones/{ZONE}"));
+    let (status, err) = fake.get(&zone).await;
+    assert_eq!((status, reason(&err)), (503, "rateLimitExceeded"));
+    assert_eq!(fake.get(&zone).await.0, 200);
+    assert_eq!(state.calls("compute.firewalls.insert"), 3);
+    let statuses: Vec<u16> = state.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 429, 200, 503, 200]);
+}
+
+#[tokio::test]
+async fn latency_applies_per_method_or_to_all() {
+    let fake = Fake::start(Config {
+        latency: Duration::from_millis(120),
+        ..Config::default()
+    })
+    .await;
+    let zone = Fake::compute(&format!("zones/{ZONE}"));
+    let started = Instant::now();
+    fake.get(&zone).await;
+    assert!(started.elapsed() >= Duration::from_millis(120));
+    let state = fake.server.state();
+    state.set_latency(None, Duration::ZERO);
+    state.set_latency(Some("compute.zones.get"), Duration::from_millis(250));
+    let started = Instant::now();
+    fake.get(&Fake::compute(&format!(
+        "zones/{ZONE}/machineTypes/e2-small"
+    )))
+    .await;
+    assert!(started.elapsed() < Duration::from_millis(250));
+    let started = Instant::now();
+    fake.get(&zone).await;
+    assert!(started.elapsed() >= Duration::from_millis(250));
+}
+
+#[tokio::test]
+async fn the_log_records_methods_queries_and_bodies() {
+    let fake = Fake::default().await;
+    fake.post(
+        &format!("{}?requestId={REQUEST_ID}", firewalls()),
+        &firewall("fw"),
+    )
+    .await;
+    let log = fake.server.state().requests();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        log[0].method_id.as_deref(),
+        Some("compute.firewalls.insert")
+    );
+    assert_eq!(
+        log[0].query,
+        [("requestId".to_string(), REQUEST_ID.to_string())]
+    );
+    assert_eq!(
+        log[0].body.as_ref().map(|b| b["name"].clone()),
+        Some(json!("fw"))
+    );
+}
