@@ -29,7 +29,10 @@ pub fn token(state: &FakeState, form: &[u8]) -> Reply {
         Reply::json(400, json!({"error": code, "error_description": desc}))
     };
     if field("scope").is_none() {
-        return bad("invalid_request", "AADSTS900144: The request body must contain the following parameter: 'scope'.".into());
+        return bad(
+            "invalid_request",
+            "AADSTS900144: The request body must contain the following parameter: 'scope'.".into(),
+        );
     }
     let grant = field("grant_type").unwrap_or_default();
     let has_secret = field("client_secret").is_some() || field("client_assertion").is_some();
@@ -83,10 +86,17 @@ mod tests {
             b"grant_type=client_credentials&client_id=a&client_secret=s&scope=x%2F.default",
         );
         assert_eq!(ok.status, 200);
-        let t = ok.body.as_ref().and_then(|b| b["access_token"].as_str()).unwrap_or_default();
+        let t = ok
+            .body
+            .as_ref()
+            .and_then(|b| b["access_token"].as_str())
+            .unwrap_or_default();
         assert_eq!(check_bearer(&state, Some(&format!("Bearer {t}"))), Ok(()));
         assert_eq!(check_bearer(&state, None).map_err(|e| e.status), Err(401));
-        assert_eq!(check_bearer(&state, Some("Bearer nope")).map_err(|e| e.status), Err(401));
+        assert_eq!(
+            check_bearer(&state, Some("Bearer nope")).map_err(|e| e.status),
+            Err(401)
+        );
         let no_secret = token(&state, b"grant_type=client_credentials&client_id=a&scope=x");
         assert_eq!(no_secret.status, 400);
         assert!(is_token_path("/tenant-1/oauth2/v2.0/token"));

@@ -116,7 +116,11 @@ fn normalize(path: &Path) -> String {
     parts.join("/")
 }
 
-fn read_dir(root: &Path, dir: &Path, docs: &mut HashMap<String, Value>) -> Result<(), ContractError> {
+fn read_dir(
+    root: &Path,
+    dir: &Path,
+    docs: &mut HashMap<String, Value>,
+) -> Result<(), ContractError> {
     let read_err = |source| ContractError::Read {
         path: dir.display().to_string(),
         source,
@@ -133,8 +137,10 @@ fn read_dir(root: &Path, dir: &Path, docs: &mut HashMap<String, Value>) -> Resul
                 path: shown.clone(),
                 source,
             })?;
-            let value = serde_json::from_str(&text)
-                .map_err(|source| ContractError::Parse { path: shown, source })?;
+            let value = serde_json::from_str(&text).map_err(|source| ContractError::Parse {
+                path: shown,
+                source,
+            })?;
             let rel = path.strip_prefix(root).unwrap_or(&path);
             docs.insert(normalize(rel), value);
         }
@@ -165,10 +171,15 @@ mod tests {
         assert_eq!(t.file, "spec/common/types.json");
         assert_eq!(t.name, "T");
         assert_eq!(t.schema["type"], "integer");
-        let a = c.resolve("spec/a/v1/a.json", "#/definitions/A").expect("local");
+        let a = c
+            .resolve("spec/a/v1/a.json", "#/definitions/A")
+            .expect("local");
         assert_eq!(a.schema["type"], "string");
         assert!(c.resolve("spec/a/v1/a.json", "./missing.json#/x").is_none());
-        assert!(c.resolve("spec/a/v1/a.json", "#/definitions/Nope").is_none());
+        assert!(
+            c.resolve("spec/a/v1/a.json", "#/definitions/Nope")
+                .is_none()
+        );
     }
 
     #[test]

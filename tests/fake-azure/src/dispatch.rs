@@ -65,10 +65,16 @@ impl App {
             self.arm(req, &mut op_id, &mut body)
                 .unwrap_or_else(|e| Reply::error(&e))
         };
-        let reply = if reply.status == 401 {
-            reply.with("WWW-Authenticate", "Bearer authorization_uri=\"fake\", error=\"invalid_token\"")
-        } else {
-            reply
+        let reply = match reply.status {
+            401 => reply.with(
+                "WWW-Authenticate",
+                "Bearer authorization_uri=\"fake\", error=\"invalid_token\"",
+            ),
+            429 => reply.with(
+                "Retry-After",
+                self.config.throttle_retry_after_secs.to_string(),
+            ),
+            _ => reply,
         };
         self.state.lock().log.push(LoggedRequest {
             method: req.method.clone(),
@@ -88,14 +94,21 @@ impl App {
         logged: &mut Option<Value>,
     ) -> Result<Reply, ArmError> {
         auth::check_bearer(&self.state, req.authorization.as_deref())?;
-        let query: HashMap<String, String> =
-            form_urlencoded::parse(req.query.as_bytes()).into_owned().collect();
+        let query: HashMap<String, String> = form_urlencoded::parse(req.query.as_bytes())
+            .into_owned()
+            .collect();
         if req.method == "GET"
             && let Some((is_status, id)) = lro::parse_poll(&req.path)
         {
             let url = format!("{}{}?{}", self.base, req.path, req.query);
             let mut store = self.state.lock();
-            return Ok(lro::poll(&mut store, is_status, &id, &url, self.config.lro_retry_after_secs));
+            return Ok(lro::poll(
+                &mut store,
+                is_status,
+                &id,
+                &url,
+                self.config.lro_retry_after_secs,
+            ));
         }
         if req.method == "GET" && skus::is_skus_path(&req.path) {
             *op_id = Some("ResourceSkus_List".into());
@@ -113,7 +126,11 @@ impl App {
         route.check_params(&self.contracts, &matched.params, &query)?;
         let body = self.body(req, route, logged)?;
         let rid = ResourceId::parse(&req.path).ok_or_else(|| {
-            ArmError::new(400, "InvalidResourceId", format!("'{}' is not a resource id.", req.path))
+            ArmError::new(
+                400,
+                "InvalidResourceId",
+                format!("'{}' is not a resource id.", req.path),
+            )
         })?;
         let call = Call {
             route,
@@ -184,7 +201,10 @@ impl App {
             ArmError::new(
                 500,
                 "InternalServerError",
-                format!("The fake's answer to {} breaks the contract: {v}", route.op_id),
+                format!(
+                    "The fake's answer to {} breaks the contract: {v}",
+                    route.op_id
+                ),
             )
         })
     }

@@ -35,7 +35,9 @@ impl ResourceId {
             Some(s) if s.eq_ignore_ascii_case("resourcegroups") => segs.get(3)?.to_string(),
             _ => String::new(),
         };
-        let prov = segs.iter().position(|s| s.eq_ignore_ascii_case("providers"));
+        let prov = segs
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case("providers"));
         let (namespace, rtype, parent) = match prov {
             Some(i) => {
                 let ns = segs.get(i + 1)?.to_string();
@@ -71,8 +73,11 @@ impl ResourceId {
 
     /// Store key of the resource group holding this resource.
     pub fn group_key(&self) -> String {
-        format!("/subscriptions/{}/resourcegroups/{}", self.subscription, self.group)
-            .to_ascii_lowercase()
+        format!(
+            "/subscriptions/{}/resourcegroups/{}",
+            self.subscription, self.group
+        )
+        .to_ascii_lowercase()
     }
 
     /// Whether this is a resource group itself.
@@ -101,7 +106,9 @@ mod tests {
         assert_eq!(r.name, "a");
         assert_eq!(
             r.parent.as_deref(),
-            Some("/subscriptions/s1/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/v")
+            Some(
+                "/subscriptions/s1/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/v"
+            )
         );
         assert_eq!(r.group_key(), "/subscriptions/s1/resourcegroups/rg");
     }

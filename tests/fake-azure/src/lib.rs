@@ -62,7 +62,9 @@ impl FakeServer {
         let contracts = contracts::Contracts::load(&config.contracts_dir)?;
         let routes = routes::Routes::build(&contracts);
         if routes.is_empty() {
-            return Err(StartError::NoRoutes(config.contracts_dir.display().to_string()));
+            return Err(StartError::NoRoutes(
+                config.contracts_dir.display().to_string(),
+            ));
         }
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let url = format!("http://{}", listener.local_addr()?);

@@ -29,7 +29,11 @@ pub fn start(
 ) -> OpUrls {
     let id = store.next_id();
     let polls_left = store.lro_polls;
-    let mut op = Operation { polls_left, effect, done: false };
+    let mut op = Operation {
+        polls_left,
+        effect,
+        done: false,
+    };
     if polls_left == 0 {
         apply(store, &op.effect);
         op.done = true;
@@ -87,7 +91,13 @@ pub fn parse_poll(path: &str) -> Option<(bool, String)> {
 }
 
 /// Answers one poll of operation `id`.
-pub fn poll(store: &mut Store, is_status: bool, id: &str, self_url: &str, retry_after: u64) -> Reply {
+pub fn poll(
+    store: &mut Store,
+    is_status: bool,
+    id: &str,
+    self_url: &str,
+    retry_after: u64,
+) -> Reply {
     let Some(op) = store.ops.get_mut(id) else {
         return Reply::error(&crate::ArmError::new(
             404,
@@ -108,13 +118,15 @@ pub fn poll(store: &mut Store, is_status: bool, id: &str, self_url: &str, retry_
         let body: Value = json!({"name": id, "status": status});
         let mut r = Reply::json(200, body);
         if running {
-            r.headers.push(("Retry-After".into(), retry_after.to_string()));
+            r.headers
+                .push(("Retry-After".into(), retry_after.to_string()));
         }
         r
     } else if running {
         let mut r = Reply::empty(202);
         r.headers.push(("Location".into(), self_url.to_string()));
-        r.headers.push(("Retry-After".into(), retry_after.to_string()));
+        r.headers
+            .push(("Retry-After".into(), retry_after.to_string()));
         r
     } else {
         Reply::empty(200)

@@ -24,7 +24,12 @@ fn nested_ids<'v>(v: &'v Value, root: bool, out: &mut Vec<&'v str>) {
 }
 
 /// Fails when `body` (for resource `own_key`) references a resource that does not exist.
-pub fn check_targets(store: &Store, own_key: &str, own_id: &str, body: &Value) -> Result<(), ArmError> {
+pub fn check_targets(
+    store: &Store,
+    own_key: &str,
+    own_id: &str,
+    body: &Value,
+) -> Result<(), ArmError> {
     let mut ids = Vec::new();
     nested_ids(body, true, &mut ids);
     for id in ids {
@@ -64,10 +69,11 @@ pub fn check_unused(store: &Store, key: &str, id: &str, type_lc: &str) -> Result
             let code = match type_lc {
                 "microsoft.network/publicipaddresses" => "PublicIPAddressCannotBeDeleted",
                 "microsoft.network/networkinterfaces" => "NicInUse",
-                "microsoft.network/virtualnetworks/subnets" | "microsoft.network/virtualnetworks" => {
-                    "InUseSubnetCannotBeDeleted"
+                "microsoft.network/virtualnetworks/subnets"
+                | "microsoft.network/virtualnetworks" => "InUseSubnetCannotBeDeleted",
+                "microsoft.network/networksecuritygroups" => {
+                    "InUseNetworkSecurityGroupCannotBeDeleted"
                 }
-                "microsoft.network/networksecuritygroups" => "InUseNetworkSecurityGroupCannotBeDeleted",
                 _ => "InUseCannotBeDeleted",
             };
             let by = other["id"].as_str().unwrap_or(other_key);

@@ -18,12 +18,20 @@ pub struct Reply {
 impl Reply {
     /// A JSON answer.
     pub fn json(status: u16, body: Value) -> Self {
-        Self { status, headers: Vec::new(), body: Some(body) }
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+        }
     }
 
     /// An answer without a body.
     pub fn empty(status: u16) -> Self {
-        Self { status, headers: Vec::new(), body: None }
+        Self {
+            status,
+            headers: Vec::new(),
+            body: None,
+        }
     }
 
     /// An ARM error answer.

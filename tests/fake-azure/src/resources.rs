@@ -50,7 +50,8 @@ pub fn handle(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
             group_exists(store, &call.rid)?;
             let prefix = format!("{}/providers/", call.rid.group_key());
             let mut reply = list(store, &call, |_, key| {
-                key.strip_prefix(&prefix).is_some_and(|rest| rest.matches('/').count() == 2)
+                key.strip_prefix(&prefix)
+                    .is_some_and(|rest| rest.matches('/').count() == 2)
             });
             generic_items(&mut reply);
             Ok(reply)
@@ -187,7 +188,11 @@ fn put(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
     }
     store.resources.insert(key.clone(), body);
     let created = old.is_none();
-    let status = if created && call.route.declares(201) { 201 } else { 200 };
+    let status = if created && call.route.declares(201) {
+        201
+    } else {
+        200
+    };
     let mut reply = Reply::json(status, shape::render(store, &key).unwrap_or_default());
     if lro {
         let urls = lro::start(

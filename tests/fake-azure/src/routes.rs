@@ -43,6 +43,7 @@ pub const SERVED: &[&str] = &[
     "Zones_List",
     "Zones_CreateOrUpdate",
     "Zones_Get",
+    "Zones_Delete",
     "RecordSets_CreateOrUpdate",
     "RecordSets_Get",
     "RecordSets_Delete",
@@ -96,7 +97,9 @@ pub fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(v)) => {
                 out.push(v);
@@ -129,10 +132,12 @@ impl Routes {
                     }
                     let segs = split(template)
                         .into_iter()
-                        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                            Some(p) => Seg::Param(p.to_string()),
-                            None => Seg::Lit(s.to_ascii_lowercase()),
-                        })
+                        .map(
+                            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                                Some(p) => Seg::Param(p.to_string()),
+                                None => Seg::Lit(s.to_ascii_lowercase()),
+                            },
+                        )
                         .collect();
                     routes.push(Route {
                         op_id: op_id.to_string(),
@@ -205,7 +210,11 @@ impl Route {
             .flatten()
             .filter_map(|p| match p.get("$ref").and_then(Value::as_str) {
                 Some(r) => c.resolve(file, r),
-                None => Some(SchemaAt { file, schema: p, name: "" }),
+                None => Some(SchemaAt {
+                    file,
+                    schema: p,
+                    name: "",
+                }),
             })
             .collect()
     }
@@ -278,7 +287,10 @@ impl Route {
                 ArmError::new(
                     400,
                     "InvalidParameter",
-                    format!("The value '{raw}' of parameter '{name}' is not valid: {}.", hint(&v.kind)),
+                    format!(
+                        "The value '{raw}' of parameter '{name}' is not valid: {}.",
+                        hint(&v.kind)
+                    ),
                 )
             })?;
         }
@@ -289,7 +301,11 @@ impl Route {
     pub fn body_schema<'c>(&self, c: &'c Contracts) -> Option<(SchemaAt<'c>, bool)> {
         self.parameters(c).into_iter().find_map(|p| {
             (p.schema["in"] == "body").then(|| {
-                let schema = SchemaAt { schema: &p.schema["schema"], name: "", ..p };
+                let schema = SchemaAt {
+                    schema: &p.schema["schema"],
+                    name: "",
+                    ..p
+                };
                 (schema, p.schema["required"] == true)
             })
         })
@@ -299,12 +315,18 @@ impl Route {
     pub fn response_schema<'c>(&self, c: &'c Contracts, status: u16) -> Option<SchemaAt<'c>> {
         let (file, op) = self.op(c)?;
         let schema = op["responses"][status.to_string()].get("schema")?;
-        Some(SchemaAt { file, schema, name: "" })
+        Some(SchemaAt {
+            file,
+            schema,
+            name: "",
+        })
     }
 
     /// Whether the contract lists `status` among the responses.
     pub fn declares(&self, status: u16) -> bool {
-        self.operation["responses"].get(status.to_string()).is_some()
+        self.operation["responses"]
+            .get(status.to_string())
+            .is_some()
     }
 }
 
@@ -313,5 +335,64 @@ fn hint(kind: &validate::Kind) -> String {
         validate::Kind::Enum(_, allowed) => format!("allowed values are {}", allowed.join(", ")),
         validate::Kind::Type(want, _) => format!("expected a value of type {want}"),
         _ => "it breaks the contract".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn shipped() -> Contracts {
+        Contracts::load(&crate::FakeConfig::default_contracts_dir()).expect("contracts")
+    }
+
+    #[test]
+    fn every_served_operation_is_in_the_contracts() {
+        let c = shipped();
+        let routes = Routes::build(&c);
+        for op in SERVED {
+            assert!(routes.routes.iter().any(|r| r.op_id == *op), "{op} missing");
+        }
+    }
+
+    #[test]
+    fn match_is_case_insensitive_and_prefers_literals() {
+        let c = shipped();
+        let routes = Routes::build(&c);
+        let m = routes
+            .find("PUT", "/subscriptions/s/resourceGroups/g/providers/microsoft.network/dnszones/z.com/A/www")
+            .expect("record set route");
+        assert_eq!(m.route.op_id, "RecordSets_CreateOrUpdate");
+        assert_eq!(m.params.get("recordType").map(String::as_str), Some("A"));
+        assert_eq!(m.route.api_version, "2018-05-01");
+        let g = routes
+            .find("GET", "/subscriptions/s/resourceGroups/g")
+            .expect("group");
+        assert_eq!(g.route.op_id, "ResourceGroups_Get");
+        assert!(
+            routes
+                .find("POST", "/subscriptions/s/resourceGroups/g")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn response_schemas_are_used_for_the_self_check() {
+        let c = shipped();
+        let routes = Routes::build(&c);
+        let m = routes
+            .find(
+                "GET",
+                "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/m",
+            )
+            .expect("vm get");
+        let schema = m.route.response_schema(&c, 200).expect("200 schema");
+        let ok = json!({"id": "/x", "name": "m", "location": "l",
+            "properties": {"provisioningState": "Succeeded", "vmId": "abc"}});
+        assert_eq!(validate::check(&c, schema, &ok, Mode::Response), Ok(()));
+        let bad = json!({"location": "l", "properties": {"madeUp": 1}});
+        assert!(validate::check(&c, schema, &bad, Mode::Response).is_err());
+        assert!(m.route.response_schema(&c, 418).is_none());
     }
 }

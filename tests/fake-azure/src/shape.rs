@@ -16,7 +16,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 
 /// The embedded child collection of a parent type, if any.
 pub fn embedded_of(type_lc: &str) -> Option<&'static str> {
-    EMBEDDED.iter().find(|(t, _)| *t == type_lc).map(|(_, c)| *c)
+    EMBEDDED
+        .iter()
+        .find(|(t, _)| *t == type_lc)
+        .map(|(_, c)| *c)
 }
 
 fn props(v: &mut Value) -> &mut Map<String, Value> {
@@ -51,7 +54,8 @@ pub fn generate(store: &mut Store, rid: &ResourceId, v: &mut Value, old: Option<
             keep_or(p, old, "ipAddress", json!(ip));
             keep_or(p, old, "resourceGuid", json!(guid));
             p.entry("publicIPAddressVersion").or_insert(json!("IPv4"));
-            p.entry("publicIPAllocationMethod").or_insert(json!("Dynamic"));
+            p.entry("publicIPAllocationMethod")
+                .or_insert(json!("Dynamic"));
         }
         "microsoft.network/networkinterfaces" => {
             let p = props(v);
@@ -63,7 +67,8 @@ pub fn generate(store: &mut Store, rid: &ResourceId, v: &mut Value, old: Option<
                     let cp = props(c);
                     cp.entry("privateIPAddress")
                         .or_insert(json!(format!("10.0.0.{}", 4 + i)));
-                    cp.entry("privateIPAllocationMethod").or_insert(json!("Dynamic"));
+                    cp.entry("privateIPAllocationMethod")
+                        .or_insert(json!("Dynamic"));
                     cp.entry("primary").or_insert(json!(i == 0));
                     cp.insert("provisioningState".into(), json!("Succeeded"));
                 }
@@ -118,7 +123,11 @@ pub fn render(store: &Store, key: &str) -> Option<Value> {
     }
     if type_lc == "microsoft.network/dnszones" {
         let prefix = format!("{key}/");
-        let n = store.resources.keys().filter(|k| k.starts_with(&prefix)).count();
+        let n = store
+            .resources
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .count();
         props(&mut v).insert("numberOfRecordSets".into(), json!(n + 2));
     }
     if let Some(os) = v["properties"]
@@ -137,7 +146,10 @@ pub fn children(store: &Store, key: &str, coll: &str) -> Vec<String> {
     store
         .resources
         .keys()
-        .filter(|k| k.strip_prefix(&prefix).is_some_and(|rest| !rest.contains('/')))
+        .filter(|k| {
+            k.strip_prefix(&prefix)
+                .is_some_and(|rest| !rest.contains('/'))
+        })
         .cloned()
         .collect()
 }

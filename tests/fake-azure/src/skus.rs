@@ -76,7 +76,11 @@ mod tests {
 
     #[test]
     fn catalogue_follows_the_location_filter() {
-        let r = list(Some(API_VERSION), Some("location eq 'eastus'"), "westeurope");
+        let r = list(
+            Some(API_VERSION),
+            Some("location eq 'eastus'"),
+            "westeurope",
+        );
         let body = r.body.unwrap_or_default();
         let b2s = &body["value"][0];
         assert_eq!(b2s["name"], "Standard_B2s");
@@ -84,6 +88,8 @@ mod tests {
         assert_eq!(b2s["capabilities"][0]["value"], "2");
         assert_eq!(b2s["capabilities"][1]["value"], "4");
         assert_eq!(list(Some("2019-04-01"), None, "x").status, 400);
-        assert!(is_skus_path("/subscriptions/s/providers/Microsoft.Compute/skus"));
+        assert!(is_skus_path(
+            "/subscriptions/s/providers/Microsoft.Compute/skus"
+        ));
     }
 }

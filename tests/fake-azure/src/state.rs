@@ -71,7 +71,11 @@ impl Store {
     /// A fresh id-ish string (`prefix-<n>` plus a per-process salt, hex).
     pub fn next_id(&mut self) -> String {
         self.serial += 1;
-        format!("{:08x}-0000-4000-8000-{:012x}", std::process::id(), self.serial)
+        format!(
+            "{:08x}-0000-4000-8000-{:012x}",
+            std::process::id(),
+            self.serial
+        )
     }
 
     /// Consumes one injected throttle for `op_id`, if any is armed.
@@ -104,7 +108,9 @@ impl FakeState {
             public_ip,
             serial: 0,
         };
-        Self { inner: Arc::new(Mutex::new(store)) }
+        Self {
+            inner: Arc::new(Mutex::new(store)),
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {

@@ -142,7 +142,13 @@ impl<'c> Walker<'c> {
         flag(at.schema) || self.deref(at, 0).is_some_and(|d| flag(d.schema))
     }
 
-    fn value(&self, at: SchemaAt<'c>, v: &Value, path: &str, depth: usize) -> Result<(), Violation> {
+    fn value(
+        &self,
+        at: SchemaAt<'c>,
+        v: &Value,
+        path: &str,
+        depth: usize,
+    ) -> Result<(), Violation> {
         let Some(at) = self.deref(at, depth) else {
             return Ok(());
         };
@@ -150,7 +156,12 @@ impl<'c> Walker<'c> {
             return Ok(());
         }
         let s = at.schema;
-        let fail = |kind| Err(Violation { path: path.to_string(), kind });
+        let fail = |kind| {
+            Err(Violation {
+                path: path.to_string(),
+                kind,
+            })
+        };
         if let Some(allowed) = s.get("enum").and_then(Value::as_array) {
             let ok = allowed.iter().any(|a| match (a, v) {
                 (Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
@@ -185,7 +196,11 @@ impl<'c> Walker<'c> {
         match v {
             Value::Array(items) => match s.get("items") {
                 Some(item) => {
-                    let item = SchemaAt { schema: item, name: "", ..at };
+                    let item = SchemaAt {
+                        schema: item,
+                        name: "",
+                        ..at
+                    };
                     for (i, x) in items.iter().enumerate() {
                         self.value(item, x, &format!("{path}[{i}]"), depth + 1)?;
                     }
@@ -205,19 +220,28 @@ impl<'c> Walker<'c> {
         path: &str,
         depth: usize,
     ) -> Result<(), Violation> {
-        let mut shape = Shape { name: at.name, ..Shape::default() };
+        let mut shape = Shape {
+            name: at.name,
+            ..Shape::default()
+        };
         self.collect(at, &mut shape, depth);
         for name in &shape.required {
             if map.get(*name).is_none_or(Value::is_null) {
                 let kind = Kind::Required((*name).to_string());
-                return Err(Violation { path: path.to_string(), kind });
+                return Err(Violation {
+                    path: path.to_string(),
+                    kind,
+                });
             }
         }
         for (k, v) in map {
             let here = join(path, k);
             if let Some(prop) = shape.props.get(k.as_str()) {
                 if self.mode == Mode::Request && self.is_read_only(*prop) {
-                    return Err(Violation { path: here, kind: Kind::ReadOnly });
+                    return Err(Violation {
+                        path: here,
+                        kind: Kind::ReadOnly,
+                    });
                 }
                 self.value(*prop, v, &here, depth + 1)?;
                 continue;
@@ -247,7 +271,11 @@ impl<'c> Walker<'c> {
         let s = at.schema;
         if let Some(props) = s.get("properties").and_then(Value::as_object) {
             for (k, p) in props {
-                let p = SchemaAt { schema: p, name: "", ..at };
+                let p = SchemaAt {
+                    schema: p,
+                    name: "",
+                    ..at
+                };
                 shape.props.entry(k.as_str()).or_insert(p);
             }
         }
@@ -258,13 +286,25 @@ impl<'c> Walker<'c> {
             Some(Value::Bool(true)) => shape.extra = Some(Extra::Allowed),
             Some(Value::Bool(false)) if shape.extra.is_none() => shape.extra = Some(Extra::Denied),
             Some(x @ Value::Object(_)) => {
-                shape.extra = Some(Extra::Schema(SchemaAt { schema: x, name: "", ..at }))
+                shape.extra = Some(Extra::Schema(SchemaAt {
+                    schema: x,
+                    name: "",
+                    ..at
+                }))
             }
             _ => {}
         }
         if let Some(parents) = s.get("allOf").and_then(Value::as_array) {
             for p in parents {
-                self.collect(SchemaAt { schema: p, name: "", ..at }, shape, depth + 1);
+                self.collect(
+                    SchemaAt {
+                        schema: p,
+                        name: "",
+                        ..at
+                    },
+                    shape,
+                    depth + 1,
+                );
             }
         }
     }

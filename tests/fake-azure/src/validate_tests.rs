@@ -58,8 +58,11 @@ fn valid_body_passes() {
 
 #[test]
 fn unknown_member_is_named_with_its_type() {
-    let err = run(json!({"location": "x", "properties": {"bogus": 1}}), Mode::Request)
-        .expect_err("unknown member");
+    let err = run(
+        json!({"location": "x", "properties": {"bogus": 1}}),
+        Mode::Request,
+    )
+    .expect_err("unknown member");
     assert_eq!(err.path, "properties.bogus");
     assert_eq!(err.kind, Kind::Unknown("VnetProps".into()));
     assert!(err.to_string().contains("Could not find member 'bogus'"));
@@ -71,11 +74,17 @@ fn unknown_member_is_named_with_its_type() {
 fn wrong_types_are_refused() {
     let err = run(json!({"location": 5}), Mode::Request).expect_err("type");
     assert_eq!(err.kind, Kind::Type("string".into(), "integer".into()));
-    let err = run(json!({"location": "x", "properties": {"prefixes": ["a", 1]}}), Mode::Request)
-        .expect_err("item type");
+    let err = run(
+        json!({"location": "x", "properties": {"prefixes": ["a", 1]}}),
+        Mode::Request,
+    )
+    .expect_err("item type");
     assert_eq!(err.path, "properties.prefixes[1]");
-    let err = run(json!({"location": "x", "properties": {"count": 1.5}}), Mode::Request)
-        .expect_err("integer");
+    let err = run(
+        json!({"location": "x", "properties": {"count": 1.5}}),
+        Mode::Request,
+    )
+    .expect_err("integer");
     assert_eq!(err.path, "properties.count");
     let err = run(json!({"location": "x", "tags": {"a": 1}}), Mode::Request).expect_err("tag");
     assert_eq!(err.path, "tags.a");
@@ -83,10 +92,22 @@ fn wrong_types_are_refused() {
 
 #[test]
 fn enum_values_are_checked() {
-    let err = run(json!({"location": "x", "properties": {"sku": "Gold"}}), Mode::Request)
-        .expect_err("enum");
-    assert_eq!(err.kind, Kind::Enum("Gold".into(), vec!["Basic".into(), "Standard".into()]));
-    assert_eq!(run(json!({"location": "x", "properties": {"sku": "basic"}}), Mode::Request), Ok(()));
+    let err = run(
+        json!({"location": "x", "properties": {"sku": "Gold"}}),
+        Mode::Request,
+    )
+    .expect_err("enum");
+    assert_eq!(
+        err.kind,
+        Kind::Enum("Gold".into(), vec!["Basic".into(), "Standard".into()])
+    );
+    assert_eq!(
+        run(
+            json!({"location": "x", "properties": {"sku": "basic"}}),
+            Mode::Request
+        ),
+        Ok(())
+    );
 }
 
 #[test]
@@ -100,8 +121,11 @@ fn read_only_is_refused_in_requests_only() {
     let body = json!({"location": "x", "id": "/a", "properties": {"state": "Succeeded"}});
     let err = run(body.clone(), Mode::Request).expect_err("readOnly id");
     assert_eq!((err.path.as_str(), err.kind), ("id", Kind::ReadOnly));
-    let err = run(json!({"location": "x", "properties": {"state": "Succeeded"}}), Mode::Request)
-        .expect_err("readOnly through $ref");
+    let err = run(
+        json!({"location": "x", "properties": {"state": "Succeeded"}}),
+        Mode::Request,
+    )
+    .expect_err("readOnly through $ref");
     assert_eq!(err.path, "properties.state");
     assert_eq!(run(body, Mode::Response), Ok(()));
 }
