@@ -1,0 +1,216 @@
+//! Test client: a reqwest client with a bearer token from the fake's token endpoint, ARM paths
+//! for one subscription, request bodies of every resource kind, and an operation poller.
+
+use carto_fake_azure::{FakeConfig, FakeServer};
+use serde_json::{Value, json};
+
+pub const SUB: &str = "00000000-0000-0000-0000-00000000c0de";
+pub const RES: &str = "2024-03-01";
+pub const NET: &str = "2024-05-01";
+pub const VM: &str = "2024-07-01";
+pub const DNS: &str = "2018-05-01";
+pub const LOC: &str = "westeurope";
+
+/// An answer: status, headers, JSON body (`Null` when empty).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or_default()
+    }
+}
+
+pub struct Arm {
+    pub fake: FakeServer,
+    pub http: reqwest::Client,
+    pub token: String,
+}
+
+impl Arm {
+    pub async fn start() -> Self {
+        Self::start_with(FakeConfig::default()).await
+    }
+
+    /// Starts the fake and gets a token through its token endpoint.
+    pub async fn start_with(config: FakeConfig) -> Self {
+        let fake = FakeServer::start(config).await.expect("fake starts");
+        let http = reqwest::Client::new();
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", "app"),
+            ("client_secret", "not-a-real-secret"),
+            ("scope", "https://management.azure.com/.default"),
+        ];
+        let url = format!("{}/tenant-1/oauth2/v2.0/token", fake.url());
+        let resp = http.post(url).form(&form).send().await.expect("token call");
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.expect("token json");
+        let token = body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string();
+        Self { fake, http, token }
+    }
+
+    /// Sends `method path?api-version=api` with an optional JSON body.
+    pub async fn call(&self, method: &str, path: &str, api: &str, body: Option<Value>) -> Answer {
+        let url = format!("{}{path}?api-version={api}", self.fake.url());
+        self.send(method, &url, body, &[]).await
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, url).bearer_auth(&self.token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("json body")
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Polls an operation URL until it reports done; returns how many polls said "not yet".
+    pub async fn wait(&self, url: &str) -> u32 {
+        for waited in 0..50 {
+            let a = self.send("GET", url, None, &[]).await;
+            let done = match a.status {
+                200 if a.body.is_null() => true,
+                200 => a.body["status"] == "Succeeded",
+                202 => false,
+                s => panic!("poll answered {s}: {:?}", a.body),
+            };
+            if done {
+                return waited;
+            }
+        }
+        panic!("operation {url} never finished");
+    }
+
+    /// PUT, then wait for its operation if it is long-running.
+    pub async fn put_done(&self, path: &str, api: &str, body: Value) -> Answer {
+        let a = self.call("PUT", path, api, Some(body)).await;
+        assert!(
+            a.status == 200 || a.status == 201,
+            "PUT {path}: {} {:?}",
+            a.status,
+            a.body
+        );
+        if let Some(op) = a.header("azure-asyncoperation") {
+            self.wait(&op).await;
+        }
+        a
+    }
+
+    /// DELETE, then wait for its operation if it is long-running.
+    pub async fn delete_done(&self, path: &str, api: &str) -> Answer {
+        let a = self.call("DELETE", path, api, None).await;
+        if a.status == 202 {
+            let loc = a.header("location").expect("Location on 202");
+            self.wait(&loc).await;
+        }
+        a
+    }
+}
+
+pub fn rg(name: &str) -> String {
+    format!("/subscriptions/{SUB}/resourcegroups/{name}")
+}
+
+pub fn net(group: &str, kind: &str, name: &str) -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.Network/{kind}/{name}")
+}
+
+pub fn vm(group: &str, name: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.Compute/virtualMachines/{name}"
+    )
+}
+
+pub fn group_body() -> Value {
+    json!({"location": LOC, "tags": {"carto-env": "t1"}})
+}
+
+pub fn vnet_body() -> Value {
+    json!({"location": LOC, "tags": {"carto-env": "t1"}, "properties": {
+        "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+        "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.0.0/24"}}]}})
+}
+
+pub fn rule_props(port: &str, priority: u32) -> Value {
+    json!({"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": port,
+        "sourceAddressPrefix": "10.1.2.3/32", "destinationAddressPrefix": "*",
+        "access": "Allow", "priority": priority, "direction": "Inbound"})
+}
+
+pub fn nsg_body() -> Value {
+    json!({"location": LOC, "tags": {"carto-env": "t1"}, "properties": {
+        "securityRules": [{"name": "ssh", "properties": rule_props("22", 100)}]}})
+}
+
+pub fn pip_body() -> Value {
+    json!({"location": LOC, "tags": {"carto-env": "t1"}, "sku": {"name": "Standard"},
+        "properties": {"publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"}})
+}
+
+pub fn nic_body(subnet: &str, pip: &str, nsg: &str) -> Value {
+    json!({"location": LOC, "tags": {"carto-env": "t1"}, "properties": {
+        "networkSecurityGroup": {"id": nsg},
+        "ipConfigurations": [{"name": "ipconfig1", "properties": {
+            "subnet": {"id": subnet}, "publicIPAddress": {"id": pip},
+            "privateIPAllocationMethod": "Dynamic"}}]}})
+}
+
+pub fn vm_body(nic: &str) -> Value {
+    json!({"location": LOC, "tags": {"carto-env": "t1"}, "properties": {
+        "hardwareProfile": {"vmSize": "Standard_B2s"},
+        "storageProfile": {
+            "imageReference": {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
+                "sku": "22_04-lts-gen2", "version": "latest"},
+            "osDisk": {"createOption": "FromImage", "diskSizeGB": 100, "deleteOption": "Delete",
+                "managedDisk": {"storageAccountType": "Premium_LRS"}}},
+        "osProfile": {"computerName": "carto", "adminUsername": "carto",
+            "customData": "I2Nsb3VkLWNvbmZpZwo=",
+            "linuxConfiguration": {"disablePasswordAuthentication": true, "ssh": {"publicKeys": [
+                {"path": "/home/carto/.ssh/authorized_keys", "keyData": "ssh-ed25519 AAAAC3 test"}]}}},
+        "networkProfile": {"networkInterfaces": [{"id": nic, "properties": {"primary": true}}]}}})
+}
+
+pub fn record_body(ip: &str) -> Value {
+    json!({"properties": {"TTL": 300, "metadata": {"carto-env": "t1"}, "ARecords": [{"ipv4Address": ip}]}})
+}

@@ -1,0 +1,223 @@
+//! Create-or-update and long-running behaviour: 201 then 200 for the same PUT, provisioning
+//! state moving to Succeeded only after the configured polls, DELETE 202 + Location polling
+//! then 404, 204 for absent deletes, If-None-Match on duplicates, immutable location.
+
+use carto_fake_azure::FakeConfig;
+use serde_json::json;
+
+use crate::client::*;
+
+async fn started(polls: u32) -> Arm {
+    let arm = Arm::start_with(FakeConfig {
+        lro_polls: polls,
+        ..Default::default()
+    })
+    .await;
+    arm.put_done(&rg("l"), RES, group_body()).await;
+    arm
+}
+
+#[tokio::test]
+async fn put_twice_creates_once_then_updates() {
+    let arm = started(1).await;
+    let path = net("l", "publicIPAddresses", "pip");
+    let first = arm.put_done(&path, NET, pip_body()).await;
+    assert_eq!(first.status, 201);
+    let ip = arm.call("GET", &path, NET, None).await.body["properties"]["ipAddress"].clone();
+    let mut body = pip_body();
+    body["tags"] = json!({"carto-env": "t1", "extra": "yes"});
+    let second = arm.put_done(&path, NET, body).await;
+    assert_eq!(second.status, 200, "update answers 200");
+    assert_eq!(second.body["id"], first.body["id"]);
+    let got = arm.call("GET", &path, NET, None).await.body;
+    assert_eq!(got["tags"]["extra"], "yes", "tags replaced by the update");
+    assert_eq!(
+        got["properties"]["ipAddress"], ip,
+        "address kept across updates"
+    );
+    assert_eq!(
+        arm.fake.state().count("PublicIPAddresses_CreateOrUpdate"),
+        2
+    );
+    let pips = arm
+        .fake
+        .state()
+        .resource_ids()
+        .into_iter()
+        .filter(|i| i.contains("publicIPAddresses"))
+        .count();
+    assert_eq!(pips, 1);
+}
+
+#[tokio::test]
+async fn provisioning_state_follows_the_polls() {
+    let arm = started(3).await;
+    let path = vm("l", "m");
+    for k in [
+        "virtualNetworks/v",
+        "publicIPAddresses/p",
+        "networkSecurityGroups/n",
+    ] {
+        let (kind, name) = k.split_once('/').unwrap_or_default();
+        let body = match kind {
+            "virtualNetworks" => vnet_body(),
+            "publicIPAddresses" => pip_body(),
+            _ => nsg_body(),
+        };
+        arm.put_done(&net("l", kind, name), NET, body).await;
+    }
+    let subnet = net("l", "virtualNetworks", "v") + "/subnets/default";
+    let nic = net("l", "networkInterfaces", "nic");
+    let nic_b = nic_body(
+        &subnet,
+        &net("l", "publicIPAddresses", "p"),
+        &net("l", "networkSecurityGroups", "n"),
+    );
+    arm.put_done(&nic, NET, nic_b).await;
+    let put = arm.call("PUT", &path, VM, Some(vm_body(&nic))).await;
+    assert_eq!(put.status, 201);
+    assert_eq!(put.body["properties"]["provisioningState"], "Creating");
+    let op = put
+        .header("azure-asyncoperation")
+        .expect("Azure-AsyncOperation");
+    for _ in 0..3 {
+        let poll = arm.send("GET", &op, None, &[]).await;
+        assert_eq!(poll.body["status"], "InProgress");
+        let vm_now = arm.call("GET", &path, VM, None).await;
+        assert_eq!(vm_now.body["properties"]["provisioningState"], "Creating");
+    }
+    let poll = arm.send("GET", &op, None, &[]).await;
+    assert_eq!(poll.body["status"], "Succeeded");
+    let vm_now = arm.call("GET", &path, VM, None).await;
+    assert_eq!(vm_now.body["properties"]["provisioningState"], "Succeeded");
+    let update = arm.call("PUT", &path, VM, Some(vm_body(&nic))).await;
+    assert_eq!(
+        (
+            update.status,
+            &update.body["properties"]["provisioningState"]
+        ),
+        (200, &json!("Updating"))
+    );
+}
+
+#[tokio::test]
+async fn delete_polls_then_404_and_absent_deletes() {
+    let arm = started(2).await;
+    let path = net("l", "networkSecurityGroups", "n");
+    arm.put_done(&path, NET, nsg_body()).await;
+    let del = arm.call("DELETE", &path, NET, None).await;
+    assert_eq!(del.status, 202);
+    let loc = del.header("location").expect("Location");
+    assert_eq!(arm.send("GET", &loc, None, &[]).await.status, 202);
+    let still = arm.call("GET", &path, NET, None).await;
+    assert_eq!(still.body["properties"]["provisioningState"], "Deleting");
+    assert_eq!(
+        arm.wait(&loc).await,
+        1,
+        "one more poll in progress, then done"
+    );
+    assert_eq!(
+        arm.call("GET", &path, NET, None).await.code(),
+        "ResourceNotFound"
+    );
+    assert_eq!(
+        arm.call("DELETE", &path, NET, None).await.status,
+        204,
+        "network delete of nothing"
+    );
+    let zone = net("l", "dnsZones", "z.com");
+    arm.put_done(&zone, DNS, json!({"location": "global"}))
+        .await;
+    let absent = arm
+        .call("DELETE", &format!("{zone}/A/none"), DNS, None)
+        .await;
+    assert_eq!(absent.status, 204, "record-set delete of nothing");
+    let rg_absent = arm.call("DELETE", &rg("never"), RES, None).await;
+    assert_eq!(
+        (rg_absent.status, rg_absent.code()),
+        (404, "ResourceGroupNotFound")
+    );
+}
+
+#[tokio::test]
+async fn duplicate_record_set_with_if_none_match_and_etags() {
+    let arm = started(0).await;
+    let zone = net("l", "dnsZones", "z.com");
+    arm.put_done(&zone, DNS, json!({"location": "global"}))
+        .await;
+    let url = format!("{}{zone}/A/www?api-version={DNS}", arm.fake.url());
+    let first = arm
+        .send(
+            "PUT",
+            &url,
+            Some(record_body("127.0.0.2")),
+            &[("If-None-Match", "*")],
+        )
+        .await;
+    assert_eq!(first.status, 201);
+    let dup = arm
+        .send(
+            "PUT",
+            &url,
+            Some(record_body("127.0.0.3")),
+            &[("If-None-Match", "*")],
+        )
+        .await;
+    assert_eq!((dup.status, dup.code()), (412, "PreconditionFailed"));
+    let etag = first.body["etag"].as_str().expect("etag").to_string();
+    let ok = arm
+        .send(
+            "PUT",
+            &url,
+            Some(record_body("127.0.0.4")),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(ok.status, 200);
+    let stale = arm
+        .send(
+            "PUT",
+            &url,
+            Some(record_body("127.0.0.5")),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    let got = arm.send("GET", &url, None, &[]).await;
+    assert_eq!(
+        got.body["properties"]["ARecords"][0]["ipv4Address"],
+        "127.0.0.4"
+    );
+}
+
+#[tokio::test]
+async fn location_cannot_change_and_in_use_cannot_be_deleted() {
+    let arm = started(0).await;
+    let pip = net("l", "publicIPAddresses", "p");
+    arm.put_done(&pip, NET, pip_body()).await;
+    let mut moved = pip_body();
+    moved["location"] = json!("eastus");
+    let a = arm.call("PUT", &pip, NET, Some(moved)).await;
+    assert_eq!((a.status, a.code()), (400, "InvalidResourceLocation"));
+    arm.put_done(&net("l", "virtualNetworks", "v"), NET, vnet_body())
+        .await;
+    arm.put_done(&net("l", "networkSecurityGroups", "n"), NET, nsg_body())
+        .await;
+    let subnet = net("l", "virtualNetworks", "v") + "/subnets/default";
+    let nic = nic_body(&subnet, &pip, &net("l", "networkSecurityGroups", "n"));
+    arm.put_done(&net("l", "networkInterfaces", "nic"), NET, nic)
+        .await;
+    let busy = arm.call("DELETE", &pip, NET, None).await;
+    assert_eq!(
+        (busy.status, busy.code()),
+        (400, "PublicIPAddressCannotBeDeleted")
+    );
+    let busy_subnet = arm.call("DELETE", &subnet, NET, None).await;
+    assert_eq!(
+        (busy_subnet.status, busy_subnet.code()),
+        (400, "InUseSubnetCannotBeDeleted")
+    );
+    arm.delete_done(&net("l", "networkInterfaces", "nic"), NET)
+        .await;
+    assert_eq!(arm.delete_done(&pip, NET).await.status, 202);
+}
