@@ -107,17 +107,7 @@ pub fn insert_address(state: &mut State, call: &Call) -> Result<Value, ApiError>
         address[field] = value;
     }
     state.kind("addresses").insert(key.clone(), address);
-    let effect = Effect::SetStatus {
-        kind: "addresses",
-        key,
-        status: "RESERVED",
-    };
-    let target = Target {
-        op_type: "insert",
-        link: self_link,
-        id,
-        effect: Some(effect),
-    };
+    let target = creation("addresses", key, self_link, id, Some("RESERVED"));
     Ok(operations::start(
         state,
         call,
@@ -216,13 +206,8 @@ pub fn insert_firewall(state: &mut State, call: &Call) -> Result<Value, ApiError
     ] {
         firewall[field] = value;
     }
-    state.kind("firewalls").insert(key, firewall);
-    let target = Target {
-        op_type: "insert",
-        link: self_link,
-        id,
-        effect: None,
-    };
+    state.kind("firewalls").insert(key.clone(), firewall);
+    let target = creation("firewalls", key, self_link, id, None);
     Ok(operations::start(state, call, Scope::Global, target))
 }
 
@@ -271,8 +256,37 @@ pub fn get_resource(state: &mut State, kind: &'static str, key: &str) -> Result<
         .ok_or_else(|| ApiError::not_found(key))
 }
 
-/// The deletion target of a stored resource.
+/// The target of an insert: `ready` is the status the resource reaches at DONE; if the
+/// operation fails, the resource goes away.
+pub fn creation(
+    kind: &'static str,
+    key: String,
+    link: String,
+    id: String,
+    ready: Option<&'static str>,
+) -> Target {
+    let effect = ready.map(|status| Effect::SetStatus {
+        kind,
+        key: key.clone(),
+        status,
+    });
+    Target {
+        op_type: "insert",
+        link,
+        id,
+        effect,
+        undo: Some(Effect::Remove { kind, key }),
+    }
+}
+
+/// The deletion target of a stored resource; if the operation fails, the resource stays
+/// (an instance goes back from STOPPING to RUNNING).
 pub fn deletion(kind: &'static str, key: String, resource: &Value) -> Target {
+    let undo = (kind == "instances").then(|| Effect::SetStatus {
+        kind,
+        key: key.clone(),
+        status: "RUNNING",
+    });
     Target {
         op_type: "delete",
         link: resource["selfLink"]
@@ -281,6 +295,7 @@ pub fn deletion(kind: &'static str, key: String, resource: &Value) -> Target {
             .to_string(),
         id: resource["id"].as_str().unwrap_or_default().to_string(),
         effect: Some(Effect::Remove { kind, key }),
+        undo,
     }
 }
 

@@ -3,11 +3,13 @@
 //! IN_USE while the VM lives).
 
 use crate::catalogue::{self, link};
-use crate::compute::{checked_name, deletion, fingerprint, get_resource, refuse_duplicate};
+use crate::compute::{
+    checked_name, creation, deletion, fingerprint, get_resource, refuse_duplicate,
+};
 use crate::errors::ApiError;
-use crate::operations::{self, Scope, Target};
+use crate::operations::{self, Scope};
 use crate::route::Call;
-use crate::state::{Effect, State, now_rfc3339};
+use crate::state::{State, now_rfc3339};
 use serde_json::{Value, json};
 
 const DISK_TYPES: &[&str] = &[
@@ -113,17 +115,7 @@ pub fn insert(state: &mut State, call: &Call) -> Result<Value, ApiError> {
         instance[field] = value;
     }
     state.kind("instances").insert(key.clone(), instance);
-    let effect = Effect::SetStatus {
-        kind: "instances",
-        key,
-        status: "RUNNING",
-    };
-    let target = Target {
-        op_type: "insert",
-        link: self_link,
-        id,
-        effect: Some(effect),
-    };
+    let target = creation("instances", key, self_link, id, Some("RUNNING"));
     Ok(operations::start(state, call, Scope::Zone(zone), target))
 }
 

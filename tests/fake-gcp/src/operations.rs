@@ -39,6 +39,8 @@ pub struct Target {
     pub id: String,
     /// Applied when the operation reaches DONE.
     pub effect: Option<Effect>,
+    /// Applied instead when the operation fails (see `FakeState::fail_next_operation`).
+    pub undo: Option<Effect>,
 }
 
 /// Reject a malformed `requestId` (Compute wants a non-zero UUID); on a repeat, the earlier
@@ -100,6 +102,8 @@ pub fn start(state: &mut State, call: &Call, scope: Scope<'_>, target: Target) -
         value,
         polls: 0,
         effect: target.effect,
+        undo: target.undo,
+        failure: state.op_failures.remove(&call.method_id),
     };
     if state.settings.polls_to_done == 0 {
         finish(state, &mut op);
@@ -149,7 +153,21 @@ fn finish(state: &mut State, op: &mut Op) {
         op.value["startTime"] = json!(now);
     }
     op.value["endTime"] = json!(now);
-    match op.effect.take() {
+    let effect = match op.failure.take() {
+        Some(failure) => {
+            op.value["error"] =
+                json!({"errors": [{"code": failure.code, "message": failure.message}]});
+            op.value["httpErrorStatusCode"] = json!(failure.http_status);
+            op.value["httpErrorMessage"] = json!(failure.message);
+            op.undo.take()
+        }
+        None => op.effect.take(),
+    };
+    apply(state, effect);
+}
+
+fn apply(state: &mut State, effect: Option<Effect>) {
+    match effect {
         Some(Effect::SetStatus { kind, key, status }) => {
             if let Some(resource) = state.kind(kind).get_mut(&key) {
                 resource["status"] = json!(status);

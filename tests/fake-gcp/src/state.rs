@@ -42,6 +42,17 @@ pub(crate) struct Op {
     pub value: Value,
     pub polls: u32,
     pub effect: Option<Effect>,
+    /// Applied instead of `effect` when the operation fails.
+    pub undo: Option<Effect>,
+    pub failure: Option<Failure>,
+}
+
+/// How an operation is made to fail (DONE with `error` and `httpErrorStatusCode`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Failure {
+    pub http_status: u16,
+    pub code: String,
+    pub message: String,
 }
 
 /// A Cloud DNS change and how often it has been read.
@@ -82,6 +93,8 @@ pub(crate) struct State {
     /// (project, zone name, change id) -> change.
     pub changes: BTreeMap<(String, String, String), DnsChange>,
     pub log: Vec<LoggedRequest>,
+    /// method id -> failure for the next operation that method starts.
+    pub op_failures: HashMap<String, Failure>,
     faults: HashMap<String, Fault>,
     latency: HashMap<String, Duration>,
     default_latency: Duration,
@@ -99,6 +112,7 @@ impl State {
             rrsets: BTreeMap::new(),
             changes: BTreeMap::new(),
             log: Vec::new(),
+            op_failures: HashMap::new(),
             faults: HashMap::new(),
             latency: HashMap::new(),
             default_latency,
@@ -187,6 +201,26 @@ impl FakeState {
             remaining: count,
         };
         self.lock().faults.insert(method_id.to_string(), fault);
+    }
+
+    /// Make the next operation started by `method_id` (e.g. `compute.instances.insert`) end
+    /// DONE with `error.errors[0].code = code` and `httpErrorStatusCode = http_status`; what it
+    /// was creating disappears, what it was deleting stays.
+    pub fn fail_next_operation(
+        &self,
+        method_id: &str,
+        http_status: u16,
+        code: &str,
+        message: &str,
+    ) {
+        let failure = Failure {
+            http_status,
+            code: code.to_string(),
+            message: message.to_string(),
+        };
+        self.lock()
+            .op_failures
+            .insert(method_id.to_string(), failure);
     }
 
     /// Delay every call of `method_id` (or, with `None`, every call without its own delay).
