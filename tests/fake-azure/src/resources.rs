@@ -13,6 +13,7 @@ use crate::refs;
 use crate::reply::Reply;
 use crate::routes::Route;
 use crate::shape;
+use crate::skus;
 use crate::state::{Effect, Store};
 
 /// One request, as the handlers need it.
@@ -135,6 +136,21 @@ fn put(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
     }
     refs::check_targets(store, &key, &rid.id, &body)?;
     let type_lc = rid.type_lc();
+    if type_lc == "microsoft.compute/virtualmachines" {
+        let size = body["properties"]["hardwareProfile"]["vmSize"].as_str();
+        if let Some(size) = size.filter(|s| !skus::known(s)) {
+            let loc = body["location"].as_str().unwrap_or_default();
+            return Err(ArmError::new(
+                409,
+                "SkuNotAvailable",
+                format!(
+                    "The requested VM size for resource '{}' is currently not available in \
+                     location '{loc}'. Please try another size or deploy to a different location.",
+                    size
+                ),
+            ));
+        }
+    }
     let inline = shape::embedded_of(&type_lc).map(|coll| {
         let items = body["properties"]
             .as_object_mut()

@@ -19,6 +19,11 @@ const CATALOGUE: &[(&str, &str, u32, u32, &str)] = &[
     ("Standard_D4ps_v5", "standardDPSv5Family", 4, 16, "Arm64"),
 ];
 
+/// Whether a VM size is in the catalogue (case-insensitive).
+pub fn known(size: &str) -> bool {
+    CATALOGUE.iter().any(|(n, ..)| n.eq_ignore_ascii_case(size))
+}
+
 /// Whether `path` is the SKU list of a subscription.
 pub fn is_skus_path(path: &str) -> bool {
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();

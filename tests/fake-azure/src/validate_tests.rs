@@ -22,7 +22,10 @@ fn contracts() -> Contracts {
                 "properties": {
                     "prefixes": {"type": "array", "items": {"type": "string"}},
                     "sku": {"type": "string", "enum": ["Basic", "Standard"]},
-                    "count": {"type": "integer"},
+                    "size": {"type": "string", "enum": ["Small"],
+                        "x-ms-enum": {"name": "VirtualMachineSizeTypes", "modelAsString": true}},
+                    "count": {"type": "integer", "minimum": 1, "maximum": 10},
+                    "label": {"type": "string", "maxLength": 5, "pattern": "^[a-z]+$"},
                     "state": {"$ref": "#/definitions/State"},
                     "remote": {"$ref": "./missing.json#/definitions/Gone"}
                 }
@@ -111,6 +114,12 @@ fn enum_values_are_checked() {
 }
 
 #[test]
+fn open_enums_accept_values_outside_the_list() {
+    let v = json!({"location": "x", "properties": {"size": "Huge"}});
+    assert_eq!(run(v, Mode::Request), Ok(()));
+}
+
+#[test]
 fn required_members_are_checked() {
     let err = run(json!({"tags": {}}), Mode::Request).expect_err("required");
     assert_eq!(err.kind, Kind::Required("location".into()));
@@ -134,4 +143,19 @@ fn read_only_is_refused_in_requests_only() {
 fn unresolved_refs_are_permissive() {
     let v = json!({"location": "x", "properties": {"remote": {"anything": [1, 2]}}});
     assert_eq!(run(v, Mode::Request), Ok(()));
+}
+
+#[test]
+fn lengths_ranges_and_patterns_are_checked() {
+    let with = |p: Value| run(json!({"location": "x", "properties": p}), Mode::Request);
+    assert_eq!(with(json!({"count": 10, "label": "abc"})), Ok(()));
+    for bad in [
+        json!({"count": 0}),
+        json!({"count": 11}),
+        json!({"label": "toolong"}),
+        json!({"label": "A1"}),
+    ] {
+        let err = with(bad.clone()).expect_err("constraint");
+        assert!(matches!(err.kind, Kind::Constraint(_)), "{bad}: {err:?}");
+    }
 }

@@ -195,6 +195,15 @@ async fn path_and_query_parameters_are_checked() {
         "{:?}",
         b.body
     );
+    let bad_name = arm
+        .call("PUT", &rg("bad!name"), RES, Some(group_body()))
+        .await;
+    assert_eq!(
+        (bad_name.status, bad_name.code()),
+        (400, "InvalidParameter"),
+        "{:?}",
+        bad_name.body
+    );
     let unknown = arm
         .call(
             "GET",
@@ -250,4 +259,52 @@ async fn references_must_exist() {
         )
         .await;
     assert_eq!((orphan.status, orphan.code()), (404, "ResourceNotFound"));
+}
+
+#[tokio::test]
+async fn vm_sizes_come_from_the_sku_catalogue() {
+    let arm = with_group("s1").await;
+    for k in [
+        "virtualNetworks/v",
+        "publicIPAddresses/p",
+        "networkSecurityGroups/n",
+    ] {
+        let (kind, name) = k.split_once('/').unwrap_or_default();
+        let body = match kind {
+            "virtualNetworks" => vnet_body(),
+            "publicIPAddresses" => pip_body(),
+            _ => nsg_body(),
+        };
+        arm.put_done(&net("s1", kind, name), NET, body).await;
+    }
+    let subnet = net("s1", "virtualNetworks", "v") + "/subnets/default";
+    let nic = net("s1", "networkInterfaces", "nic");
+    let nic_b = nic_body(
+        &subnet,
+        &net("s1", "publicIPAddresses", "p"),
+        &net("s1", "networkSecurityGroups", "n"),
+    );
+    arm.put_done(&nic, NET, nic_b).await;
+    let mut body = vm_body(&nic);
+    body["properties"]["hardwareProfile"]["vmSize"] = json!("Standard_D4s_v5");
+    let newer = arm
+        .call("PUT", &vm("s1", "a"), VM, Some(body.clone()))
+        .await;
+    assert_eq!(
+        newer.status, 201,
+        "sizes newer than the contract's deprecated enum: {:?}",
+        newer.body
+    );
+    body["properties"]["hardwareProfile"]["vmSize"] = json!("Standard_Imaginary_v9");
+    let bad_name = arm
+        .call("PUT", &rg("bad!name"), RES, Some(group_body()))
+        .await;
+    assert_eq!(
+        (bad_name.status, bad_name.code()),
+        (400, "InvalidParameter"),
+        "{:?}",
+        bad_name.body
+    );
+    let unknown = arm.call("PUT", &vm("s1", "b"), VM, Some(body)).await;
+    assert_eq!((unknown.status, unknown.code()), (409, "SkuNotAvailable"));
 }
