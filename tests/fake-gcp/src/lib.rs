@@ -13,6 +13,7 @@ mod dns;
 pub mod errors;
 mod http;
 mod instances;
+mod lists;
 mod operations;
 mod route;
 pub mod schema;

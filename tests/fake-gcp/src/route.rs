@@ -3,7 +3,7 @@
 
 use crate::errors::ApiError;
 use crate::state::State;
-use crate::{compute, dns, instances, operations};
+use crate::{compute, dns, instances, lists, operations};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -60,6 +60,10 @@ pub fn dispatch(state: &mut State, call: &Call) -> Result<Value, ApiError> {
         "compute.firewalls.get" => compute::get_firewall(state, call),
         "compute.firewalls.delete" => compute::delete_firewall(state, call),
         "compute.disks.get" => compute::get_disk(state, call),
+        "compute.instances.list" => lists::list(state, call, "instances"),
+        "compute.disks.list" => lists::list(state, call, "disks"),
+        "compute.addresses.list" => lists::list(state, call, "addresses"),
+        "compute.firewalls.list" => lists::list(state, call, "firewalls"),
         "compute.instances.insert" => instances::insert(state, call),
         "compute.instances.get" => instances::get(state, call),
         "compute.instances.delete" => instances::delete(state, call),

@@ -141,12 +141,11 @@ async fn unknown_paths_and_unimplemented_methods_say_so() {
     let fake = Fake::default().await;
     let (status, err) = fake.get("/compute/v1/projects/p/nowhere").await;
     assert_eq!((status, reason(&err)), (404, "notFound"));
-    let (status, err) = fake
-        .get(&Fake::compute(&format!("zones/{ZONE}/instances")))
-        .await;
+    let stop = Fake::compute(&format!("zones/{ZONE}/instances/vm/stop"));
+    let (status, err) = fake.send("POST", &stop, None).await;
     assert_eq!(
         status, 501,
-        "instances.list is in the contract but not in the fake: {err}"
+        "instances.stop is in the contract but not in the fake: {err}"
     );
     assert_eq!(
         fake.send("PUT", &Fake::compute(&format!("zones/{ZONE}")), None)

@@ -1,0 +1,124 @@
+//! Compute `*.list` for instances, disks, addresses and firewalls, with the subset of Compute's
+//! `filter` syntax a label sweep needs: `labels.KEY = "VALUE"`, `name != x`, terms joined by
+//! `AND` or written as `(a = b) (c = d)`. Anything else is refused as Compute refuses it.
+
+use crate::catalogue::link;
+use crate::errors::ApiError;
+use crate::route::Call;
+use crate::state::State;
+use serde_json::{Value, json};
+
+/// `compute.{instances,disks,addresses,firewalls}.list`
+pub fn list(state: &mut State, call: &Call, kind: &'static str) -> Result<Value, ApiError> {
+    let project = call.param("project");
+    let scope = match kind {
+        "addresses" => format!("regions/{}", call.param("region")),
+        "firewalls" => "global".to_string(),
+        _ => format!("zones/{}", call.param("zone")),
+    };
+    let prefix = format!("projects/{project}/{scope}/{kind}/");
+    let terms = match call.query("filter") {
+        Some(text) => parse(text)?,
+        None => Vec::new(),
+    };
+    let items: Vec<Value> = state
+        .kind(kind)
+        .iter()
+        .filter(|(key, _)| key.starts_with(&prefix))
+        .filter(|(_, item)| terms.iter().all(|t| t.matches(item)))
+        .map(|(_, item)| item.clone())
+        .collect();
+    let list_kind = match kind {
+        "addresses" => "compute#addressList",
+        "firewalls" => "compute#firewallList",
+        "disks" => "compute#diskList",
+        _ => "compute#instanceList",
+    };
+    let mut out = json!({
+        "kind": list_kind,
+        "id": format!("projects/{project}/{scope}/{kind}"),
+        "selfLink": link(&call.base, project, &format!("{scope}/{kind}")),
+    });
+    // Compute leaves `items` out of an empty list.
+    if !items.is_empty() {
+        out["items"] = json!(items);
+    }
+    Ok(out)
+}
+
+/// One `field op value` comparison.
+#[derive(Debug, PartialEq)]
+struct Term {
+    field: Vec<String>,
+    equal: bool,
+    value: String,
+}
+
+impl Term {
+    fn matches(&self, item: &Value) -> bool {
+        let found = self.field.iter().try_fold(item, |v, k| v.get(k));
+        let text = match found {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Bool(b)) => Some(b.to_string()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        (text.as_deref() == Some(self.value.as_str())) == self.equal
+    }
+}
+
+fn parse(filter: &str) -> Result<Vec<Term>, ApiError> {
+    let refuse = || ApiError::invalid_field("filter", filter, "Invalid list filter expression.");
+    let flattened = filter.replace('(', " ").replace(')', " AND ");
+    let mut terms = Vec::new();
+    for chunk in flattened
+        .split(" AND ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        let (field, equal, value) = match (chunk.split_once("!="), chunk.split_once('=')) {
+            (Some((f, v)), _) => (f, false, v),
+            (None, Some((f, v))) => (f, true, v),
+            (None, None) => return Err(refuse()),
+        };
+        let field = field.trim();
+        let value = value.trim().trim_matches('"');
+        let well_formed = !field.is_empty()
+            && !value.is_empty()
+            && !field.contains(char::is_whitespace)
+            && !value.contains(char::is_whitespace);
+        if !well_formed {
+            return Err(refuse());
+        }
+        terms.push(Term {
+            field: field.split('.').map(String::from).collect(),
+            equal,
+            value: value.to_string(),
+        });
+    }
+    Ok(terms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse_both_spellings() {
+        let a = parse("labels.carto-env = \"env-1\" AND name != x").unwrap_or_default();
+        let b = parse("(labels.carto-env = env-1) (name != \"x\")").unwrap_or_default();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 2);
+        assert!(!a[1].equal && a[0].field == ["labels", "carto-env"]);
+    }
+
+    #[test]
+    fn labels_match_and_garbage_is_refused() {
+        let terms = parse("labels.carto-env=env-1").unwrap_or_default();
+        assert!(terms[0].matches(&json!({"labels": {"carto-env": "env-1"}})));
+        assert!(!terms[0].matches(&json!({"labels": {"carto-env": "env-2"}})));
+        assert!(!terms[0].matches(&json!({})));
+        assert!(parse("labels.carto-env").is_err());
+        assert!(parse("name = a b").is_err());
+    }
+}
