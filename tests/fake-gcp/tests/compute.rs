@@ -5,41 +5,14 @@
 mod common;
 
 use carto_fake_gcp::Config;
-use common::{Fake, PROJECT, REGION, ZONE, message, reason};
-use serde_json::{Value, json};
+use common::{Fake, PROJECT, REGION, ZONE, address_body, instance_body, labels, message, reason};
+use serde_json::json;
 
 fn config() -> Config {
     Config {
         address_ip: "127.0.0.7".into(),
         ..Config::default()
     }
-}
-
-fn labels() -> Value {
-    json!({"managed-by": "carto-provision", "carto-env": "env-1"})
-}
-
-pub fn address_body(name: &str) -> Value {
-    json!({"name": name, "addressType": "EXTERNAL", "networkTier": "PREMIUM", "labels": labels()})
-}
-
-pub fn instance_body(name: &str, nat_ip: Option<&str>, auto_delete: bool) -> Value {
-    let mut access =
-        json!({"type": "ONE_TO_ONE_NAT", "name": "External NAT", "networkTier": "PREMIUM"});
-    if let Some(ip) = nat_ip {
-        access["natIP"] = json!(ip);
-    }
-    json!({
-        "name": name,
-        "machineType": format!("zones/{ZONE}/machineTypes/e2-standard-8"),
-        "labels": labels(),
-        "tags": {"items": ["env-1"]},
-        "metadata": {"items": [{"key": "ssh-keys", "value": "ubuntu:ssh-ed25519 AAAAC3 test"}]},
-        "disks": [{"boot": true, "autoDelete": auto_delete, "initializeParams": {
-            "sourceImage": "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts",
-            "diskSizeGb": "60", "diskType": format!("zones/{ZONE}/diskTypes/pd-ssd")}}],
-        "networkInterfaces": [{"network": "global/networks/default", "accessConfigs": [access]}],
-    })
 }
 
 #[tokio::test]
@@ -342,62 +315,4 @@ async fn instance_insert_checks_what_gce_checks() {
     assert_eq!((status, reason(&err)), (404, "notFound"));
     assert!(fake.server.state().resources("instances").is_empty());
     assert!(fake.server.state().resources("disks").is_empty());
-}
-
-#[tokio::test]
-async fn lists_filter_by_label_for_sweeps() {
-    let fake = Fake::start(Config {
-        polls_to_done: 0,
-        ..config()
-    })
-    .await;
-    let addresses = Fake::compute(&format!("regions/{REGION}/addresses"));
-    let (_, empty) = fake.get(&addresses).await;
-    assert_eq!(empty["kind"], "compute#addressList");
-    assert!(
-        empty.get("items").is_none(),
-        "Compute omits items from an empty list"
-    );
-    fake.post(&addresses, &address_body("mine")).await;
-    let other = json!({"name": "theirs", "labels": {"carto-env": "env-2"}});
-    fake.post(&addresses, &other).await;
-    let (status, all) = fake.get(&addresses).await;
-    assert_eq!(
-        (status, all["items"].as_array().map(Vec::len)),
-        (200, Some(2))
-    );
-    let filtered = format!("{addresses}?filter=labels.carto-env%20%3D%20%22env-1%22");
-    let (_, mine) = fake.get(&filtered).await;
-    let names: Vec<&str> = mine["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a["name"].as_str())
-        .collect();
-    assert_eq!(names, ["mine"]);
-    let (status, err) = fake
-        .get(&format!("{addresses}?filter=labels.carto-env"))
-        .await;
-    assert_eq!((status, reason(&err)), (400, "invalid"));
-    let (_, elsewhere) = fake
-        .get(&Fake::compute("regions/europe-west1/addresses"))
-        .await;
-    assert!(elsewhere.get("items").is_none(), "lists are per region");
-    fake.post(
-        &Fake::compute(&format!("zones/{ZONE}/instances")),
-        &instance_body("vm", None, true),
-    )
-    .await;
-    let (_, vms) = fake
-        .get(&Fake::compute(&format!(
-            "zones/{ZONE}/instances?filter=labels.carto-env%3Denv-1"
-        )))
-        .await;
-    assert_eq!(vms["items"][0]["name"], "vm");
-    let (_, disks) = fake
-        .get(&Fake::compute(&format!("zones/{ZONE}/disks")))
-        .await;
-    assert_eq!(disks["items"][0]["name"], "vm");
-    let (_, rules) = fake.get(&Fake::compute("global/firewalls")).await;
-    assert_eq!(rules["kind"], "compute#firewallList");
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use carto_fake_gcp::{Config, FakeServer};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub const PROJECT: &str = "test-proj";
 pub const ZONE: &str = "us-central1-a";
@@ -89,4 +89,31 @@ pub fn reason(body: &Value) -> &str {
 /// The message of a Google error body.
 pub fn message(body: &Value) -> &str {
     body["error"]["message"].as_str().unwrap_or("")
+}
+
+pub fn labels() -> Value {
+    json!({"managed-by": "carto-provision", "carto-env": "env-1"})
+}
+
+pub fn address_body(name: &str) -> Value {
+    json!({"name": name, "addressType": "EXTERNAL", "networkTier": "PREMIUM", "labels": labels()})
+}
+
+pub fn instance_body(name: &str, nat_ip: Option<&str>, auto_delete: bool) -> Value {
+    let mut access =
+        json!({"type": "ONE_TO_ONE_NAT", "name": "External NAT", "networkTier": "PREMIUM"});
+    if let Some(ip) = nat_ip {
+        access["natIP"] = json!(ip);
+    }
+    json!({
+        "name": name,
+        "machineType": format!("zones/{ZONE}/machineTypes/e2-standard-8"),
+        "labels": labels(),
+        "tags": {"items": ["env-1"]},
+        "metadata": {"items": [{"key": "ssh-keys", "value": "ubuntu:ssh-ed25519 AAAAC3 test"}]},
+        "disks": [{"boot": true, "autoDelete": auto_delete, "initializeParams": {
+            "sourceImage": "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts",
+            "diskSizeGb": "60", "diskType": format!("zones/{ZONE}/diskTypes/pd-ssd")}}],
+        "networkInterfaces": [{"network": "global/networks/default", "accessConfigs": [access]}],
+    })
 }
