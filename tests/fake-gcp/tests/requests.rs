@@ -264,3 +264,41 @@ async fn the_log_records_methods_queries_and_bodies() {
         Some(json!("fw"))
     );
 }
+
+#[tokio::test]
+async fn it_binds_loopback_only_and_stops_when_dropped() {
+    let refused = carto_fake_gcp::FakeServer::start(Config {
+        bind_ip: std::net::Ipv4Addr::new(10, 0, 0, 1),
+        ..Config::default()
+    })
+    .await;
+    assert!(matches!(
+        refused,
+        Err(carto_fake_gcp::FakeError::NotLoopback(_))
+    ));
+    let fake = Fake::start(Config {
+        bind_ip: std::net::Ipv4Addr::new(127, 0, 0, 3),
+        ..Config::default()
+    })
+    .await;
+    assert!(fake.server.url().starts_with("http://127.0.0.3:"));
+    let zone = format!(
+        "{}{}",
+        fake.server.url(),
+        Fake::compute(&format!("zones/{ZONE}"))
+    );
+    assert_eq!(
+        fake.get(&Fake::compute(&format!("zones/{ZONE}"))).await.0,
+        200
+    );
+    drop(fake);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let fresh = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    assert!(
+        fresh.get(&zone).send().await.is_err(),
+        "nothing listens after drop"
+    );
+}
