@@ -1,7 +1,8 @@
 //! Long-running operations: starting one (its `Azure-AsyncOperation` and `Location` URLs),
-//! answering polls (`InProgress` for the configured number of polls, then `Succeeded`), and
-//! applying its effect exactly once when it completes (provisioned, or deleted with
-//! everything below it).
+//! answering polls, and applying its effect exactly once when it completes (provisioned, or
+//! deleted with everything below it). An operation stays in progress for the configured number
+//! of observations; a poll of its URL and a GET of its resource each count as one, so clients
+//! that poll the operation and clients that poll `provisioningState` both see it finish.
 
 use serde_json::{Value, json};
 
@@ -37,12 +38,41 @@ pub fn start(
     if polls_left == 0 {
         apply(store, &op.effect);
         op.done = true;
+    } else {
+        let key = match &op.effect {
+            Effect::Provisioned(k) | Effect::Delete(k) => k.clone(),
+        };
+        store.pending.insert(key, id.clone());
     }
     store.ops.insert(id.clone(), op);
     let at = format!("{base}/subscriptions/{subscription}/providers/{namespace}/locations/fake");
     OpUrls {
         status: format!("{at}/operations/{id}?api-version={api_version}"),
         result: format!("{at}/operationResults/{id}?api-version={api_version}"),
+    }
+}
+
+/// Counts one observation of operation `id`: `Some(true)` while it is still in progress,
+/// `Some(false)` once done (the effect applied on the first such observation).
+pub fn observe(store: &mut Store, id: &str) -> Option<bool> {
+    let op = store.ops.get_mut(id)?;
+    if op.polls_left > 0 {
+        op.polls_left -= 1;
+        return Some(true);
+    }
+    if !op.done {
+        op.done = true;
+        let effect = op.effect.clone();
+        store.pending.retain(|_, v| v != id);
+        apply(store, &effect);
+    }
+    Some(false)
+}
+
+/// Counts a GET of resource `key` as an observation of its unfinished operation, if any.
+pub fn observe_resource(store: &mut Store, key: &str) {
+    if let Some(id) = store.pending.get(key).cloned() {
+        observe(store, &id);
     }
 }
 
@@ -98,21 +128,13 @@ pub fn poll(
     self_url: &str,
     retry_after: u64,
 ) -> Reply {
-    let Some(op) = store.ops.get_mut(id) else {
+    let Some(running) = observe(store, id) else {
         return Reply::error(&crate::ArmError::new(
             404,
             "OperationNotFound",
             format!("The operation '{id}' could not be found."),
         ));
     };
-    let running = op.polls_left > 0;
-    if running {
-        op.polls_left -= 1;
-    } else if !op.done {
-        op.done = true;
-        let effect = op.effect.clone();
-        apply(store, &effect);
-    }
     let status = if running { "InProgress" } else { "Succeeded" };
     if is_status {
         let body: Value = json!({"name": id, "status": status});

@@ -57,7 +57,10 @@ pub fn handle(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
             generic_items(&mut reply);
             Ok(reply)
         }
-        _ => get(store, &call),
+        _ => {
+            lro::observe_resource(store, &call.rid.key());
+            get(store, &call)
+        }
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Store {
     pub resources: BTreeMap<String, Value>,
     /// Operations by id.
     pub ops: HashMap<String, Operation>,
+    /// Unfinished operation of a resource (lower-cased id → operation id).
+    pub pending: HashMap<String, String>,
     /// Remaining injected 429s by operationId (`*` for every operation).
     pub throttles: HashMap<String, u32>,
     /// Bearer tokens accepted.
@@ -101,6 +103,7 @@ impl FakeState {
         let store = Store {
             resources: BTreeMap::new(),
             ops: HashMap::new(),
+            pending: HashMap::new(),
             throttles: HashMap::new(),
             tokens: HashSet::new(),
             log: Vec::new(),

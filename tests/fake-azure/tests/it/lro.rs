@@ -80,12 +80,13 @@ async fn provisioning_state_follows_the_polls() {
     let op = put
         .header("azure-asyncoperation")
         .expect("Azure-AsyncOperation");
-    for _ in 0..3 {
-        let poll = arm.send("GET", &op, None, &[]).await;
-        assert_eq!(poll.body["status"], "InProgress");
-        let vm_now = arm.call("GET", &path, VM, None).await;
-        assert_eq!(vm_now.body["properties"]["provisioningState"], "Creating");
-    }
+    // Three observations in progress, whether operation polls or GETs of the VM.
+    let poll = arm.send("GET", &op, None, &[]).await;
+    assert_eq!(poll.body["status"], "InProgress");
+    let vm_now = arm.call("GET", &path, VM, None).await;
+    assert_eq!(vm_now.body["properties"]["provisioningState"], "Creating");
+    let poll = arm.send("GET", &op, None, &[]).await;
+    assert_eq!(poll.body["status"], "InProgress");
     let poll = arm.send("GET", &op, None, &[]).await;
     assert_eq!(poll.body["status"], "Succeeded");
     let vm_now = arm.call("GET", &path, VM, None).await;
@@ -113,8 +114,8 @@ async fn delete_polls_then_404_and_absent_deletes() {
     assert_eq!(still.body["properties"]["provisioningState"], "Deleting");
     assert_eq!(
         arm.wait(&loc).await,
-        1,
-        "one more poll in progress, then done"
+        0,
+        "the GET counted as the second observation"
     );
     assert_eq!(
         arm.call("GET", &path, NET, None).await.code(),
@@ -220,4 +221,25 @@ async fn location_cannot_change_and_in_use_cannot_be_deleted() {
     arm.delete_done(&net("l", "networkInterfaces", "nic"), NET)
         .await;
     assert_eq!(arm.delete_done(&pip, NET).await.status, 202);
+}
+
+#[tokio::test]
+async fn polling_the_resource_alone_also_finishes_the_operation() {
+    let arm = started(2).await;
+    let path = net("l", "virtualNetworks", "v");
+    let put = arm.call("PUT", &path, NET, Some(vnet_body())).await;
+    assert_eq!(put.body["properties"]["provisioningState"], "Updating");
+    let mut states = Vec::new();
+    for _ in 0..3 {
+        let got = arm.call("GET", &path, NET, None).await;
+        states.push(got.body["properties"]["provisioningState"].clone());
+    }
+    assert_eq!(
+        states,
+        [json!("Updating"), json!("Updating"), json!("Succeeded")]
+    );
+    let subnet = arm
+        .call("GET", &format!("{path}/subnets/default"), NET, None)
+        .await;
+    assert_eq!(subnet.body["properties"]["provisioningState"], "Succeeded");
 }
