@@ -5,6 +5,17 @@
 //! changes and record sets), rejects requests the real API would reject (unknown fields, wrong
 //! types, bad enums, missing required values) in Google's error shape, and can be slowed down or
 //! made to throttle. `FakeServer::start` runs it as a tokio task that stops when dropped.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), carto_fake_gcp::FakeError> {
+//! use carto_fake_gcp::{Config, FakeServer};
+//! let fake = FakeServer::start(Config { address_ip: "127.0.0.5".into(), ..Config::default() }).await?;
+//! fake.state().add_managed_zone("test-proj", "example-zone", "example.com.");
+//! fake.state().inject_fault("compute.instances.insert", 429, 1);
+//! // Give `fake.url()` to the client as its endpoint (with anonymous credentials), run the
+//! // provider, then assert on `fake.state().resources("instances")` and `.requests()`.
+//! # Ok(()) }
+//! ```
 
 pub mod catalogue;
 mod compute;
