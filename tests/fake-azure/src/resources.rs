@@ -214,19 +214,22 @@ fn put(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
     };
     let mut reply = Reply::json(status, shape::render(store, &key).unwrap_or_default());
     if lro {
-        let urls = lro::start(
-            store,
-            Effect::Provisioned(key.clone()),
-            call.base,
-            &rid.subscription,
-            &rid.namespace,
-            &call.route.api_version,
-        );
+        let urls = lro::start(store, Effect::Provisioned(key.clone()), scope(&call));
         reply = reply
             .with("Azure-AsyncOperation", urls.status)
             .with("Retry-After", call.retry_after.to_string());
     }
     Ok(reply)
+}
+
+fn scope<'a>(call: &'a Call<'a>) -> lro::Scope<'a> {
+    lro::Scope {
+        base: call.base,
+        subscription: &call.rid.subscription,
+        namespace: &call.rid.namespace,
+        api_version: &call.route.api_version,
+        op_id: &call.route.op_id,
+    }
 }
 
 fn same_location(a: &str, b: &str) -> bool {
@@ -277,14 +280,7 @@ fn delete(store: &mut Store, call: &Call<'_>) -> Result<Reply, ArmError> {
     if let Some(v) = store.resources.get_mut(&key) {
         shape::set_state(v, &rid.type_lc(), "Deleting");
     }
-    let urls = lro::start(
-        store,
-        Effect::Delete(key),
-        call.base,
-        &rid.subscription,
-        &rid.namespace,
-        &call.route.api_version,
-    );
+    let urls = lro::start(store, Effect::Delete(key), scope(call));
     Ok(Reply::empty(202)
         .with("Location", urls.result)
         .with("Azure-AsyncOperation", urls.status)

@@ -3,7 +3,7 @@
 //! `FakeState`, the cloneable handle tests use to look inside and to steer the fake.
 //! Resource semantics (what a PUT or DELETE does) live in `resources.rs`, not here.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -42,8 +42,10 @@ pub struct Operation {
     pub polls_left: u32,
     /// Applied once, on the first poll that reports `Succeeded`.
     pub effect: Effect,
-    /// Whether the effect was applied.
+    /// Whether the outcome was applied.
     pub done: bool,
+    /// Injected failure (code, message): the operation ends `Failed` instead.
+    pub failure: Option<(String, String)>,
 }
 
 /// Everything the fake remembers.
@@ -55,6 +57,8 @@ pub struct Store {
     pub ops: HashMap<String, Operation>,
     /// Unfinished operation of a resource (lower-cased id → operation id).
     pub pending: HashMap<String, String>,
+    /// Injected failures of the next operations started by an operationId.
+    pub failures: HashMap<String, VecDeque<(String, String)>>,
     /// Remaining injected 429s by operationId (`*` for every operation).
     pub throttles: HashMap<String, u32>,
     /// Bearer tokens accepted.
@@ -105,6 +109,7 @@ impl FakeState {
             ops: HashMap::new(),
             pending: HashMap::new(),
             throttles: HashMap::new(),
+            failures: HashMap::new(),
             tokens: HashSet::new(),
             log: Vec::new(),
             lro_polls,
@@ -151,6 +156,14 @@ impl FakeState {
     /// Answers the next `n` calls of `op_id` (or `*` for any) with 429 + `Retry-After`.
     pub fn throttle(&self, op_id: &str, n: u32) {
         self.lock().throttles.insert(op_id.to_string(), n);
+    }
+
+    /// Makes the next long-running operation started by `op_id` end `Failed` with this error
+    /// (its resource stays, `provisioningState: Failed`). Calls queue up.
+    pub fn fail_next(&self, op_id: &str, code: &str, message: &str) {
+        let mut s = self.lock();
+        let queue = s.failures.entry(op_id.to_string()).or_default();
+        queue.push_back((code.to_string(), message.to_string()));
     }
 
     /// Sets how many polls each later long-running operation answers `InProgress`.

@@ -243,3 +243,30 @@ async fn polling_the_resource_alone_also_finishes_the_operation() {
         .await;
     assert_eq!(subnet.body["properties"]["provisioningState"], "Succeeded");
 }
+
+#[tokio::test]
+async fn injected_failure_ends_the_operation_failed() {
+    let arm = started(1).await;
+    arm.fake.state().fail_next(
+        "PublicIPAddresses_CreateOrUpdate",
+        "QuotaExceeded",
+        "No more public IPs.",
+    );
+    let path = net("l", "publicIPAddresses", "p");
+    let put = arm.call("PUT", &path, NET, Some(pip_body())).await;
+    assert_eq!(put.status, 201);
+    let op = put.header("azure-asyncoperation").expect("operation");
+    assert_eq!(
+        arm.send("GET", &op, None, &[]).await.body["status"],
+        "InProgress"
+    );
+    let done = arm.send("GET", &op, None, &[]).await;
+    assert_eq!(done.body["status"], "Failed");
+    assert_eq!(done.body["error"]["code"], "QuotaExceeded");
+    let got = arm.call("GET", &path, NET, None).await;
+    assert_eq!(got.body["properties"]["provisioningState"], "Failed");
+    let retry = arm.put_done(&path, NET, pip_body()).await;
+    assert_eq!(retry.status, 200, "the failure was for one operation only");
+    let now = arm.call("GET", &path, NET, None).await;
+    assert_eq!(now.body["properties"]["provisioningState"], "Succeeded");
+}
