@@ -140,6 +140,7 @@ impl App {
             if_none_match: req.if_none_match.clone(),
             base: &self.base,
             retry_after: self.config.lro_retry_after_secs,
+            filter: query.get("$filter").cloned(),
         };
         let reply = resources::handle(&mut self.state.lock(), call)?;
         self.self_check(route, &reply)?;

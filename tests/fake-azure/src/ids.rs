@@ -32,7 +32,9 @@ impl ResourceId {
         }
         let subscription = segs.get(1)?.to_string();
         let group = match segs.get(2) {
-            Some(s) if s.eq_ignore_ascii_case("resourcegroups") => segs.get(3)?.to_string(),
+            Some(s) if s.eq_ignore_ascii_case("resourcegroups") => {
+                segs.get(3).map(|g| g.to_string()).unwrap_or_default()
+            }
             _ => String::new(),
         };
         let prov = segs

@@ -16,6 +16,7 @@ pub mod config;
 pub mod contracts;
 pub mod dispatch;
 pub mod errors;
+pub mod filter;
 pub mod ids;
 pub mod lro;
 pub mod refs;

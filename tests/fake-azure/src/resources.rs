@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::errors::ArmError;
+use crate::filter::Filter;
 use crate::ids::ResourceId;
 use crate::lro;
 use crate::refs;
@@ -33,6 +34,8 @@ pub struct Call<'a> {
     pub base: &'a str,
     /// `Retry-After` seconds on long-running answers.
     pub retry_after: u64,
+    /// `$filter` of list calls.
+    pub filter: Option<String>,
 }
 
 /// Runs the call against the store.
@@ -41,19 +44,19 @@ pub fn handle(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
     match call.route.method.as_str() {
         "PUT" => put(store, call),
         "DELETE" => delete(store, &call),
-        "GET" if op == "Zones_List" => Ok(list(store, &call, |r, _| {
+        "GET" if op == "Zones_List" => list(store, &call, |r, _| {
             r.eq_ignore_ascii_case("Microsoft.Network/dnsZones")
-        })),
-        "GET" if op == "ResourceGroups_List" => Ok(list(store, &call, |r, _| {
+        }),
+        "GET" if op == "ResourceGroups_List" => list(store, &call, |r, _| {
             r == "Microsoft.Resources/resourceGroups"
-        })),
+        }),
         "GET" if op == "Resources_ListByResourceGroup" => {
             group_exists(store, &call.rid)?;
             let prefix = format!("{}/providers/", call.rid.group_key());
             let mut reply = list(store, &call, |_, key| {
                 key.strip_prefix(&prefix)
                     .is_some_and(|rest| rest.matches('/').count() == 2)
-            });
+            })?;
             generic_items(&mut reply);
             Ok(reply)
         }
@@ -88,15 +91,21 @@ fn get(store: &Store, call: &Call<'_>) -> Result<Reply, ArmError> {
         .ok_or_else(|| not_found(store, &call.rid))
 }
 
-fn list(store: &Store, call: &Call<'_>, keep: impl Fn(&str, &str) -> bool) -> Reply {
+fn list(
+    store: &Store,
+    call: &Call<'_>,
+    keep: impl Fn(&str, &str) -> bool,
+) -> Result<Reply, ArmError> {
+    let filter = Filter::parse(call.filter.as_deref())?;
     let sub = format!("/subscriptions/{}/", call.rid.subscription).to_ascii_lowercase();
     let value: Vec<Value> = store
         .resources
         .iter()
         .filter(|(k, v)| k.starts_with(&sub) && keep(v["type"].as_str().unwrap_or(""), k))
+        .filter(|(_, v)| filter.keeps(v))
         .filter_map(|(k, _)| shape::render(store, k))
         .collect();
-    Reply::json(200, json!({ "value": value }))
+    Ok(Reply::json(200, json!({ "value": value })))
 }
 
 /// `GenericResourceExpanded` items carry only the envelope, not `properties`.

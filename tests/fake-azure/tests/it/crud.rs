@@ -213,3 +213,55 @@ async fn deleting_the_group_removes_everything_inside() {
         (404, "ResourceGroupNotFound")
     );
 }
+
+#[tokio::test]
+async fn lists_filter_by_tag_for_sweeps() {
+    let arm = Arm::start().await;
+    arm.put_done(&rg("a"), RES, group_body()).await;
+    arm.put_done(
+        &rg("b"),
+        RES,
+        json!({"location": LOC, "tags": {"carto-env": "t2"}}),
+    )
+    .await;
+    arm.put_done(&rg("c"), RES, json!({"location": LOC})).await;
+    let groups = format!("/subscriptions/{SUB}/resourcegroups");
+    let url = |f: &str| format!("{}{groups}?api-version={RES}&$filter={f}", arm.fake.url());
+    let names = |a: &Answer| -> Vec<String> {
+        a.body["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g["name"].as_str().map(str::to_string))
+            .collect()
+    };
+    let tagged = arm
+        .send("GET", &url("tagName eq 'carto-env'"), None, &[])
+        .await;
+    assert_eq!(names(&tagged), ["a", "b"]);
+    let one = arm
+        .send(
+            "GET",
+            &url("tagName eq 'carto-env' and tagValue eq 't2'"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(names(&one), ["b"]);
+    let bad = arm.send("GET", &url("name eq 'a'"), None, &[]).await;
+    assert_eq!(bad.status, 400);
+    arm.put_done(&net("a", "publicIPAddresses", "p"), NET, pip_body())
+        .await;
+    arm.put_done(&net("a", "virtualNetworks", "v"), NET, vnet_body())
+        .await;
+    let inside = arm
+        .call("GET", &format!("{}/resources", rg("a")), RES, None)
+        .await;
+    assert_eq!(inside.status, 200, "{:?}", inside.body);
+    assert_eq!(
+        names(&inside),
+        ["p", "v"],
+        "top-level resources only, no subnets"
+    );
+    assert!(inside.body["value"][0].get("properties").is_none());
+}

@@ -1,0 +1,104 @@
+//! The `$filter` of list calls, in the subset ARM documents for resource groups and
+//! resources: `tagName eq 'n'`, `tagName eq 'n' and tagValue eq 'v'`, `resourceType eq 't'`,
+//! clauses joined by `and`. Anything else is refused, as ARM refuses filters it cannot apply.
+
+use serde_json::Value;
+
+use crate::errors::ArmError;
+
+/// A parsed filter; every set field must match.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Filter {
+    tag_name: Option<String>,
+    tag_value: Option<String>,
+    resource_type: Option<String>,
+}
+
+fn invalid(f: &str) -> ArmError {
+    ArmError::new(
+        400,
+        "InvalidFilterInQueryString",
+        format!(
+            "The $filter '{f}' is not supported. Supported: tagName eq '…' [and tagValue eq '…'], resourceType eq '…'."
+        ),
+    )
+}
+
+impl Filter {
+    /// Parses `$filter`; `None` gives a filter that keeps everything.
+    pub fn parse(filter: Option<&str>) -> Result<Self, ArmError> {
+        let mut out = Self::default();
+        let Some(f) = filter.map(str::trim).filter(|f| !f.is_empty()) else {
+            return Ok(out);
+        };
+        for clause in f.split(" and ") {
+            let (field, value) = clause.trim().split_once(" eq ").ok_or_else(|| invalid(f))?;
+            let value = value.trim();
+            let value = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .ok_or_else(|| invalid(f))?
+                .to_string();
+            let slot = match field.trim() {
+                "tagName" => &mut out.tag_name,
+                "tagValue" => &mut out.tag_value,
+                "resourceType" => &mut out.resource_type,
+                _ => return Err(invalid(f)),
+            };
+            *slot = Some(value);
+        }
+        if out.tag_value.is_some() && out.tag_name.is_none() {
+            return Err(invalid(f));
+        }
+        Ok(out)
+    }
+
+    /// Whether a stored resource passes.
+    pub fn keeps(&self, v: &Value) -> bool {
+        let type_ok = self.resource_type.as_ref().is_none_or(|t| {
+            v["type"]
+                .as_str()
+                .is_some_and(|have| have.eq_ignore_ascii_case(t))
+        });
+        let tag_ok = self.tag_name.as_ref().is_none_or(|name| {
+            let tags = v["tags"].as_object();
+            let value = tags.and_then(|m| {
+                m.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v)
+            });
+            match (&self.tag_value, value) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(want), Some(have)) => have.as_str() == Some(want.as_str()),
+            }
+        });
+        type_ok && tag_ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tag_and_type_clauses() {
+        let v = json!({"type": "Microsoft.Network/virtualNetworks", "tags": {"carto-env": "a"}});
+        let keeps = |f: &str| Filter::parse(Some(f)).expect("parses").keeps(&v);
+        assert!(keeps("tagName eq 'carto-env'"));
+        assert!(keeps("tagName eq 'Carto-Env' and tagValue eq 'a'"));
+        assert!(!keeps("tagName eq 'carto-env' and tagValue eq 'b'"));
+        assert!(!keeps("tagName eq 'other'"));
+        assert!(keeps("resourceType eq 'microsoft.network/virtualNetworks'"));
+        assert!(Filter::parse(None).expect("none").keeps(&v));
+        for bad in [
+            "name eq 'x'",
+            "tagValue eq 'a'",
+            "tagName eq x",
+            "startswith(name,'a')",
+        ] {
+            assert!(Filter::parse(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}
