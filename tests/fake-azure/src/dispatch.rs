@@ -50,6 +50,8 @@ pub struct Incoming {
     pub if_match: Option<String>,
     /// `If-None-Match` header.
     pub if_none_match: Option<String>,
+    /// `Content-Type` header.
+    pub content_type: Option<String>,
     /// Raw body.
     pub body: Vec<u8>,
 }
@@ -179,6 +181,16 @@ impl App {
                 ));
             }
             return Ok(None);
+        }
+        let media = req.content_type.as_deref().unwrap_or_default();
+        if !media.to_ascii_lowercase().starts_with("application/json") {
+            return Err(ArmError::new(
+                415,
+                "UnsupportedMediaType",
+                format!(
+                    "The content media type '{media}' is not supported. Only 'application/json' is supported."
+                ),
+            ));
         }
         let value: Value = serde_json::from_slice(&req.body).map_err(|e| {
             ArmError::invalid_content(format!(

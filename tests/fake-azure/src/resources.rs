@@ -171,6 +171,31 @@ fn put(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
             .unwrap_or_default();
         (coll, items)
     });
+    if let Some((coll, items)) = &inline {
+        let keep: Vec<String> = items
+            .iter()
+            .filter_map(|i| i["name"].as_str())
+            .map(|n| {
+                format!(
+                    "{key}/{}/{}",
+                    coll.to_ascii_lowercase(),
+                    n.to_ascii_lowercase()
+                )
+            })
+            .collect();
+        let child_type = format!("{type_lc}/{}", coll.to_ascii_lowercase());
+        for k in shape::children(store, &key, coll) {
+            if !keep.contains(&k) {
+                let id = store
+                    .resources
+                    .get(&k)
+                    .and_then(|v| v["id"].as_str())
+                    .unwrap_or(&k)
+                    .to_string();
+                refs::check_unused(store, &k, &id, &child_type)?;
+            }
+        }
+    }
     let envelope = json!({
         "id": rid.id,
         "name": rid.name,

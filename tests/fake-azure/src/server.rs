@@ -50,6 +50,7 @@ async fn answer(req: Request<Body>, app: Arc<App>) -> Result<Response<Full<Bytes
         authorization: header(&req, "authorization"),
         if_match: header(&req, "if-match"),
         if_none_match: header(&req, "if-none-match"),
+        content_type: header(&req, "content-type"),
         body: Vec::new(),
     };
     incoming.body = match req.into_body().collect().await {

@@ -218,6 +218,14 @@ async fn location_cannot_change_and_in_use_cannot_be_deleted() {
         (busy_subnet.status, busy_subnet.code()),
         (400, "InUseSubnetCannotBeDeleted")
     );
+    let mut no_subnets = vnet_body();
+    no_subnets["properties"]["subnets"] = json!([]);
+    let vnet = net("l", "virtualNetworks", "v");
+    let drop_used = arm.call("PUT", &vnet, NET, Some(no_subnets)).await;
+    assert_eq!(
+        (drop_used.status, drop_used.code()),
+        (400, "InUseSubnetCannotBeDeleted")
+    );
     arm.delete_done(&net("l", "networkInterfaces", "nic"), NET)
         .await;
     assert_eq!(arm.delete_done(&pip, NET).await.status, 202);

@@ -308,3 +308,31 @@ async fn vm_sizes_come_from_the_sku_catalogue() {
     let unknown = arm.call("PUT", &vm("s1", "b"), VM, Some(body)).await;
     assert_eq!((unknown.status, unknown.code()), (409, "SkuNotAvailable"));
 }
+
+#[tokio::test]
+async fn bodies_must_be_json() {
+    let arm = Arm::start().await;
+    let url = format!("{}{}?api-version={RES}", arm.fake.url(), rg("j"));
+    let text = arm
+        .http
+        .put(&url)
+        .bearer_auth(&arm.token)
+        .header("content-type", "text/plain")
+        .body("{\"location\": \"westeurope\"}")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(text.status(), 415);
+    let broken = arm
+        .http
+        .put(&url)
+        .bearer_auth(&arm.token)
+        .header("content-type", "application/json")
+        .body("{\"location\": ")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(broken.status(), 400);
+    let body: serde_json::Value = broken.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "InvalidRequestContent");
+}
