@@ -78,6 +78,10 @@ impl App {
             ),
             _ => reply,
         };
+        let request_id = self.state.lock().next_id();
+        let reply = reply
+            .with("x-ms-request-id", request_id.clone())
+            .with("x-ms-correlation-request-id", request_id);
         self.state.lock().log.push(LoggedRequest {
             method: req.method.clone(),
             path: req.path.clone(),

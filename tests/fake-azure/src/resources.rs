@@ -147,6 +147,16 @@ fn put(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
         }
     }
     refs::check_targets(store, &key, &rid.id, &body)?;
+    if let Some(path) = old
+        .as_ref()
+        .and_then(|o| shape::changed_create_only(&rid.type_lc(), o, &body))
+    {
+        return Err(ArmError::new(
+            409,
+            "PropertyChangeNotAllowed",
+            format!("Changing property '{path}' is not allowed."),
+        ));
+    }
     let type_lc = rid.type_lc();
     if type_lc == "microsoft.compute/virtualmachines" {
         let size = body["properties"]["hardwareProfile"]["vmSize"].as_str();

@@ -38,6 +38,29 @@ fn keep_or(p: &mut Map<String, Value>, old: Option<&Value>, key: &str, fresh: Va
     p.insert(key.to_string(), prior.unwrap_or(fresh));
 }
 
+/// Properties that can be set at creation only, by type (dotted paths).
+const CREATE_ONLY: &[(&str, &[&str])] = &[(
+    "microsoft.compute/virtualmachines",
+    &[
+        "properties.osProfile.computerName",
+        "properties.osProfile.adminUsername",
+        "properties.osProfile.customData",
+        "properties.storageProfile.imageReference",
+    ],
+)];
+
+/// The first create-only property whose sent value differs from the stored one.
+pub fn changed_create_only(type_lc: &str, old: &Value, new: &Value) -> Option<&'static str> {
+    let paths = CREATE_ONLY.iter().find(|(t, _)| *t == type_lc)?.1;
+    paths.iter().copied().find(|path| {
+        let pointer = format!("/{}", path.replace('.', "/"));
+        match (old.pointer(&pointer), new.pointer(&pointer)) {
+            (Some(was), Some(now)) => was != now,
+            _ => false,
+        }
+    })
+}
+
 /// Whether the type carries `properties.provisioningState` in its contract.
 pub fn has_provisioning_state(type_lc: &str) -> bool {
     type_lc != "microsoft.network/dnszones"

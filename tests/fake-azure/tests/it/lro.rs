@@ -278,3 +278,42 @@ async fn injected_failure_ends_the_operation_failed() {
     let now = arm.call("GET", &path, NET, None).await;
     assert_eq!(now.body["properties"]["provisioningState"], "Succeeded");
 }
+
+#[tokio::test]
+async fn create_only_vm_properties_cannot_change() {
+    let arm = started(0).await;
+    for k in [
+        "virtualNetworks/v",
+        "publicIPAddresses/p",
+        "networkSecurityGroups/n",
+    ] {
+        let (kind, name) = k.split_once('/').unwrap_or_default();
+        let body = match kind {
+            "virtualNetworks" => vnet_body(),
+            "publicIPAddresses" => pip_body(),
+            _ => nsg_body(),
+        };
+        arm.put_done(&net("l", kind, name), NET, body).await;
+    }
+    let subnet = net("l", "virtualNetworks", "v") + "/subnets/default";
+    let nic = net("l", "networkInterfaces", "nic");
+    let nic_b = nic_body(
+        &subnet,
+        &net("l", "publicIPAddresses", "p"),
+        &net("l", "networkSecurityGroups", "n"),
+    );
+    arm.put_done(&nic, NET, nic_b).await;
+    arm.put_done(&vm("l", "m"), VM, vm_body(&nic)).await;
+    let mut changed = vm_body(&nic);
+    changed["properties"]["osProfile"]["customData"] = json!("b3RoZXIK");
+    let a = arm.call("PUT", &vm("l", "m"), VM, Some(changed)).await;
+    assert_eq!((a.status, a.code()), (409, "PropertyChangeNotAllowed"));
+    assert!(a.message().contains("customData"), "{}", a.message());
+    assert!(
+        a.header("x-ms-request-id").is_some(),
+        "every answer carries a request id"
+    );
+    let mut resized = vm_body(&nic);
+    resized["properties"]["hardwareProfile"]["vmSize"] = json!("Standard_D4s_v5");
+    assert_eq!(arm.put_done(&vm("l", "m"), VM, resized).await.status, 200);
+}
