@@ -137,6 +137,21 @@ impl Arm {
         a
     }
 
+    /// VNet (subnet `default`), public IP `p`, NSG `n` and NIC `nic` in `group`; the NIC's id.
+    pub async fn network_for_vm(&self, group: &str) -> String {
+        let vnet = net(group, "virtualNetworks", "v");
+        let pip = net(group, "publicIPAddresses", "p");
+        let nsg = net(group, "networkSecurityGroups", "n");
+        self.put_done(&vnet, NET, vnet_body()).await;
+        self.put_done(&pip, NET, pip_body()).await;
+        self.put_done(&nsg, NET, nsg_body()).await;
+        let nic = net(group, "networkInterfaces", "nic");
+        let subnet = format!("{vnet}/subnets/default");
+        self.put_done(&nic, NET, nic_body(&subnet, &pip, &nsg))
+            .await;
+        nic
+    }
+
     /// DELETE, then wait for its operation if it is long-running.
     pub async fn delete_done(&self, path: &str, api: &str) -> Answer {
         let a = self.call("DELETE", path, api, None).await;

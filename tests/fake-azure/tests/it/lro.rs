@@ -53,27 +53,7 @@ async fn put_twice_creates_once_then_updates() {
 async fn provisioning_state_follows_the_polls() {
     let arm = started(3).await;
     let path = vm("l", "m");
-    for k in [
-        "virtualNetworks/v",
-        "publicIPAddresses/p",
-        "networkSecurityGroups/n",
-    ] {
-        let (kind, name) = k.split_once('/').unwrap_or_default();
-        let body = match kind {
-            "virtualNetworks" => vnet_body(),
-            "publicIPAddresses" => pip_body(),
-            _ => nsg_body(),
-        };
-        arm.put_done(&net("l", kind, name), NET, body).await;
-    }
-    let subnet = net("l", "virtualNetworks", "v") + "/subnets/default";
-    let nic = net("l", "networkInterfaces", "nic");
-    let nic_b = nic_body(
-        &subnet,
-        &net("l", "publicIPAddresses", "p"),
-        &net("l", "networkSecurityGroups", "n"),
-    );
-    arm.put_done(&nic, NET, nic_b).await;
+    let nic = arm.network_for_vm("l").await;
     let put = arm.call("PUT", &path, VM, Some(vm_body(&nic))).await;
     assert_eq!(put.status, 201);
     assert_eq!(put.body["properties"]["provisioningState"], "Creating");
@@ -282,27 +262,7 @@ async fn injected_failure_ends_the_operation_failed() {
 #[tokio::test]
 async fn create_only_vm_properties_cannot_change() {
     let arm = started(0).await;
-    for k in [
-        "virtualNetworks/v",
-        "publicIPAddresses/p",
-        "networkSecurityGroups/n",
-    ] {
-        let (kind, name) = k.split_once('/').unwrap_or_default();
-        let body = match kind {
-            "virtualNetworks" => vnet_body(),
-            "publicIPAddresses" => pip_body(),
-            _ => nsg_body(),
-        };
-        arm.put_done(&net("l", kind, name), NET, body).await;
-    }
-    let subnet = net("l", "virtualNetworks", "v") + "/subnets/default";
-    let nic = net("l", "networkInterfaces", "nic");
-    let nic_b = nic_body(
-        &subnet,
-        &net("l", "publicIPAddresses", "p"),
-        &net("l", "networkSecurityGroups", "n"),
-    );
-    arm.put_done(&nic, NET, nic_b).await;
+    let nic = arm.network_for_vm("l").await;
     arm.put_done(&vm("l", "m"), VM, vm_body(&nic)).await;
     let mut changed = vm_body(&nic);
     changed["properties"]["osProfile"]["customData"] = json!("b3RoZXIK");

@@ -264,27 +264,7 @@ async fn references_must_exist() {
 #[tokio::test]
 async fn vm_sizes_come_from_the_sku_catalogue() {
     let arm = with_group("s1").await;
-    for k in [
-        "virtualNetworks/v",
-        "publicIPAddresses/p",
-        "networkSecurityGroups/n",
-    ] {
-        let (kind, name) = k.split_once('/').unwrap_or_default();
-        let body = match kind {
-            "virtualNetworks" => vnet_body(),
-            "publicIPAddresses" => pip_body(),
-            _ => nsg_body(),
-        };
-        arm.put_done(&net("s1", kind, name), NET, body).await;
-    }
-    let subnet = net("s1", "virtualNetworks", "v") + "/subnets/default";
-    let nic = net("s1", "networkInterfaces", "nic");
-    let nic_b = nic_body(
-        &subnet,
-        &net("s1", "publicIPAddresses", "p"),
-        &net("s1", "networkSecurityGroups", "n"),
-    );
-    arm.put_done(&nic, NET, nic_b).await;
+    let nic = arm.network_for_vm("s1").await;
     let mut body = vm_body(&nic);
     body["properties"]["hardwareProfile"]["vmSize"] = json!("Standard_D4s_v5");
     let newer = arm
