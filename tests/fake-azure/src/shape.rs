@@ -22,14 +22,13 @@ pub fn embedded_of(type_lc: &str) -> Option<&'static str> {
         .map(|(_, c)| *c)
 }
 
-fn props(v: &mut Value) -> &mut Map<String, Value> {
-    if !v["properties"].is_object() {
-        v["properties"] = json!({});
+fn props(v: &mut Value) -> Option<&mut Map<String, Value>> {
+    let obj = v.as_object_mut()?;
+    let p = obj.entry("properties").or_insert_with(|| json!({}));
+    if !p.is_object() {
+        *p = json!({});
     }
-    match v.get_mut("properties").and_then(Value::as_object_mut) {
-        Some(m) => m,
-        None => unreachable!("properties was just made an object"),
-    }
+    p.as_object_mut()
 }
 
 /// Keeps `old`'s value of `key` or sets `fresh`.
@@ -70,10 +69,10 @@ pub fn has_provisioning_state(type_lc: &str) -> bool {
 pub fn generate(store: &mut Store, rid: &ResourceId, v: &mut Value, old: Option<&Value>) {
     let t = rid.type_lc();
     let guid = store.next_id();
+    let ip = store.public_ip.to_string();
+    let Some(p) = props(v) else { return };
     match t.as_str() {
         "microsoft.network/publicipaddresses" => {
-            let ip = store.public_ip.to_string();
-            let p = props(v);
             keep_or(p, old, "ipAddress", json!(ip));
             keep_or(p, old, "resourceGuid", json!(guid));
             p.entry("publicIPAddressVersion").or_insert(json!("IPv4"));
@@ -81,28 +80,17 @@ pub fn generate(store: &mut Store, rid: &ResourceId, v: &mut Value, old: Option<
                 .or_insert(json!("Dynamic"));
         }
         "microsoft.network/networkinterfaces" => {
-            let p = props(v);
             keep_or(p, old, "resourceGuid", json!(guid));
-            if let Some(cfgs) = p.get_mut("ipConfigurations").and_then(Value::as_array_mut) {
-                for (i, c) in cfgs.iter_mut().enumerate() {
-                    let name = c["name"].as_str().unwrap_or("ipconfig").to_string();
-                    c["id"] = json!(format!("{}/ipConfigurations/{name}", rid.id));
-                    let cp = props(c);
-                    cp.entry("privateIPAddress")
-                        .or_insert(json!(format!("10.0.0.{}", 4 + i)));
-                    cp.entry("privateIPAllocationMethod")
-                        .or_insert(json!("Dynamic"));
-                    cp.entry("primary").or_insert(json!(i == 0));
-                    cp.insert("provisioningState".into(), json!("Succeeded"));
-                }
+            let cfgs = p.get_mut("ipConfigurations").and_then(Value::as_array_mut);
+            for (i, c) in cfgs.into_iter().flatten().enumerate() {
+                ip_configuration(c, &rid.id, i);
             }
         }
-        "microsoft.compute/virtualmachines" => keep_or(props(v), old, "vmId", json!(guid)),
+        "microsoft.compute/virtualmachines" => keep_or(p, old, "vmId", json!(guid)),
         "microsoft.network/virtualnetworks" | "microsoft.network/networksecuritygroups" => {
-            keep_or(props(v), old, "resourceGuid", json!(guid))
+            keep_or(p, old, "resourceGuid", json!(guid))
         }
         "microsoft.network/dnszones" => {
-            let p = props(v);
             p.insert(
                 "nameServers".into(),
                 json!(["ns1-01.azure-dns.com.", "ns2-01.azure-dns.net."]),
@@ -120,16 +108,35 @@ pub fn generate(store: &mut Store, rid: &ResourceId, v: &mut Value, old: Option<
                 "@" => format!("{zone}."),
                 n => format!("{n}.{zone}."),
             };
-            props(v).insert("fqdn".into(), json!(fqdn));
+            p.insert("fqdn".into(), json!(fqdn));
         }
         _ => {}
     }
 }
 
+/// Id, private address and defaults of the `i`-th IP configuration of NIC `nic_id`.
+fn ip_configuration(c: &mut Value, nic_id: &str, i: usize) {
+    let name = c["name"].as_str().unwrap_or("ipconfig").to_string();
+    if let Some(obj) = c.as_object_mut() {
+        obj.insert(
+            "id".into(),
+            json!(format!("{nic_id}/ipConfigurations/{name}")),
+        );
+    }
+    if let Some(cp) = props(c) {
+        cp.entry("privateIPAddress")
+            .or_insert(json!(format!("10.0.0.{}", 4 + i)));
+        cp.entry("privateIPAllocationMethod")
+            .or_insert(json!("Dynamic"));
+        cp.entry("primary").or_insert(json!(i == 0));
+        cp.insert("provisioningState".into(), json!("Succeeded"));
+    }
+}
+
 /// Sets `provisioningState` on the resource (and on its embedded children when given).
 pub fn set_state(v: &mut Value, type_lc: &str, state: &str) {
-    if has_provisioning_state(type_lc) {
-        props(v).insert("provisioningState".into(), json!(state));
+    if let Some(p) = props(v).filter(|_| has_provisioning_state(type_lc)) {
+        p.insert("provisioningState".into(), json!(state));
     }
 }
 
@@ -142,7 +149,7 @@ pub fn render(store: &Store, key: &str) -> Option<Value> {
             .into_iter()
             .filter_map(|k| store.resources.get(&k).cloned())
             .collect();
-        props(&mut v).insert(coll.to_string(), Value::Array(kids));
+        props(&mut v)?.insert(coll.to_string(), Value::Array(kids));
     }
     if type_lc == "microsoft.network/dnszones" {
         let prefix = format!("{key}/");
@@ -151,7 +158,7 @@ pub fn render(store: &Store, key: &str) -> Option<Value> {
             .keys()
             .filter(|k| k.starts_with(&prefix))
             .count();
-        props(&mut v).insert("numberOfRecordSets".into(), json!(n + 2));
+        props(&mut v)?.insert("numberOfRecordSets".into(), json!(n + 2));
     }
     if let Some(os) = v["properties"]
         .get_mut("osProfile")

@@ -108,3 +108,20 @@ async fn sku_catalogue_lists_vm_sizes_with_capabilities() {
     arm.fake.state().throttle("ResourceSkus_List", 1);
     assert_eq!(arm.send("GET", &url, None, &[]).await.status, 429);
 }
+
+#[tokio::test]
+async fn dropping_the_fake_stops_it() {
+    let arm = Arm::start().await;
+    let addr = arm.fake.url().trim_start_matches("http://").to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "loopback only: {addr}");
+    drop(arm);
+    let mut refused = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(&addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(refused, "listener still accepting after drop");
+}
