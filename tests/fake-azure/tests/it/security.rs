@@ -114,6 +114,10 @@ async fn dropping_the_fake_stops_it() {
     let arm = Arm::start().await;
     let addr = arm.fake.url().trim_start_matches("http://").to_string();
     assert!(addr.starts_with("127.0.0.1:"), "loopback only: {addr}");
+    assert!(
+        tokio::net::TcpStream::connect(&addr).await.is_ok(),
+        "accepting while alive"
+    );
     drop(arm);
     let mut refused = false;
     for _ in 0..100 {
