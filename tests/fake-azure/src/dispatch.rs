@@ -147,6 +147,7 @@ impl App {
             base: &self.base,
             retry_after: self.config.lro_retry_after_secs,
             filter: query.get("$filter").cloned(),
+            expand: query.get("$expand").cloned(),
         };
         let reply = resources::handle(&mut self.state.lock(), call)?;
         self.self_check(route, &reply)?;

@@ -36,6 +36,8 @@ pub struct Call<'a> {
     pub retry_after: u64,
     /// `$filter` of list calls.
     pub filter: Option<String>,
+    /// `$expand` of get calls.
+    pub expand: Option<String>,
 }
 
 /// Runs the call against the store.
@@ -86,9 +88,14 @@ fn not_found(store: &Store, rid: &ResourceId) -> ArmError {
 }
 
 fn get(store: &Store, call: &Call<'_>) -> Result<Reply, ArmError> {
-    shape::render(store, &call.rid.key())
-        .map(|v| Reply::json(200, v))
-        .ok_or_else(|| not_found(store, &call.rid))
+    let mut v = shape::render(store, &call.rid.key()).ok_or_else(|| not_found(store, &call.rid))?;
+    let expand = call.expand.as_deref().unwrap_or_default();
+    if expand.eq_ignore_ascii_case("instanceView")
+        && call.rid.type_lc() == "microsoft.compute/virtualmachines"
+    {
+        shape::add_instance_view(&mut v);
+    }
+    Ok(Reply::json(200, v))
 }
 
 fn list(

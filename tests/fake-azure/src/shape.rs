@@ -170,6 +170,37 @@ pub fn render(store: &Store, key: &str) -> Option<Value> {
     Some(v)
 }
 
+/// Adds the `instanceView` a VM GET with `$expand=instanceView` carries: provisioning and
+/// power state (`PowerState/running` once provisioning succeeded, `starting` before).
+pub fn add_instance_view(v: &mut Value) {
+    let state = v["properties"]["provisioningState"]
+        .as_str()
+        .unwrap_or("Succeeded")
+        .to_string();
+    let power = if state == "Succeeded" {
+        "running"
+    } else {
+        "starting"
+    };
+    let computer = v["properties"]["osProfile"]["computerName"].clone();
+    if let Some(p) = props(v) {
+        p.insert(
+            "instanceView".into(),
+            json!({
+                "computerName": computer,
+                "osName": "ubuntu",
+                "osVersion": "22.04",
+                "statuses": [
+                    {"code": format!("ProvisioningState/{}", state.to_ascii_lowercase()),
+                     "level": "Info", "displayStatus": format!("Provisioning {}", state.to_ascii_lowercase())},
+                    {"code": format!("PowerState/{power}"), "level": "Info",
+                     "displayStatus": format!("VM {power}")},
+                ],
+            }),
+        );
+    }
+}
+
 /// Keys of the direct children of `key` in collection `coll`.
 pub fn children(store: &Store, key: &str, coll: &str) -> Vec<String> {
     let prefix = format!("{key}/{}/", coll.to_ascii_lowercase());

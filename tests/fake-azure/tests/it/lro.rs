@@ -71,6 +71,20 @@ async fn provisioning_state_follows_the_polls() {
     assert_eq!(poll.body["status"], "Succeeded");
     let vm_now = arm.call("GET", &path, VM, None).await;
     assert_eq!(vm_now.body["properties"]["provisioningState"], "Succeeded");
+    let url = format!(
+        "{}{path}?api-version={VM}&$expand=instanceView",
+        arm.fake.url()
+    );
+    let view = arm.send("GET", &url, None, &[]).await;
+    let codes: Vec<&str> = view.body["properties"]["instanceView"]["statuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["ProvisioningState/succeeded", "PowerState/running"]);
+    let plain = arm.call("GET", &path, VM, None).await;
+    assert!(plain.body["properties"].get("instanceView").is_none());
     let update = arm.call("PUT", &path, VM, Some(vm_body(&nic))).await;
     assert_eq!(
         (
