@@ -3,6 +3,8 @@
 //! `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a`.
 //! Pure string work; no state.
 
+use crate::routes::percent_decode;
+
 /// A parsed ARM resource id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceId {
@@ -23,10 +25,23 @@ pub struct ResourceId {
 }
 
 impl ResourceId {
-    /// Parses a request path; `None` when it is not below `/subscriptions/{id}`.
+    /// Parses a request path; `None` when it is not below `/subscriptions/{id}`. Segments are
+    /// percent-decoded and ARM's fixed words take their canonical spelling
+    /// (`resourcegroups` → `resourceGroups`), as ARM answers them.
     pub fn parse(path: &str) -> Option<Self> {
-        let id = path.trim_end_matches('/').to_string();
-        let segs: Vec<&str> = id.split('/').filter(|s| !s.is_empty()).collect();
+        let canonical: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .enumerate()
+            .map(|(i, s)| match (i, s.to_ascii_lowercase().as_str()) {
+                (0, "subscriptions") => "subscriptions".to_string(),
+                (2, "resourcegroups") => "resourceGroups".to_string(),
+                (_, "providers") => "providers".to_string(),
+                _ => percent_decode(s),
+            })
+            .collect();
+        let id = format!("/{}", canonical.join("/"));
+        let segs: Vec<&str> = canonical.iter().map(String::as_str).collect();
         if !segs.first()?.eq_ignore_ascii_case("subscriptions") {
             return None;
         }
@@ -119,11 +134,13 @@ mod tests {
     fn group_and_record_set() {
         let g = ResourceId::parse("/subscriptions/s1/resourcegroups/rg1").expect("group");
         assert!(g.is_group());
+        assert_eq!(g.id, "/subscriptions/s1/resourceGroups/rg1");
         assert_eq!(g.parent, None);
         let r = ResourceId::parse(
-            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/dnsZones/z.com/A/www",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/dnsZones/z.com/A/%40",
         )
         .expect("record");
+        assert_eq!(r.name, "@");
         assert_eq!(r.rtype, "Microsoft.Network/dnsZones/A");
         assert!(r.parent.is_some_and(|p| p.ends_with("/dnsZones/z.com")));
         assert!(ResourceId::parse("/providers/x").is_none());

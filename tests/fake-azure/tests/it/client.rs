@@ -164,7 +164,7 @@ impl Arm {
 }
 
 pub fn rg(name: &str) -> String {
-    format!("/subscriptions/{SUB}/resourcegroups/{name}")
+    format!("/subscriptions/{SUB}/resourceGroups/{name}")
 }
 
 pub fn net(group: &str, kind: &str, name: &str) -> String {

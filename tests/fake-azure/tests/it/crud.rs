@@ -248,6 +248,9 @@ async fn lists_filter_by_tag_for_sweeps() {
         )
         .await;
     assert_eq!(names(&one), ["b"]);
+    let lower = format!("/subscriptions/{SUB}/RESOURCEGROUPS/a");
+    let canonical = arm.call("GET", &lower, RES, None).await;
+    assert_eq!(canonical.body["id"], rg("a"), "ARM answers canonical ids");
     let bad = arm.send("GET", &url("name eq 'a'"), None, &[]).await;
     assert_eq!(bad.status, 400);
     arm.put_done(&net("a", "publicIPAddresses", "p"), NET, pip_body())
