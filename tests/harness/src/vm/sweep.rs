@@ -128,8 +128,10 @@ mod tests {
 
         // Stands in for a stale nspawn: a process whose command line names the VM's root.
         let stale_root = vms.join("stale-1-1-0/root");
-        let mut fake = Command::new("python3")
-            .args(["-c", "import time; time.sleep(300)"])
+        // /bin/sh, not python3: a python3 found on PATH may be a shim whose command line
+        // changes while it execs the real interpreter.
+        let mut fake = Command::new("/bin/sh")
+            .args(["-c", "while :; do sleep 1; done"])
             .arg(&stale_root)
             .stdin(Stdio::null())
             .spawn()
