@@ -49,8 +49,9 @@ impl Events for Human {
         let bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
         let line = format!("{:<10} {message}", step.as_str());
         match bars.first() {
-            Some((_, bar)) => bar.println(line),
-            None => eprintln!("{line}"),
+            // Above the spinners on a terminal; a hidden bar (not a terminal) drops printlns.
+            Some((_, bar)) if !bar.is_hidden() => bar.println(line),
+            _ => eprintln!("{line}"),
         }
     }
 

@@ -151,10 +151,8 @@ where
             } else {
                 ErrorKind::Transient
             };
-            let what = failure
-                .as_connector_error()
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "could not send the request".to_string());
+            // The connector's own Display is one word ("io error"): print the whole chain.
+            let what = format!("could not reach the AWS API: {}", causes(&err));
             ProviderError::new(kind, call, what)
         }
         _ => ProviderError::new(
@@ -166,6 +164,20 @@ where
             ),
         ),
     }
+}
+
+/// The error's causes on one line, each once: "io error: tcp connect error: Connection refused".
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = cause.source();
+    }
+    parts.join(": ")
 }
 
 #[cfg(test)]
