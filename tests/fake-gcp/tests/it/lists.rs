@@ -1,10 +1,8 @@
 //! Compute `*.list` against the fake over HTTP: per-scope listings, Compute's empty-list shape,
 //! and label filters as a sweep of leaked environments would use them.
 
-mod common;
-
+use crate::common::{Fake, REGION, ZONE, address_body, instance_body, reason};
 use carto_fake_gcp::Config;
-use common::{Fake, REGION, ZONE, address_body, instance_body, reason};
 use serde_json::json;
 
 #[tokio::test]

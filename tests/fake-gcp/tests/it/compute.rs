@@ -2,10 +2,10 @@
 //! cycle of addresses, firewalls and instances (with their boot disk), operations progressing
 //! over polls, and the instance insert checks.
 
-mod common;
-
+use crate::common::{
+    Fake, PROJECT, REGION, ZONE, address_body, instance_body, labels, message, reason,
+};
 use carto_fake_gcp::Config;
-use common::{Fake, PROJECT, REGION, ZONE, address_body, instance_body, labels, message, reason};
 use serde_json::json;
 
 fn config() -> Config {

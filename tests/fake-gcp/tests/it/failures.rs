@@ -1,10 +1,8 @@
 //! Operations that end in failure: DONE carrying `error` and `httpErrorStatusCode` (which
 //! google-cloud-rust's poller returns as Ok), and what that leaves behind.
 
-mod common;
-
+use crate::common::{Fake, REGION, ZONE};
 use carto_fake_gcp::Config;
-use common::{Fake, REGION, ZONE};
 use serde_json::json;
 
 #[tokio::test]

@@ -2,10 +2,8 @@
 //! A record (pending -> done over reads), the record-set listing, deleting it again, and the
 //! change checks (duplicates, stale deletions, names outside the zone, unknown fields).
 
-mod common;
-
+use crate::common::{Fake, PROJECT, message, reason};
 use carto_fake_gcp::Config;
-use common::{Fake, PROJECT, message, reason};
 use serde_json::{Value, json};
 
 fn a_record(name: &str, ip: &str) -> Value {

@@ -2,10 +2,8 @@
 //! wrong types, bad enums, missing required values, unknown query parameters), duplicate
 //! creates and `requestId` idempotency, injected throttling, latency, and the request log.
 
-mod common;
-
+use crate::common::{Fake, REGION, ZONE, message, reason};
 use carto_fake_gcp::Config;
-use common::{Fake, REGION, ZONE, message, reason};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 

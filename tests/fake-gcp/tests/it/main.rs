@@ -1,0 +1,9 @@
+//! The fake's HTTP-level tests, one binary with a module per topic (compute, DNS, requests,
+//! failed operations, lists); `common` starts the fake and builds request bodies.
+
+mod common;
+mod compute;
+mod dns;
+mod failures;
+mod lists;
+mod requests;
