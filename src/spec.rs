@@ -102,7 +102,7 @@ fn from_common(
     let ssh_cidr = a.ssh_cidr.as_deref().map(check_cidr).transpose()?;
     let source = match (&a.package, &a.customer_env, &a.key_json) {
         (Some(dir), _, _) => PackageSource::from_dir(dir),
-        (None, Some(env_file), Some(key)) => PackageSource { customer_env: env_file.clone(), key_json: key.clone() },
+        (None, Some(env_file), Some(key)) => PackageSource { customer_env: env_file.clone(), key_json: key.clone(), certs: None },
         _ => return Err(InputError("no installation package: pass --package DIR, or --customer-env FILE and --key-json FILE".into())),
     };
     let package = Package::load(&source, &domain, &a.selfhosted_version)

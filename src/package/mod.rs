@@ -5,6 +5,7 @@
 //! sets `SELFHOSTED_DOMAIN`. The result holds secrets: its `Debug` redacts them, errors name
 //! files, lines and keys but never a value, and [`PackageSummary`] is the only part fit to print.
 
+mod certs;
 mod customer_env;
 mod key_json;
 mod versions;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use thiserror::Error;
 
+pub use certs::CertFile;
 pub use customer_env::{CustomerEnv, owned_by_env_tpl};
 pub use key_json::KeyJson;
 pub use versions::{NotAVersion, SUPPORTED_TAGS, Version, min_version};
@@ -91,6 +93,18 @@ pub enum PackageError {
     /// key.json has the wrong shape.
     #[error("{} {problem}; use the key.json from your CARTO installation package", path.display())]
     KeyJson { path: PathBuf, problem: String },
+    /// A file in the package's certs/ folder is not usable.
+    #[error("{} {problem}; keep only certificate and key files in the package's certs/ folder", path.display())]
+    BadCert {
+        path: PathBuf,
+        problem: &'static str,
+    },
+    /// A private key that needs a passphrase.
+    #[error("{} is a private key with a passphrase, which nginx cannot ask for; remove it, e.g. openssl rsa -in {} -out plain.key, and use plain.key", path.display(), path.display())]
+    KeyPassphrase { path: PathBuf },
+    /// customer.env names a certificate that the package does not hold.
+    #[error("{key} in customer.env: {fix}")]
+    MissingCert { key: &'static str, fix: String },
 }
 
 /// Where the package's two files are.
@@ -100,15 +114,18 @@ pub struct PackageSource {
     pub customer_env: PathBuf,
     /// key.json.
     pub key_json: PathBuf,
+    /// The package's `certs/` folder (certificates and keys), when it has one.
+    pub certs: Option<PathBuf>,
 }
 
 impl PackageSource {
-    /// `dir/customer.env` and `dir/key.json`.
+    /// `dir/customer.env`, `dir/key.json` and `dir/certs/`.
     pub fn from_dir(dir: impl AsRef<Path>) -> PackageSource {
         let dir = dir.as_ref();
         PackageSource {
             customer_env: dir.join("customer.env"),
             key_json: dir.join("key.json"),
+            certs: Some(dir.join("certs")),
         }
     }
 }
@@ -122,6 +139,7 @@ pub struct Package {
     key_json: KeyJson,
     package_version: Version,
     selfhosted_version: Version,
+    certs: Vec<CertFile>,
 }
 
 /// What may be shown about a package: no secret in it.
@@ -170,6 +188,11 @@ impl Package {
             });
         }
         let key_json = KeyJson::parse(&source.key_json, key_bytes)?;
+        let certs = match &source.certs {
+            Some(dir) => certs::load(dir)?,
+            None => Vec::new(),
+        };
+        certs::check_references(&customer_env, &certs, source.certs.as_ref())?;
         customer_env.set("SELFHOSTED_DOMAIN", domain.as_str())?;
         Ok(Package {
             env_text: customer_env.render(),
@@ -177,6 +200,7 @@ impl Package {
             key_json,
             package_version,
             selfhosted_version: tag,
+            certs,
         })
     }
 
@@ -188,6 +212,11 @@ impl Package {
     /// key.json's bytes to upload (mode 0600). Secret.
     pub fn key_json_bytes(&self) -> &[u8] {
         self.key_json.bytes()
+    }
+
+    /// The files of the package's `certs/` folder, to upload into the checkout's `certs/`.
+    pub fn certs(&self) -> &[CertFile] {
+        &self.certs
     }
 
     /// The package's version.
@@ -239,6 +268,7 @@ impl fmt::Debug for Package {
             .field("selfhosted_version", &self.selfhosted_version.to_string())
             .field("customer_env", &"[REDACTED]")
             .field("key_json", &"[REDACTED]")
+            .field("certs", &self.certs)
             .finish()
     }
 }
@@ -317,6 +347,28 @@ mod tests {
     fn load(env: &str, key: &str, tag: &str) -> Result<Package, PackageError> {
         let tmp = tempfile::tempdir().unwrap();
         Package::load(&write_pkg(tmp.path(), env, key), &domain(), tag)
+    }
+
+    #[test]
+    fn certs_folder_is_loaded_and_a_custom_router_certificate_verifies() {
+        let tmp = tempfile::tempdir().unwrap();
+        let env = format!(
+            "{GOOD_ENV}ROUTER_SSL_AUTOGENERATE=0\nROUTER_SSL_CERTIFICATE_PATH=/etc/nginx/ssl/my.crt\nROUTER_SSL_CERTIFICATE_KEY_PATH=/etc/nginx/ssl/my.key\n"
+        );
+        let source = write_pkg(tmp.path(), &env, GOOD_KEY);
+        std::fs::create_dir(tmp.path().join("certs")).unwrap();
+        let err = Package::load(&source, &domain(), "2025.11.11").unwrap_err();
+        assert!(
+            err.to_string().contains("ROUTER_SSL_CERTIFICATE_PATH"),
+            "{err}"
+        );
+        std::fs::write(tmp.path().join("certs/my.crt"), "CERT").unwrap();
+        std::fs::write(tmp.path().join("certs/my.key"), "SEKRET-key").unwrap();
+        let package = Package::load(&source, &domain(), "2025.11.11").unwrap();
+        let names: Vec<&str> = package.certs().iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["my.crt", "my.key"]);
+        assert!(!package.self_signed_tls());
+        assert!(!format!("{package:?}").contains("SEKRET"));
     }
 
     /// Loads expecting an error; checks it is one line and carries no secret.

@@ -17,12 +17,22 @@ use crate::state::StateStore;
 
 /// The `RemoteSpec` for `spec` when the VM's login user is `ssh_user`.
 pub fn remote_spec(spec: &Spec, ssh_user: &str) -> RemoteSpec {
+    let certs = spec
+        .package
+        .certs()
+        .iter()
+        .map(|c| (format!("certs/{}", c.name), c.bytes.as_slice()));
     let files = [
-        ("customer.env", spec.package.customer_env_text().as_bytes()),
-        ("key.json", spec.package.key_json_bytes()),
+        (
+            "customer.env".to_string(),
+            spec.package.customer_env_text().as_bytes(),
+        ),
+        ("key.json".to_string(), spec.package.key_json_bytes()),
     ]
     .into_iter()
-    .filter_map(|(path, bytes)| UploadFile::new(path, bytes.to_vec()).ok())
+    .chain(certs)
+    // The names are ours or were checked by the package module, so none is refused here.
+    .filter_map(|(path, bytes)| UploadFile::new(&path, bytes.to_vec()).ok())
     .collect();
     RemoteSpec {
         ssh_user: ssh_user.to_string(),

@@ -11,7 +11,17 @@ use crate::common::{DOMAIN, assert_no_secret, checkout, deployment, vm_sh};
 #[test]
 #[ignore = "e2e: needs root and the test VM; run with --include-ignored"]
 fn deploys_verifies_resumes_and_destroys() {
-    let d = deployment("e2e-aws", &[]);
+    let d = deployment(
+        "e2e-aws",
+        &["WORKSPACE_POSTGRES_SSL_CA=/usr/src/certs/postgres-ca.pem"],
+    );
+    // The package's certs/ folder travels too (here a CA customer.env points at).
+    std::fs::create_dir(d.package.join("certs")).unwrap();
+    std::fs::write(
+        d.package.join("certs/postgres-ca.pem"),
+        "-----BEGIN CERTIFICATE-----\ntest CA\n",
+    )
+    .unwrap();
     let (code, out, err, vm) = d.deploy_with_vm(Variant::Plain, "");
     assert_eq!(
         code,
@@ -90,6 +100,14 @@ fn deploys_verifies_resumes_and_destroys() {
         0o600
     );
     assert_eq!(vm.file_mode(&checkout("key.json")).unwrap() & 0o777, 0o600);
+    assert_eq!(
+        vm.file_mode(&checkout("certs/postgres-ca.pem")).unwrap() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        vm.read_file(&checkout("certs/postgres-ca.pem")).unwrap(),
+        b"-----BEGIN CERTIFICATE-----\ntest CA\n"
+    );
     assert_eq!(
         vm.read_file(&checkout("key.json")).unwrap(),
         std::fs::read(d.package.join("key.json")).unwrap()
