@@ -150,10 +150,13 @@ async fn status(store: &StateStore, name: &str, json: bool) -> anyhow::Result<()
         None => Err("no public address yet".to_string()),
     };
     if json {
-        let https = https.as_ref().map_err(Clone::clone);
+        let https = match &https {
+            Ok(_) => serde_json::json!({"ok": true}),
+            Err(e) => serde_json::json!({"ok": false, "error": e}),
+        };
         println!(
             "{}",
-            serde_json::json!({"state": state, "live": live, "https": https.map(|_| "ok")})
+            serde_json::json!({"state": state, "live": live, "https": https})
         );
         return Ok(());
     }
