@@ -34,6 +34,16 @@ impl Answer {
     pub fn message(&self) -> &str {
         self.body["error"]["message"].as_str().unwrap_or_default()
     }
+
+    /// Asserts ARM refused the request body (400 `InvalidRequestContent`).
+    pub fn assert_invalid_content(&self) {
+        assert_eq!(
+            (self.status, self.code()),
+            (400, "InvalidRequestContent"),
+            "{:?}",
+            self.body
+        );
+    }
 }
 
 pub struct Arm {

@@ -20,12 +20,7 @@ async fn unknown_member_is_rejected() {
     let a = arm
         .call("PUT", &net("v1", "virtualNetworks", "v"), NET, Some(body))
         .await;
-    assert_eq!(
-        (a.status, a.code()),
-        (400, "InvalidRequestContent"),
-        "{:?}",
-        a.body
-    );
+    a.assert_invalid_content();
     assert!(a.message().contains("'addressSpaces'"), "{}", a.message());
     assert!(
         a.message().contains("properties.addressSpaces"),
@@ -40,7 +35,7 @@ async fn unknown_member_is_rejected() {
             Some(json!({"location": LOC, "colour": "red"})),
         )
         .await;
-    assert_eq!((top.status, top.code()), (400, "InvalidRequestContent"));
+    top.assert_invalid_content();
     assert!(
         arm.fake
             .state()
@@ -62,12 +57,7 @@ async fn bad_enum_is_rejected() {
             Some(body),
         )
         .await;
-    assert_eq!(
-        (a.status, a.code()),
-        (400, "InvalidRequestContent"),
-        "{:?}",
-        a.body
-    );
+    a.assert_invalid_content();
     assert!(
         a.message().contains("'Maybe'") && a.message().contains("Allow"),
         "{}",
@@ -92,12 +82,7 @@ async fn wrong_type_and_missing_required_are_rejected() {
             Some(body),
         )
         .await;
-    assert_eq!(
-        (a.status, a.code()),
-        (400, "InvalidRequestContent"),
-        "{:?}",
-        a.body
-    );
+    a.assert_invalid_content();
     assert!(
         a.message().contains("securityRules[0].properties.priority"),
         "{}",
@@ -113,10 +98,7 @@ async fn wrong_type_and_missing_required_are_rejected() {
         no_loc.message()
     );
     let no_body = arm.call("PUT", &rg("t3"), RES, None).await;
-    assert_eq!(
-        (no_body.status, no_body.code()),
-        (400, "InvalidRequestContent")
-    );
+    no_body.assert_invalid_content();
 }
 
 #[tokio::test]
@@ -127,12 +109,7 @@ async fn read_only_input_is_rejected() {
     let a = arm
         .call("PUT", &net("r1", "publicIPAddresses", "p"), NET, Some(body))
         .await;
-    assert_eq!(
-        (a.status, a.code()),
-        (400, "InvalidRequestContent"),
-        "{:?}",
-        a.body
-    );
+    a.assert_invalid_content();
     assert!(a.message().contains("properties.resourceGuid") && a.message().contains("read-only"));
     let mut vnet = vnet_body();
     vnet["properties"]["provisioningState"] = json!("Succeeded");
