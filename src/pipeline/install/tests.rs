@@ -279,19 +279,23 @@ fn a_local_checkout_is_tarred_without_secrets_and_unpacked_by_its_own_step() {
     );
 }
 
+/// A runner on a VM whose docker-compose is v1 (1.29.2).
+fn compose_v1() -> RecordingRunner {
+    RecordingRunner::new().answer(
+        "--version",
+        vec![Output::new(
+            0,
+            "docker-compose version 1.29.2, build unknown\n",
+            "",
+        )],
+    )
+}
+
 #[tokio::test]
 async fn wait_healthy_returns_once_everything_is_up_twice() {
     let running = r#"[{"Name":"/c_router_1","RestartCount":0,"State":{"Status":"running","ExitCode":0},"Config":{"Labels":{"com.docker.compose.service":"router"}}},
         {"Name":"/c_mig_1","RestartCount":0,"State":{"Status":"exited","ExitCode":0},"Config":{"Labels":{"com.docker.compose.service":"workspace-migrations"}}}]"#;
-    let mut r = RecordingRunner::new()
-        .answer(
-            "--version",
-            vec![Output::new(
-                0,
-                "docker-compose version 1.29.2, build unknown\n",
-                "",
-            )],
-        )
+    let mut r = compose_v1()
         .answer(
             "ps -q",
             vec![Output::new(0, "", ""), Output::new(0, "aaa\nbbb\n", "")],
@@ -365,15 +369,7 @@ async fn wait_healthy_names_the_failing_service_shows_its_logs_and_saves_diagnos
 #[tokio::test]
 async fn wait_healthy_times_out_with_the_last_state() {
     let starting = r#"[{"Name":"/c_api_1","RestartCount":0,"State":{"Status":"created","ExitCode":0},"Config":{"Labels":{"com.docker.compose.service":"api"}}}]"#;
-    let mut r = RecordingRunner::new()
-        .answer(
-            "--version",
-            vec![Output::new(
-                0,
-                "docker-compose version 1.29.2, build unknown\n",
-                "",
-            )],
-        )
+    let mut r = compose_v1()
         .answer("ps -q", vec![Output::new(0, "aaa\n", "")])
         .answer("docker inspect", vec![Output::new(0, starting, "")]);
     let opts = HealthOptions {
