@@ -30,6 +30,10 @@ pub struct Cli {
 pub enum Command {
     /// Create (or resume) an environment on AWS, install CARTO and verify HTTPS.
     Aws(AwsArgs),
+    /// Create (or resume) an environment on Google Cloud, install CARTO and verify HTTPS.
+    Gcp(GcpArgs),
+    /// Create (or resume) an environment on Azure, install CARTO and verify HTTPS.
+    Azure(AzureArgs),
     /// Show everything a deployment would create, with sizes, firewall and DNS; change nothing.
     Plan {
         #[command(subcommand)]
@@ -48,6 +52,10 @@ pub enum Command {
 pub enum PlanTarget {
     /// Plan an AWS deployment.
     Aws(AwsArgs),
+    /// Plan a Google Cloud deployment.
+    Gcp(GcpArgs),
+    /// Plan an Azure deployment.
+    Azure(AzureArgs),
 }
 
 /// An environment name.
@@ -74,6 +82,50 @@ pub struct AwsArgs {
     pub instance_type: Option<String>,
     /// Send AWS API calls to this endpoint (a local emulator) instead of AWS.
     #[arg(long, env = "CARTO_PROVISION_AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// Flags of a Google Cloud deployment.
+#[derive(Debug, Args)]
+pub struct GcpArgs {
+    #[command(flatten)]
+    pub common: DeployArgs,
+    /// Project to create the environment in [default: from Application Default Credentials].
+    #[arg(long, env = "CLOUDSDK_CORE_PROJECT")]
+    pub project: Option<String>,
+    /// Compute Engine zone.
+    #[arg(long, env = "CARTO_PROVISION_ZONE", default_value = "us-central1-a")]
+    pub zone: String,
+    /// Machine type [default: n2-standard-8 for --profile default, n2-standard-4 for min].
+    #[arg(long, env = "CARTO_PROVISION_MACHINE_TYPE", conflicts_with = "profile")]
+    pub machine_type: Option<String>,
+    /// Boot disk type: pd-ssd or pd-balanced (both SSD) [default: pd-ssd].
+    #[arg(long, env = "CARTO_PROVISION_DISK_TYPE")]
+    pub disk_type: Option<String>,
+    /// Send Google Cloud API calls to this endpoint (a local emulator) instead of Google's.
+    #[arg(long, env = "CARTO_PROVISION_GCP_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// Flags of an Azure deployment.
+#[derive(Debug, Args)]
+pub struct AzureArgs {
+    #[command(flatten)]
+    pub common: DeployArgs,
+    /// Subscription to create the environment in [default: from the environment or Azure CLI].
+    #[arg(long, env = "AZURE_SUBSCRIPTION_ID")]
+    pub subscription: Option<String>,
+    /// Azure location.
+    #[arg(long, env = "CARTO_PROVISION_LOCATION", default_value = "eastus")]
+    pub location: String,
+    /// VM size [default: Standard_D8s_v5 for --profile default, Standard_D4s_v5 for min].
+    #[arg(long, env = "CARTO_PROVISION_VM_SIZE", conflicts_with = "profile")]
+    pub vm_size: Option<String>,
+    /// Resource group of the DNS zone [default: found with the zone].
+    #[arg(long, env = "CARTO_PROVISION_DNS_RESOURCE_GROUP")]
+    pub dns_resource_group: Option<String>,
+    /// Send Azure Resource Manager calls to this endpoint (a local emulator) instead of Azure's.
+    #[arg(long, env = "CARTO_PROVISION_AZURE_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,
 }
 

@@ -27,9 +27,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Aws(args) => {
             deploy(spec::from_aws(&args)?, &store, events.as_ref(), cli.json).await
         }
-        Command::Plan {
-            target: PlanTarget::Aws(args),
-        } => plan(spec::from_aws(&args)?, cli.json).await,
+        Command::Gcp(args) => {
+            deploy(spec::from_gcp(&args)?, &store, events.as_ref(), cli.json).await
+        }
+        Command::Azure(args) => {
+            deploy(spec::from_azure(&args)?, &store, events.as_ref(), cli.json).await
+        }
+        Command::Plan { target } => {
+            let spec = match target {
+                PlanTarget::Aws(args) => spec::from_aws(&args)?,
+                PlanTarget::Gcp(args) => spec::from_gcp(&args)?,
+                PlanTarget::Azure(args) => spec::from_azure(&args)?,
+            };
+            plan(spec, cli.json).await
+        }
         Command::Destroy(n) => destroy(&store, &n.name, events.as_ref(), cli.json).await,
         Command::Status(n) => status(&store, &n.name, cli.json).await,
         Command::List => list(&store, cli.json),

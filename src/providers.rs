@@ -1,14 +1,31 @@
 //! The one place that knows which clouds exist: turns a [`ProviderConfig`] into a
 //! `Box<dyn Provider>`. The pipeline never branches on a cloud's name.
 
+use std::collections::BTreeMap;
+
 use carto_core::{Cloud, Provider, ProviderError};
+
+use crate::spec::InputError;
+use crate::state::EnvState;
 
 /// How to reach one cloud: its options struct, without any secret.
 #[derive(Clone, Debug)]
 pub enum ProviderConfig {
     /// AWS.
     Aws(carto_aws::AwsOptions),
+    /// Google Cloud.
+    Gcp(carto_gcp::GcpOptions),
+    /// Azure.
+    Azure(carto_azure::AzureOptions),
 }
+
+/// Keys under which what reaches the cloud again is kept in the state file's `extra`.
+const AWS_ENDPOINT: &str = "aws_endpoint_url";
+const GCP_PROJECT: &str = "gcp_project";
+const GCP_ENDPOINT: &str = "gcp_endpoint_url";
+const AZURE_SUBSCRIPTION: &str = "azure_subscription";
+const AZURE_DNS_GROUP: &str = "azure_dns_resource_group";
+const AZURE_ENDPOINT: &str = "azure_endpoint_url";
 
 impl ProviderConfig {
     /// AWS in `region`, through `endpoint_url` when given (a local emulator).
@@ -19,10 +36,33 @@ impl ProviderConfig {
         })
     }
 
+    /// Google Cloud `project` (else the credentials' project), through `endpoint_url` when given.
+    pub fn gcp(project: Option<String>, endpoint_url: Option<String>) -> Self {
+        ProviderConfig::Gcp(carto_gcp::GcpOptions {
+            project,
+            endpoint_url,
+        })
+    }
+
+    /// Azure `subscription` (else the environment's), through `endpoint_url` when given.
+    pub fn azure(
+        subscription: Option<String>,
+        dns_resource_group: Option<String>,
+        endpoint_url: Option<String>,
+    ) -> Self {
+        ProviderConfig::Azure(carto_azure::AzureOptions {
+            subscription,
+            dns_resource_group,
+            endpoint_url,
+        })
+    }
+
     /// Which cloud.
     pub fn cloud(&self) -> Cloud {
         match self {
             ProviderConfig::Aws(_) => Cloud::Aws,
+            ProviderConfig::Gcp(_) => Cloud::Gcp,
+            ProviderConfig::Azure(_) => Cloud::Azure,
         }
     }
 
@@ -30,37 +70,47 @@ impl ProviderConfig {
     pub async fn connect(&self) -> Result<Box<dyn Provider>, ProviderError> {
         Ok(match self {
             ProviderConfig::Aws(opts) => Box::new(carto_aws::AwsProvider::new(opts.clone()).await?),
+            ProviderConfig::Gcp(opts) => Box::new(carto_gcp::GcpProvider::new(opts.clone()).await?),
+            ProviderConfig::Azure(opts) => {
+                Box::new(carto_azure::AzureProvider::new(opts.clone()).await?)
+            }
         })
     }
-}
 
-/// Key under which the AWS endpoint override is kept in the state file's `extra`.
-const AWS_ENDPOINT: &str = "aws_endpoint_url";
-
-impl ProviderConfig {
-    /// Writes what `destroy` and `status` need to reach the same cloud again (region is kept
-    /// by the state itself; an emulator endpoint goes in `extra`). Never a credential.
-    pub fn remember(&self, extra: &mut std::collections::BTreeMap<String, String>) {
+    /// Writes what `destroy` and `status` need to reach the same cloud again (the region is
+    /// kept by the state itself; project, subscription and emulator endpoints go in `extra`).
+    /// Never a credential.
+    pub fn remember(&self, extra: &mut BTreeMap<String, String>) {
+        let mut put = |key: &str, value: &Option<String>| {
+            if let Some(value) = value {
+                extra.insert(key.into(), value.clone());
+            }
+        };
         match self {
-            ProviderConfig::Aws(opts) => {
-                if let Some(url) = &opts.endpoint_url {
-                    extra.insert(AWS_ENDPOINT.into(), url.clone());
-                }
+            ProviderConfig::Aws(opts) => put(AWS_ENDPOINT, &opts.endpoint_url),
+            ProviderConfig::Gcp(opts) => {
+                put(GCP_PROJECT, &opts.project);
+                put(GCP_ENDPOINT, &opts.endpoint_url);
+            }
+            ProviderConfig::Azure(opts) => {
+                put(AZURE_SUBSCRIPTION, &opts.subscription);
+                put(AZURE_DNS_GROUP, &opts.dns_resource_group);
+                put(AZURE_ENDPOINT, &opts.endpoint_url);
             }
         }
     }
 
     /// The config that reaches the cloud an environment's state file describes.
-    pub fn from_state(state: &crate::state::EnvState) -> Result<Self, crate::spec::InputError> {
-        match state.cloud {
-            Cloud::Aws => Ok(ProviderConfig::aws(
-                &state.region,
-                state.extra.get(AWS_ENDPOINT).cloned(),
-            )),
-            other => Err(crate::spec::InputError(format!(
-                "environment {} is on {other}, which this build of carto-provision does not support yet: upgrade carto-provision",
-                state.name
-            ))),
-        }
+    pub fn from_state(state: &EnvState) -> Result<Self, InputError> {
+        let get = |key: &str| state.extra.get(key).cloned();
+        Ok(match state.cloud {
+            Cloud::Aws => ProviderConfig::aws(&state.region, get(AWS_ENDPOINT)),
+            Cloud::Gcp => ProviderConfig::gcp(get(GCP_PROJECT), get(GCP_ENDPOINT)),
+            Cloud::Azure => ProviderConfig::azure(
+                get(AZURE_SUBSCRIPTION),
+                get(AZURE_DNS_GROUP),
+                get(AZURE_ENDPOINT),
+            ),
+        })
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use carto_core::{Cloud, EnvName, Profile};
 
-use crate::cli::{AwsArgs, DeployArgs, DockerSourceArg, ProfileArg};
+use crate::cli::{AwsArgs, AzureArgs, DeployArgs, DockerSourceArg, GcpArgs, ProfileArg};
 use crate::domain::Domain;
 use crate::package::{Package, PackageSource};
 use crate::providers::ProviderConfig;
@@ -41,6 +41,8 @@ pub struct Spec {
     pub profile: Profile,
     /// Disk size in GB.
     pub disk_gb: u32,
+    /// Disk type, when the user chose one.
+    pub disk_type: Option<String>,
     /// Operator range for SSH; `None` means this machine's public address, found in preflight.
     pub ssh_cidr: Option<String>,
     /// DNS zone named by the user.
@@ -78,6 +80,34 @@ pub fn from_aws(args: &AwsArgs) -> Result<Spec, InputError> {
         provider,
         args.region.clone(),
         args.instance_type.clone(),
+    )
+}
+
+/// Validates a Google Cloud deployment's flags.
+pub fn from_gcp(args: &GcpArgs) -> Result<Spec, InputError> {
+    let provider = ProviderConfig::gcp(args.project.clone(), args.endpoint_url.clone());
+    let mut spec = from_common(
+        &args.common,
+        provider,
+        args.zone.clone(),
+        args.machine_type.clone(),
+    )?;
+    spec.disk_type = args.disk_type.clone();
+    Ok(spec)
+}
+
+/// Validates an Azure deployment's flags.
+pub fn from_azure(args: &AzureArgs) -> Result<Spec, InputError> {
+    let provider = ProviderConfig::azure(
+        args.subscription.clone(),
+        args.dns_resource_group.clone(),
+        args.endpoint_url.clone(),
+    );
+    from_common(
+        &args.common,
+        provider,
+        args.location.clone(),
+        args.vm_size.clone(),
     )
 }
 
@@ -130,12 +160,14 @@ fn from_common(
         env,
         domain,
         region,
-        machine_type,
-        profile: match a.profile {
-            ProfileArg::Min => Profile::Min,
-            ProfileArg::Default => Profile::Default,
+        // A machine type the user names is held to CARTO's minimum, not to the default size.
+        profile: match (&machine_type, a.profile) {
+            (Some(_), _) | (None, ProfileArg::Min) => Profile::Min,
+            (None, ProfileArg::Default) => Profile::Default,
         },
+        machine_type,
         disk_gb: a.disk_gb,
+        disk_type: None,
         ssh_cidr,
         dns_zone: a.dns_zone.clone(),
         package,

@@ -22,6 +22,18 @@ pub const DELETE_ORDER: &[ResourceKind] = &[
     ResourceKind::Group,
 ];
 
+/// Whether `r` lives in `group` (its `detail["group"]` names it), so deleting the group
+/// deletes it.
+fn in_group(r: &ResourceRef, group: &ResourceRef) -> bool {
+    r.kind != ResourceKind::Group && r.detail.get("group") == Some(&group.name)
+}
+
+/// Whether one of `all` is a group `r` lives in.
+fn goes_with_group(r: &ResourceRef, all: &[ResourceRef]) -> bool {
+    all.iter()
+        .any(|g| g.kind == ResourceKind::Group && in_group(r, g))
+}
+
 /// How long one deletion may take (a security group waits for its instance to be gone).
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -38,7 +50,7 @@ pub async fn run(
         let batch: Vec<ResourceRef> = state
             .resources
             .iter()
-            .filter(|r| r.kind == *kind)
+            .filter(|r| r.kind == *kind && !goes_with_group(r, &state.resources))
             .cloned()
             .collect();
         for resource in batch {
@@ -46,10 +58,23 @@ pub async fn run(
                 .delete(&resource, DELETE_TIMEOUT)
                 .await
                 .with_context(|| format!("deleting {resource} of environment {}", state.name))?;
-            state.forget(&resource);
-            store.save(&state)?;
-            on_deleted(&resource);
-            deleted.push(resource);
+            // A group takes its members with it.
+            let members: Vec<ResourceRef> = if resource.kind == ResourceKind::Group {
+                state
+                    .resources
+                    .iter()
+                    .filter(|r| in_group(r, &resource))
+                    .cloned()
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            for gone in members.into_iter().chain([resource]) {
+                state.forget(&gone);
+                store.save(&state)?;
+                on_deleted(&gone);
+                deleted.push(gone);
+            }
         }
     }
     store.remove(&state.name)?;

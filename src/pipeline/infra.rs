@@ -1,5 +1,6 @@
-//! The infra step: SSH key, firewall and static address at once, then the VM, then wait until
-//! it runs with the address attached. Each id is recorded as soon as the provider returns it.
+//! The infra step: the containers (resource group, network) where the cloud has them, then SSH
+//! key, firewall and static address at once, then the VM, then wait until it runs with the
+//! address attached. Each id is recorded as soon as the provider returns it.
 
 use std::time::Duration;
 
@@ -27,6 +28,9 @@ pub async fn run(
     recorder: &Recorder<'_>,
 ) -> anyhow::Result<Infra> {
     let (infra, resolved) = (&ready.infra, &ready.resolved);
+    for container in provider.ensure_network(infra, resolved).await? {
+        recorder.record(container)?;
+    }
     let key = async {
         if let Some(key) = provider.ensure_ssh_key(infra, resolved).await? {
             recorder.record(key)?;
@@ -34,9 +38,11 @@ pub async fn run(
         anyhow::Ok(())
     };
     let firewall = async {
-        let fw = provider.ensure_firewall(infra, resolved).await?;
-        recorder.record(fw.clone())?;
-        anyhow::Ok(fw)
+        let rules = provider.ensure_firewall(infra, resolved).await?;
+        for rule in &rules {
+            recorder.record(rule.clone())?;
+        }
+        anyhow::Ok(rules)
     };
     let address = async {
         let address = provider.ensure_address(infra, resolved).await?;

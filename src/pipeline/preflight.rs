@@ -35,6 +35,7 @@ pub fn infra_spec(spec: &Spec, ssh_cidr: &str, nonce: &str) -> InfraSpec {
         machine_type: spec.machine_type.clone(),
         profile: spec.profile,
         disk_gb: spec.disk_gb,
+        disk_type: spec.disk_type.clone(),
         dns_zone: spec.dns_zone.clone(),
         firewall: firewall_rules(ssh_cidr),
         ssh_public_key: String::new(),

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use carto_harness::cloud::LocalCloud;
 use carto_harness::package::SECRET_PASSWORD;
 use carto_harness::vm::Variant;
 
@@ -33,7 +34,7 @@ fn deploys_verifies_resumes_and_destroys() {
     assert_no_secret("CLI output", &(out.clone() + &err));
 
     // The cloud side: every resource exists, tagged, and the record points at the VM.
-    let tagged = d.aws.tagged(&d.env).unwrap();
+    let tagged = d.cloud.aws.tagged(&d.env).unwrap();
     for kind in [
         "instance ",
         "security-group ",
@@ -48,8 +49,8 @@ fn deploys_verifies_resumes_and_destroys() {
         );
     }
     assert_eq!(
-        d.aws.a_records(&d.zone_id).unwrap(),
-        vec![(format!("{DOMAIN}."), d.aws.vm_ip.to_string())]
+        d.cloud.a_records().unwrap(),
+        vec![(format!("{DOMAIN}."), d.cloud.aws.vm_ip.to_string())]
     );
 
     // The state file: 0600, every id, no secret.
@@ -57,7 +58,7 @@ fn deploys_verifies_resumes_and_destroys() {
     assert_no_secret("state file", &state_text);
     let state = d.state();
     assert_eq!(state["step"], "verify");
-    assert_eq!(state["public_ip"], d.aws.vm_ip.to_string());
+    assert_eq!(state["public_ip"], d.cloud.aws.vm_ip.to_string());
     let kinds: Vec<&str> = state["resources"]
         .as_array()
         .unwrap()
@@ -138,7 +139,7 @@ fn deploys_verifies_resumes_and_destroys() {
     let answers = rt
         .block_on(carto_provision::verify::https(
             DOMAIN,
-            d.aws.vm_ip.into(),
+            d.cloud.aws.vm_ip.into(),
             443,
             &["/", "/acc/config.yaml"],
             false,
@@ -156,7 +157,7 @@ fn deploys_verifies_resumes_and_destroys() {
     // Running the same command again creates nothing and ends verified.
     let (code, out, err) = d.deploy_again();
     assert_eq!(code, 0, "second run failed\nstdout: {out}\nstderr: {err}");
-    let mut again = d.aws.tagged(&d.env).unwrap();
+    let mut again = d.cloud.aws.tagged(&d.env).unwrap();
     let mut before = tagged.clone();
     again.sort();
     before.sort();

@@ -40,13 +40,14 @@ fn a_host_key_other_than_the_pinned_one_stops_before_any_command() {
     let d = deployment("e2e-hostkey", &[]);
     let mut child = d.spawn_deploy();
     let user_data = d
+        .cloud
         .aws
         .wait_user_data(&d.env, std::time::Duration::from_secs(300))
         .unwrap();
     let swapped = swap_host_key(&user_data, &d.dir.path().join("other-host-key"));
     let vm = carto_harness::vm::TestVm::boot(carto_harness::vm::VmOptions {
         name: "vm-e2e-hostkey".into(),
-        address: d.aws.vm_ip,
+        address: d.cloud.aws.vm_ip,
         user_data: swapped,
         variant: Variant::Plain,
     })

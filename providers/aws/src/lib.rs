@@ -26,8 +26,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::config::Credentials;
 use carto_core::retry::RetryPolicy;
 use carto_core::{
-    Address, Cloud, EnvName, InfraSpec, Provider, Resolved, ResourceKind, ResourceRef, Result,
-    TaggedResource,
+    Address, Cloud, EnvName, InfraSpec, Provider, ProviderError, Resolved, ResourceKind,
+    ResourceRef, Result, TaggedResource,
 };
 
 pub use config::{AwsOptions, DEFAULT_REGION};
@@ -125,8 +125,14 @@ impl Provider for AwsProvider {
         key::ensure_key_pair(&self.clients, spec).await.map(Some)
     }
 
-    async fn ensure_firewall(&self, spec: &InfraSpec, _resolved: &Resolved) -> Result<ResourceRef> {
-        network::ensure_security_group(&self.clients, spec).await
+    async fn ensure_firewall(
+        &self,
+        spec: &InfraSpec,
+        _resolved: &Resolved,
+    ) -> Result<Vec<ResourceRef>> {
+        Ok(vec![
+            network::ensure_security_group(&self.clients, spec).await?,
+        ])
     }
 
     async fn ensure_address(&self, spec: &InfraSpec, _resolved: &Resolved) -> Result<Address> {
@@ -137,10 +143,13 @@ impl Provider for AwsProvider {
         &self,
         spec: &InfraSpec,
         resolved: &Resolved,
-        firewall: &ResourceRef,
+        firewall: &[ResourceRef],
         _address: &Address,
     ) -> Result<ResourceRef> {
-        vm::ensure_instance(&self.clients, spec, resolved, &firewall.id).await
+        let group = firewall.first().ok_or_else(|| {
+            ProviderError::invalid_input("ec2:RunInstances", "no security group to attach")
+        })?;
+        vm::ensure_instance(&self.clients, spec, resolved, &group.id).await
     }
 
     async fn wait_vm_ready(

@@ -85,6 +85,7 @@ pub fn spec(env: &str, domain: &str) -> InfraSpec {
         machine_type: None,
         profile: Profile::Default,
         disk_gb: 60,
+        disk_type: None,
         dns_zone: None,
         firewall: firewall_rules(OPERATOR_CIDR),
         ssh_public_key: PUBLIC_KEY.into(),

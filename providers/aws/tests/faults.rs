@@ -70,7 +70,8 @@ async fn security_group_delete_waits_out_dependency_violation() {
     let sg = provider
         .ensure_firewall(&s, &resolved)
         .await
-        .expect("firewall");
+        .expect("firewall")
+        .remove(0);
     provider
         .delete(&sg, Duration::from_secs(60))
         .await

@@ -30,9 +30,16 @@ async fn create(env: &Env, s: &carto_core::InfraSpec) -> Made {
         .await
         .expect("key")
         .expect("AWS has key pairs");
-    let sg = p.ensure_firewall(s, &resolved).await.expect("firewall");
+    let sg = p
+        .ensure_firewall(s, &resolved)
+        .await
+        .expect("firewall")
+        .remove(0);
     let address = p.ensure_address(s, &resolved).await.expect("address");
-    let vm = p.ensure_vm(s, &resolved, &sg, &address).await.expect("vm");
+    let vm = p
+        .ensure_vm(s, &resolved, std::slice::from_ref(&sg), &address)
+        .await
+        .expect("vm");
     p.wait_vm_ready(&vm, &address, WAIT)
         .await
         .expect("vm ready");

@@ -29,7 +29,8 @@ async fn ensure_firewall_repairs_drifted_ingress() {
         .provider
         .ensure_firewall(&s, &resolved)
         .await
-        .expect("firewall");
+        .expect("firewall")
+        .remove(0);
 
     env.ec2
         .authorize_security_group_ingress()
@@ -44,7 +45,8 @@ async fn ensure_firewall_repairs_drifted_ingress() {
         .provider
         .ensure_firewall(&s, &resolved)
         .await
-        .expect("firewall again");
+        .expect("firewall again")
+        .remove(0);
     assert_eq!(again.id, sg.id);
 
     let out = env

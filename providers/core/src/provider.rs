@@ -36,8 +36,25 @@ pub trait Provider: Send + Sync {
         resolved: &Resolved,
     ) -> Result<Option<ResourceRef>>;
 
-    /// Creates the firewall with exactly `spec.firewall`'s rules.
-    async fn ensure_firewall(&self, spec: &InfraSpec, resolved: &Resolved) -> Result<ResourceRef>;
+    /// Creates what the environment's other resources live in (a resource group, a virtual
+    /// network), first and in order. Clouds whose resources need no container (the AWS default
+    /// VPC, the GCP default network) keep this default: nothing.
+    async fn ensure_network(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+    ) -> Result<Vec<ResourceRef>> {
+        let _ = (spec, resolved);
+        Ok(Vec::new())
+    }
+
+    /// Creates the firewall with exactly `spec.firewall`'s rules: one resource where the cloud
+    /// groups rules (security group, NSG), one per source range where it does not (GCP).
+    async fn ensure_firewall(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+    ) -> Result<Vec<ResourceRef>>;
 
     /// Reserves the static public address.
     async fn ensure_address(&self, spec: &InfraSpec, resolved: &Resolved) -> Result<Address>;
@@ -48,7 +65,7 @@ pub trait Provider: Send + Sync {
         &self,
         spec: &InfraSpec,
         resolved: &Resolved,
-        firewall: &ResourceRef,
+        firewall: &[ResourceRef],
         address: &Address,
     ) -> Result<ResourceRef>;
 
@@ -71,7 +88,11 @@ pub trait Provider: Send + Sync {
     ) -> Result<ResourceRef>;
 
     /// Deletes one resource and waits until it is gone. Not found is success. A DNS record is
-    /// deleted only while it still points at the address recorded in its `detail`.
+    /// deleted only while it still points at the address recorded in its `detail`. A resource
+    /// whose `detail["group"]` names a recorded [`ResourceKind::Group`] is not passed here:
+    /// deleting the group deletes it.
+    ///
+    /// [`ResourceKind::Group`]: crate::ResourceKind::Group
     async fn delete(&self, resource: &ResourceRef, timeout: Duration) -> Result<()>;
 
     /// Every resource carrying `managed-by=carto-provision`, restricted to one environment

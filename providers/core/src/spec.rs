@@ -66,6 +66,9 @@ pub struct InfraSpec {
     pub profile: Profile,
     /// Root/OS disk size in GB.
     pub disk_gb: u32,
+    /// Disk type chosen by the user (GCP `pd-ssd`/`pd-balanced`); `None` means the provider's
+    /// SSD default. The provider refuses a type that is not an SSD.
+    pub disk_type: Option<String>,
     /// DNS zone named by the user; `None` means found by longest suffix of `domain`.
     pub dns_zone: Option<String>,
     /// Inbound firewall rules (see [`crate::firewall_rules`]).

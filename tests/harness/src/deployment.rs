@@ -1,28 +1,28 @@
-//! One deployment against the local emulated AWS: moto with a hosted zone, a package, the
-//! stand-in carto-selfhosted repository, a state folder, and the `carto-provision` binary run
-//! in the background while the test VM boots from the user-data it sent. Used by the
+//! One deployment against a local emulated cloud (any [`LocalCloud`]; AWS by default): the
+//! emulator with the zone `test.`, a package, the stand-in carto-selfhosted repository, a state
+//! folder, and the `carto-provision` binary run in the background while the test VM boots from
+//! the user-data it sent. Used by the
 //! end-to-end tests and by `local-deploy` (the README's first command).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use crate::local_aws::LocalAws;
+use crate::cloud::LocalCloud;
+use crate::local_aws::AwsCloud;
 use crate::vm::{TestVm, Variant};
 use crate::{package, selfhosted};
 
-/// The domain every e2e deployment uses, in zone `test.` (its own per moto server).
+/// The domain every e2e deployment uses, in zone `test.` (its own per emulator).
 pub const DOMAIN: &str = "carto.test";
 
 /// A deployment's fixtures.
-pub struct Deployment {
+pub struct Deployment<C: LocalCloud = AwsCloud> {
     /// The `carto-provision` binary.
     pub bin: PathBuf,
     /// Show the CLI's output on this terminal instead of capturing it.
     pub live: bool,
-    /// moto handing out the test VM's address.
-    pub aws: LocalAws,
-    /// The hosted zone `test.`.
-    pub zone_id: String,
+    /// The emulated cloud, handing out the test VM's address.
+    pub cloud: C,
     /// The environment name.
     pub env: String,
     /// Temporary folder: package, repository, state, captured output.
@@ -36,8 +36,14 @@ pub struct Deployment {
 impl Deployment {
     /// moto + zone + a package with `extra` customer.env lines + the stand-in repository.
     pub fn new(bin: &Path, env: &str, extra: &[&str]) -> Deployment {
-        let aws = LocalAws::start().expect("moto starts");
-        let zone_id = aws.create_zone("test.").expect("zone");
+        Deployment::on(AwsCloud::start().expect("moto starts"), bin, env, extra)
+    }
+}
+
+impl<C: LocalCloud> Deployment<C> {
+    /// A deployment on `cloud` with a package with `extra` customer.env lines and the stand-in
+    /// repository.
+    pub fn on(cloud: C, bin: &Path, env: &str, extra: &[&str]) -> Deployment<C> {
         let dir = tempfile::tempdir().expect("temp dir");
         let package =
             package::write(&dir.path().join("package"), "2025.10.1", extra).expect("package");
@@ -47,8 +53,7 @@ impl Deployment {
         Deployment {
             bin: bin.to_path_buf(),
             live: false,
-            aws,
-            zone_id,
+            cloud,
             env: env.to_string(),
             dir,
             package,
@@ -64,19 +69,17 @@ impl Deployment {
         self.state_dir().join(format!("{}.json", self.env))
     }
 
-    /// The binary with the local cloud's endpoint, test credentials and the state folder.
+    /// The binary with the emulated cloud's endpoint, test credentials and the state folder.
     pub fn cli(&self) -> Command {
         let mut cmd = Command::new(&self.bin);
-        cmd.env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
+        cmd.envs(self.cloud.cli_env())
             .env("CARTO_PROVISION_RETRY_BASE_MS", "50")
             .env("CARTO_PROVISION_STATE_DIR", self.state_dir())
-            .env("CARTO_PROVISION_AWS_ENDPOINT_URL", self.aws.moto.endpoint())
             .stdin(Stdio::null());
         cmd
     }
 
-    /// `carto-provision aws …` for this deployment, started in the background. Its output
+    /// `carto-provision CLOUD …` for this deployment, started in the background. Its output
     /// goes to `deploy.out` / `deploy.err` in the deployment's folder, or to this terminal
     /// when `live`.
     pub fn spawn_deploy(&self) -> Child {
@@ -93,31 +96,32 @@ impl Deployment {
         if !self.live {
             cmd.arg("--json");
         }
-        cmd.args([
-            "aws",
-            "--domain",
-            DOMAIN,
-            "--name",
-            &self.env,
-            "--ssh-cidr",
-            "127.0.0.1/32",
-        ])
-        .arg("--package")
-        .arg(&self.package)
-        .args(["--docker-source", "distro"])
-        .args(["--selfhosted-repo", "file:///srv/carto-selfhosted.git"])
-        .args(["--ssh-timeout", "300", "--healthy-timeout", "600"])
-        .stdout(out("deploy.out"))
-        .stderr(out("deploy.err"))
-        .spawn()
-        .expect("carto-provision starts")
+        cmd.arg(self.cloud.cloud())
+            .args(self.cloud.deploy_args())
+            .args([
+                "--domain",
+                DOMAIN,
+                "--name",
+                &self.env,
+                "--ssh-cidr",
+                "127.0.0.1/32",
+            ])
+            .arg("--package")
+            .arg(&self.package)
+            .args(["--docker-source", "distro"])
+            .args(["--selfhosted-repo", "file:///srv/carto-selfhosted.git"])
+            .args(["--ssh-timeout", "300", "--healthy-timeout", "600"])
+            .stdout(out("deploy.out"))
+            .stderr(out("deploy.err"))
+            .spawn()
+            .expect("carto-provision starts")
     }
 
     /// Runs a deployment to its end while the VM boots from the user-data it sent; `extra`
     /// is appended to that user-data. Returns the CLI's exit code, stdout, stderr and the VM.
     pub fn deploy_with_vm(&self, variant: Variant, extra: &str) -> (i32, String, String, TestVm) {
         let mut child = self.spawn_deploy();
-        let vm = match self.aws.boot_from_user_data(&self.env, variant, extra) {
+        let vm = match self.cloud.boot_from_user_data(&self.env, variant, extra) {
             Ok(vm) => vm,
             Err(e) => {
                 let _ = child.kill();
@@ -161,12 +165,12 @@ impl Deployment {
             String::from_utf8_lossy(&out.stderr)
         );
         assert_eq!(
-            self.aws.tagged(&self.env).expect("tagged"),
+            self.cloud.tagged(&self.env).expect("tagged"),
             Vec::<String>::new(),
             "resources left after destroy"
         );
         assert_eq!(
-            self.aws.a_records(&self.zone_id).expect("records"),
+            self.cloud.a_records().expect("records"),
             vec![],
             "A record left after destroy"
         );

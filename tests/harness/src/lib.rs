@@ -1,6 +1,8 @@
-//! Test harness shared by every test binary: the moto server (emulated AWS) and the booted
-//! test VM, each started on loopback and stopped by PID when dropped.
+//! Test harness shared by every test binary: the emulated clouds (moto for AWS, our fake GCP
+//! and Azure servers) behind one [`cloud::LocalCloud`] trait, and the booted test VM, each
+//! started on loopback and stopped by PID (or task) when dropped.
 
+pub mod cloud;
 pub mod deployment;
 pub mod local_aws;
 pub mod moto;

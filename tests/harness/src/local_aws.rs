@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
+use crate::cloud::{LocalCloud, ZONE};
 use crate::moto::Moto;
-use crate::vm::{TestVm, Variant, VmOptions};
+use crate::vm::TestVm;
 
 /// The tag filter every resource carto-provision creates matches.
 const MANAGED_BY: (&str, &str) = ("tag:managed-by", "carto-provision");
@@ -26,6 +27,60 @@ pub struct LocalAws {
     pub moto: Moto,
     /// The address moto gives every instance and Elastic IP: the test VM's.
     pub vm_ip: Ipv4Addr,
+}
+
+/// moto with the zone [`ZONE`]: the AWS side of a deployment.
+pub struct AwsCloud {
+    /// moto and the address it hands out.
+    pub aws: LocalAws,
+    /// The id of the hosted zone [`ZONE`].
+    pub zone_id: String,
+}
+
+impl AwsCloud {
+    /// Starts moto handing out a fresh test VM address, with the zone [`ZONE`].
+    pub fn start() -> io::Result<AwsCloud> {
+        let aws = LocalAws::start()?;
+        let zone_id = aws.create_zone(ZONE)?;
+        Ok(AwsCloud { aws, zone_id })
+    }
+}
+
+impl LocalCloud for AwsCloud {
+    fn cloud(&self) -> &'static str {
+        "aws"
+    }
+
+    fn vm_ip(&self) -> Ipv4Addr {
+        self.aws.vm_ip
+    }
+
+    fn cli_env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("CARTO_PROVISION_AWS_ENDPOINT_URL", self.aws.moto.endpoint()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    fn deploy_args(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn wait_user_data(&self, env: &str, timeout: Duration) -> io::Result<String> {
+        self.aws.wait_user_data(env, timeout)
+    }
+
+    fn tagged(&self, env: &str) -> io::Result<Vec<String>> {
+        self.aws.tagged(env)
+    }
+
+    fn a_records(&self) -> io::Result<Vec<(String, String)>> {
+        self.aws.a_records(&self.zone_id)
+    }
 }
 
 /// What exists in moto, whoever created it (terminated instances left out).
@@ -155,23 +210,6 @@ impl LocalAws {
             }
             std::thread::sleep(Duration::from_millis(300));
         }
-    }
-
-    /// Boots a test VM on `vm_ip` from the user-data the environment's instance was launched
-    /// with; `extra` is appended to it (a test may add a failing module).
-    pub fn boot_from_user_data(
-        &self,
-        env: &str,
-        variant: Variant,
-        extra: &str,
-    ) -> io::Result<TestVm> {
-        let user_data = self.wait_user_data(env, Duration::from_secs(300))?;
-        TestVm::boot(VmOptions {
-            name: format!("vm-{env}"),
-            address: self.vm_ip,
-            user_data: format!("{user_data}{extra}"),
-            variant,
-        })
     }
 
     /// Every EC2 resource tagged `carto-env=env`: instances not terminated, security groups,

@@ -17,8 +17,8 @@ fn main() -> ExitCode {
     d.live = true;
     println!(
         "local-deploy: emulated AWS at {}, test VM at {}; running `carto-provision aws --domain {}`",
-        d.aws.moto.endpoint(),
-        d.aws.vm_ip,
+        d.cloud.aws.moto.endpoint(),
+        d.cloud.aws.vm_ip,
         carto_harness::deployment::DOMAIN
     );
     let (code, _, _, vm) = d.deploy_with_vm(Variant::Plain, "");
