@@ -8,5 +8,7 @@
 //! command, which `.ci/run` runs on every check).
 
 mod aws;
+mod azure;
 mod common;
 mod failures;
+mod gcp;

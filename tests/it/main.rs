@@ -1,4 +1,6 @@
 //! Integration tests of the carto-provision binary and library (one test binary, modules below).
 mod cli;
+mod cli_azure;
+mod cli_gcp;
 mod common;
 mod ssh;

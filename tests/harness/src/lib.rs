@@ -5,6 +5,8 @@
 pub mod cloud;
 pub mod deployment;
 pub mod local_aws;
+pub mod local_azure;
+pub mod local_gcp;
 pub mod moto;
 pub mod package;
 pub mod selfhosted;

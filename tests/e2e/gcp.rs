@@ -1,0 +1,1 @@
+//! PLACEHOLDER: end-to-end tests of `carto-provision gcp` (owned by the gcp provider work).

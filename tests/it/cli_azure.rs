@@ -1,0 +1,1 @@
+//! PLACEHOLDER: bad input to `carto-provision azure` (owned by the azure provider work).

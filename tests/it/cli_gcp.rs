@@ -1,0 +1,1 @@
+//! PLACEHOLDER: bad input to `carto-provision gcp` (owned by the gcp provider work).
