@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod smoke;
+pub use smoke::SmokeArgs;
+
 /// Create a CARTO Self-Hosted VM in your cloud, install CARTO on it, and verify it answers.
 #[derive(Debug, Parser)]
 #[command(name = "carto-provision", version, about, max_term_width = 100)]
@@ -39,12 +42,18 @@ pub enum Command {
         #[command(subcommand)]
         target: PlanTarget,
     },
-    /// Delete every resource an environment's state file records, then the state file.
-    Destroy(NameArgs),
+    /// Delete every resource an environment's state file records, then the state file; without
+    /// a state file, every resource tagged with the environment on `--cloud`.
+    Destroy(DestroyArgs),
     /// Show an environment's resources, address and whether HTTPS answers.
     Status(NameArgs),
     /// List the environments this machine has state for.
     List,
+    /// List every environment found by tag in the clouds, with its age; with --yes, destroy
+    /// those older than --older-than.
+    Gc(GcArgs),
+    /// Deploy one environment per cloud at once, verify each, always tear them down, report.
+    Smoke(SmokeArgs),
 }
 
 /// The cloud a plan is for.
@@ -63,6 +72,88 @@ pub enum PlanTarget {
 pub struct NameArgs {
     /// Environment name (as `list` shows it; by default the domain with dots as dashes).
     pub name: String,
+}
+
+/// `destroy` flags.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Environment name (as `list` shows it; by default the domain with dots as dashes).
+    pub name: String,
+    /// Without a state file: find the environment's resources by tag on this cloud.
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+    #[command(flatten)]
+    pub access: CloudAccess,
+}
+
+/// `gc` flags.
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Environments older than this are garbage (e.g. 24h, 90m, 7d).
+    #[arg(long, value_name = "AGE", default_value = "24h")]
+    pub older_than: String,
+    /// Clouds to look in.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "aws,gcp,azure"
+    )]
+    pub clouds: Vec<CloudArg>,
+    /// Destroy the environments older than --older-than (without it, only list).
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub access: CloudAccess,
+}
+
+/// Where to look for tagged resources when no state file says (destroy --cloud, gc).
+#[derive(Debug, Args)]
+pub struct CloudAccess {
+    /// AWS region, Azure location or GCP zone to look in [default: the cloud's deploy default].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Google Cloud project.
+    #[arg(long, env = "CLOUDSDK_CORE_PROJECT")]
+    pub project: Option<String>,
+    /// Azure subscription.
+    #[arg(long, env = "AZURE_SUBSCRIPTION_ID")]
+    pub subscription: Option<String>,
+    /// AWS endpoint override (a local emulator).
+    #[arg(
+        long,
+        env = "CARTO_PROVISION_AWS_ENDPOINT_URL",
+        value_name = "URL",
+        hide = true
+    )]
+    pub aws_endpoint_url: Option<String>,
+    /// Google Cloud endpoint override (a local emulator).
+    #[arg(
+        long,
+        env = "CARTO_PROVISION_GCP_ENDPOINT_URL",
+        value_name = "URL",
+        hide = true
+    )]
+    pub gcp_endpoint_url: Option<String>,
+    /// Azure endpoint override (a local emulator).
+    #[arg(
+        long,
+        env = "CARTO_PROVISION_AZURE_ENDPOINT_URL",
+        value_name = "URL",
+        hide = true
+    )]
+    pub azure_endpoint_url: Option<String>,
+}
+
+/// A cloud, as `--cloud` / `--clouds` name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    /// Amazon Web Services.
+    Aws,
+    /// Google Cloud.
+    Gcp,
+    /// Microsoft Azure.
+    Azure,
 }
 
 /// Flags of an AWS deployment.

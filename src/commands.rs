@@ -41,7 +41,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             plan(spec, cli.json).await
         }
-        Command::Destroy(n) => destroy(&store, &n.name, events.as_ref(), cli.json).await,
+        Command::Destroy(d) => destroy(&store, &d.name, events.as_ref(), cli.json).await,
+        Command::Gc(_) => Err(InputError("gc is not written yet".into()).into()),
+        Command::Smoke(args) => crate::smoke::run(args, &store, cli.json).await,
         Command::Status(n) => status(&store, &n.name, cli.json).await,
         Command::List => list(&store, cli.json),
     }

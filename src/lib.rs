@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod providers;
 pub mod remote;
+pub mod smoke;
 pub mod spec;
 pub mod ssh;
 pub mod state;
