@@ -12,3 +12,5 @@ mod azure;
 mod common;
 mod failures;
 mod gcp;
+mod lifecycle;
+mod smoke;

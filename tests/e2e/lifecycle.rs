@@ -1,0 +1,1 @@
+//! PLACEHOLDER: resume after a kill, Ctrl-C, destroy without state, gc.
