@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, PlanTarget};
+use crate::cli::{Cli, CloudAccess, CloudArg, Command, DestroyArgs, PlanTarget};
+use crate::interrupt;
 use crate::pipeline::{self, Events, Step, plan};
 use crate::progress::{Human, Json};
 use crate::providers::ProviderConfig;
@@ -23,6 +24,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     } else {
         Box::new(Human::default())
     };
+    if !matches!(cli.command, Command::Smoke(_)) {
+        crate::interrupt::listen();
+    }
     match cli.command {
         Command::Aws(args) => {
             deploy(spec::from_aws(&args)?, &store, events.as_ref(), cli.json).await
@@ -41,8 +45,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             plan(spec, cli.json).await
         }
-        Command::Destroy(d) => destroy(&store, &d.name, events.as_ref(), cli.json).await,
-        Command::Gc(_) => Err(InputError("gc is not written yet".into()).into()),
+        Command::Destroy(d) => destroy(&store, &d, events.as_ref(), cli.json).await,
+        Command::Gc(args) => crate::gc::run(&args, &store, events.as_ref(), cli.json).await,
         Command::Smoke(args) => crate::smoke::run(args, &store, cli.json).await,
         Command::Status(n) => status(&store, &n.name, cli.json).await,
         Command::List => list(&store, cli.json),
@@ -64,9 +68,21 @@ async fn deploy(
             return Err(e);
         }
         Err(e) => {
+            let resume = interrupt::shell_line(std::env::args());
+            let destroy = format!(
+                "carto-provision --state-dir {} destroy {}",
+                shell_dir(store),
+                spec.env
+            );
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"event": "stopped", "env": spec.env.as_str(), "resume": resume, "destroy": destroy})
+                );
+            }
             return Err(e.context(format!(
-                "environment {} is not complete; run the same command again to resume, or `carto-provision destroy {}` to remove it",
-                spec.env, spec.env
+                "environment {} is not complete; resume with: {resume}\nor remove it with: {destroy}",
+                spec.env
             )));
         }
     };
@@ -106,13 +122,41 @@ fn load(store: &StateStore, name: &str) -> anyhow::Result<EnvState> {
     })
 }
 
+/// The state folder as one shell word.
+fn shell_dir(store: &StateStore) -> String {
+    interrupt::shell_line([store.dir().display().to_string()])
+}
+
 async fn destroy(
     store: &StateStore,
-    name: &str,
+    args: &DestroyArgs,
     events: &dyn Events,
     json: bool,
 ) -> anyhow::Result<()> {
-    let state = load(store, name)?;
+    let name = args.name.as_str();
+    let env = carto_core::EnvName::parse(name).map_err(InputError)?;
+    let state = match (store.load(&env)?, args.cloud) {
+        (Some(state), Some(cloud)) if state.cloud != cloud_of(cloud) => {
+            return Err(InputError(format!(
+                "environment {name} is on {} according to its state file in {}, not on {}: drop --cloud",
+                state.cloud,
+                store.dir().display(),
+                cloud_of(cloud)
+            ))
+            .into());
+        }
+        (Some(state), _) => state,
+        (None, Some(cloud)) => {
+            return destroy_untracked(store, &env, access(cloud, &args.access), events, json).await;
+        }
+        (None, None) => {
+            return Err(InputError(format!(
+                "no state file for environment {name} in {}: pass --cloud aws|gcp|azure (and --region) to find its resources by tag, or --state-dir",
+                store.dir().display()
+            ))
+            .into());
+        }
+    };
     let _lock = store.lock(&state.name)?;
     let provider = ProviderConfig::from_state(&state)?.connect().await?;
     let on_deleted =
@@ -135,6 +179,75 @@ async fn destroy(
         );
     }
     Ok(())
+}
+
+/// `destroy NAME --cloud …` without a state file: deletes what the cloud finds tagged with the
+/// environment, then any local keys left for it.
+async fn destroy_untracked(
+    store: &StateStore,
+    env: &carto_core::EnvName,
+    config: ProviderConfig,
+    events: &dyn Events,
+    json: bool,
+) -> anyhow::Result<()> {
+    let _lock = store.lock(env)?;
+    let provider = config.connect().await?;
+    let found: Vec<carto_core::ResourceRef> = provider
+        .list_tagged(Some(env))
+        .await
+        .with_context(|| format!("listing the resources tagged carto-env={env}"))?
+        .into_iter()
+        .map(|t| t.resource)
+        .collect();
+    for r in &found {
+        events.note(Step::Destroy, &format!("found {r}"));
+    }
+    let on_deleted =
+        |r: &carto_core::ResourceRef| events.note(Step::Destroy, &format!("deleted {r}"));
+    let deleted = pipeline::timed(
+        events,
+        Step::Destroy,
+        pipeline::destroy::untracked(provider.as_ref(), env, &found, &on_deleted),
+    )
+    .await?;
+    store.remove(env)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"event": "destroyed", "env": env.as_str(), "found": found, "deleted": deleted, "state": false})
+        );
+    } else {
+        println!(
+            "environment {env} destroyed without a state file: {} resources found by tag on {}, {} deleted",
+            found.len(),
+            config.cloud(),
+            deleted.len()
+        );
+    }
+    Ok(())
+}
+
+/// The core cloud for a `--cloud` value.
+pub fn cloud_of(cloud: CloudArg) -> carto_core::Cloud {
+    match cloud {
+        CloudArg::Aws => carto_core::Cloud::Aws,
+        CloudArg::Gcp => carto_core::Cloud::Gcp,
+        CloudArg::Azure => carto_core::Cloud::Azure,
+    }
+}
+
+/// How to reach `cloud` when no state file says: the flags, else the deploy defaults.
+pub fn access(cloud: CloudArg, a: &CloudAccess) -> ProviderConfig {
+    match cloud {
+        CloudArg::Aws => ProviderConfig::aws(
+            a.region.as_deref().unwrap_or(carto_aws::DEFAULT_REGION),
+            a.aws_endpoint_url.clone(),
+        ),
+        CloudArg::Gcp => ProviderConfig::gcp(a.project.clone(), a.gcp_endpoint_url.clone()),
+        CloudArg::Azure => {
+            ProviderConfig::azure(a.subscription.clone(), None, a.azure_endpoint_url.clone())
+        }
+    }
 }
 
 async fn status(store: &StateStore, name: &str, json: bool) -> anyhow::Result<()> {

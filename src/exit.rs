@@ -8,6 +8,7 @@
 //! | 3 | the cloud refused or failed a call (permission, quota, throttling past the retry limit) |
 //! | 4 | the VM: SSH, Docker, install.sh, a CARTO service or the HTTPS check failed |
 //! | 5 | security: the VM's SSH host key is not the pinned one |
+//! | 130 | stopped by Ctrl-C or SIGTERM; the state is saved, the same command resumes |
 
 use carto_core::{ErrorKind, ProviderError};
 
@@ -28,11 +29,19 @@ pub enum Code {
     Remote = 4,
     /// 5: host key mismatch.
     Security = 5,
+    /// 130: stopped by a signal, state saved.
+    Interrupted = 130,
 }
 
 impl Code {
     /// The code for an error, from the first typed error found in its chain.
     pub fn of(error: &anyhow::Error) -> Code {
+        if error
+            .chain()
+            .any(|c| c.is::<crate::interrupt::Interrupted>())
+        {
+            return Code::Interrupted;
+        }
         for cause in error.chain() {
             if cause.is::<InputError>()
                 || cause.is::<crate::package::PackageError>()

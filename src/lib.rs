@@ -12,6 +12,8 @@ pub mod commands;
 pub mod compose;
 pub mod domain;
 pub mod exit;
+pub mod gc;
+pub mod interrupt;
 pub mod keys;
 pub mod logging;
 pub mod package;

@@ -1,12 +1,14 @@
-//! Destroy: deletes every resource an environment's state file records, in dependency order,
-//! forgetting each in the state file as soon as it is gone. The state file itself goes only
-//! when nothing is left, so an interrupted destroy can simply be run again.
+//! Destroy: deletes an environment's resources in dependency order. With a state file, what it
+//! records, forgetting each resource in the file as soon as it is gone; the file itself goes
+//! only when nothing is left, so an interrupted destroy can simply be run again. Without one,
+//! what the cloud finds tagged with the environment.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use carto_core::{Provider, ResourceKind, ResourceRef};
+use carto_core::{EnvName, Provider, ResourceKind, ResourceRef};
 
+use crate::interrupt;
 use crate::state::{EnvState, StateStore};
 
 /// Deletion order: what depends on something goes before it (the record before the VM it
@@ -22,18 +24,6 @@ pub const DELETE_ORDER: &[ResourceKind] = &[
     ResourceKind::Group,
 ];
 
-/// Whether `r` lives in `group` (its `detail["group"]` names it), so deleting the group
-/// deletes it.
-fn in_group(r: &ResourceRef, group: &ResourceRef) -> bool {
-    r.kind != ResourceKind::Group && r.detail.get("group") == Some(&group.name)
-}
-
-/// Whether one of `all` is a group `r` lives in.
-fn goes_with_group(r: &ResourceRef, all: &[ResourceRef]) -> bool {
-    all.iter()
-        .any(|g| g.kind == ResourceKind::Group && in_group(r, g))
-}
-
 /// How long one deletion may take (a security group waits for its instance to be gone).
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -45,38 +35,90 @@ pub async fn run(
     provider: &dyn Provider,
     on_deleted: &dyn Fn(&ResourceRef),
 ) -> anyhow::Result<Vec<ResourceRef>> {
-    let mut deleted = Vec::new();
-    for kind in DELETE_ORDER {
-        let batch: Vec<ResourceRef> = state
-            .resources
-            .iter()
-            .filter(|r| r.kind == *kind && !goes_with_group(r, &state.resources))
-            .cloned()
-            .collect();
-        for resource in batch {
-            provider
-                .delete(&resource, DELETE_TIMEOUT)
-                .await
-                .with_context(|| format!("deleting {resource} of environment {}", state.name))?;
-            // A group takes its members with it.
-            let members: Vec<ResourceRef> = if resource.kind == ResourceKind::Group {
-                state
-                    .resources
-                    .iter()
-                    .filter(|r| in_group(r, &resource))
-                    .cloned()
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            for gone in members.into_iter().chain([resource]) {
-                state.forget(&gone);
-                store.save(&state)?;
-                on_deleted(&gone);
-                deleted.push(gone);
-            }
-        }
-    }
+    let env = state.name.clone();
+    let resources = state.resources.clone();
+    let deleted = delete_in_order(provider, &env, &resources, |gone| {
+        state.forget(gone);
+        store.save(&state)?;
+        on_deleted(gone);
+        Ok(())
+    })
+    .await?;
     store.remove(&state.name)?;
     Ok(deleted)
+}
+
+/// Deletes `found` (what the cloud has tagged with `env`, no state file) in dependency order.
+pub async fn untracked(
+    provider: &dyn Provider,
+    env: &EnvName,
+    found: &[ResourceRef],
+    on_deleted: &dyn Fn(&ResourceRef),
+) -> anyhow::Result<Vec<ResourceRef>> {
+    delete_in_order(provider, env, found, |gone| {
+        on_deleted(gone);
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes `resources` kind by kind in [`DELETE_ORDER`]; a group takes its members with it
+/// (they are not deleted one by one). `after` runs for every resource gone; a stop asked for
+/// by a signal is honoured after it.
+async fn delete_in_order(
+    provider: &dyn Provider,
+    env: &EnvName,
+    resources: &[ResourceRef],
+    mut after: impl FnMut(&ResourceRef) -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<ResourceRef>> {
+    let mut deleted = Vec::new();
+    for kind in DELETE_ORDER {
+        let batch = resources
+            .iter()
+            .filter(|r| r.kind == *kind && !goes_with_group(r, resources));
+        for resource in batch {
+            provider
+                .delete(resource, DELETE_TIMEOUT)
+                .await
+                .with_context(|| format!("deleting {resource} of environment {env}"))?;
+            let members = resources.iter().filter(|r| in_group(r, resource));
+            for gone in members.chain([resource]) {
+                after(gone)?;
+                deleted.push(gone.clone());
+            }
+            interrupt::check()?;
+        }
+    }
+    Ok(deleted)
+}
+
+/// Whether `r` lives in `group` (its `detail["group"]` names it), so deleting the group
+/// deletes it.
+fn in_group(r: &ResourceRef, group: &ResourceRef) -> bool {
+    group.kind == ResourceKind::Group
+        && r.kind != ResourceKind::Group
+        && r.detail.get("group") == Some(&group.name)
+}
+
+/// Whether one of `all` is a group `r` lives in.
+fn goes_with_group(r: &ResourceRef, all: &[ResourceRef]) -> bool {
+    all.iter().any(|g| in_group(r, g))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_takes_its_members_but_not_the_record() {
+        let group = ResourceRef::new(ResourceKind::Group, "/rg/carto-e-rg", "carto-e-rg", "x");
+        let vm = ResourceRef::new(ResourceKind::Vm, "/rg/vm", "carto-e-vm", "x")
+            .with("group", "carto-e-rg");
+        let record = ResourceRef::new(ResourceKind::DnsRecord, "r", "carto.test", "global");
+        let all = [group.clone(), vm.clone(), record.clone()];
+        assert!(in_group(&vm, &group));
+        assert!(goes_with_group(&vm, &all));
+        assert!(!goes_with_group(&record, &all));
+        assert!(!goes_with_group(&group, &all));
+    }
 }

@@ -41,6 +41,12 @@ impl Step {
         }
     }
 
+    /// Whether the step calls the cloud to change something: such a step is never cut short
+    /// by a signal, it stops at the next safe point instead.
+    pub fn changes_cloud(self) -> bool {
+        matches!(self, Step::Infra | Step::Dns | Step::Destroy)
+    }
+
     /// What we were doing, for the error context.
     pub fn failure(self) -> String {
         let doing = match self {

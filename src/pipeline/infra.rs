@@ -57,8 +57,11 @@ pub async fn run(
         .ensure_vm(infra, resolved, &firewall, &address)
         .await?;
     recorder.record(vm.clone())?;
-    provider
-        .wait_vm_ready(&vm, &address, VM_READY_TIMEOUT)
-        .await?;
+    crate::interrupt::unless_stopped(async {
+        Ok(provider
+            .wait_vm_ready(&vm, &address, VM_READY_TIMEOUT)
+            .await?)
+    })
+    .await?;
     Ok(Infra { vm, address })
 }

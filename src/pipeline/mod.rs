@@ -29,6 +29,7 @@ use carto_core::Provider;
 pub use events::{Events, Step};
 use record::Recorder;
 
+use crate::interrupt;
 use crate::spec::Spec;
 use crate::state::StateStore;
 
@@ -99,15 +100,26 @@ pub async fn deploy(
     })
 }
 
-/// Runs one step between its start and end events, naming the step in the error.
+/// Runs one step between its start and end events, naming the step in the error. A step that
+/// changes the cloud runs to its end (it stops itself at safe points); any other ends at once
+/// when a signal asks the run to stop.
 pub async fn timed<T>(
     events: &dyn Events,
     step: Step,
     fut: impl Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
+    interrupt::check()?;
     let start = Instant::now();
     events.step_started(step);
-    let result = fut.await.with_context(|| step.failure());
+    let result = if step.changes_cloud() {
+        fut.await
+    } else {
+        interrupt::unless_stopped(fut).await
+    };
+    let result = result.with_context(|| step.failure());
+    if result.is_ok() {
+        interrupt::die_at(&format!("step:{step}"));
+    }
     events.step_finished(
         step,
         start.elapsed(),

@@ -28,7 +28,8 @@ pub struct Plan {
 
 /// Runs preflight and describes everything the deployment would do.
 pub async fn make(spec: &Spec, provider: &dyn Provider) -> anyhow::Result<Plan> {
-    let (infra, resolved) = preflight::check(spec, provider, "plan").await?;
+    let (infra, resolved) =
+        preflight::check(spec, provider, "plan", chrono::Utc::now().timestamp()).await?;
     let size = resolved.size;
     let rules: Vec<String> = infra
         .firewall

@@ -27,7 +27,7 @@ pub struct Ready {
 }
 
 /// The provider's request for `spec`, before keys exist (preflight and `plan` need no keys).
-pub fn infra_spec(spec: &Spec, ssh_cidr: &str, nonce: &str) -> InfraSpec {
+pub fn infra_spec(spec: &Spec, ssh_cidr: &str, nonce: &str, created: i64) -> InfraSpec {
     InfraSpec {
         env: spec.env.clone(),
         domain: spec.domain.to_string(),
@@ -41,6 +41,7 @@ pub fn infra_spec(spec: &Spec, ssh_cidr: &str, nonce: &str) -> InfraSpec {
         ssh_public_key: String::new(),
         user_data: String::new(),
         nonce: nonce.to_string(),
+        created,
     }
 }
 
@@ -50,12 +51,13 @@ pub async fn check(
     spec: &Spec,
     provider: &dyn Provider,
     nonce: &str,
+    created: i64,
 ) -> anyhow::Result<(InfraSpec, Resolved)> {
     let ssh_cidr = match &spec.ssh_cidr {
         Some(cidr) => cidr.clone(),
         None => operator_cidr().await?,
     };
-    let infra = infra_spec(spec, &ssh_cidr, nonce);
+    let infra = infra_spec(spec, &ssh_cidr, nonce, created);
     let resolved = provider.preflight(&infra).await?;
     Ok((infra, resolved))
 }
@@ -67,8 +69,9 @@ pub async fn run(
     store: &StateStore,
     recorder: &Recorder<'_>,
 ) -> anyhow::Result<Ready> {
-    let nonce = recorder.snapshot().nonce;
-    let (mut infra, resolved) = check(spec, provider, &nonce).await?;
+    let state = recorder.snapshot();
+    let (mut infra, resolved) =
+        check(spec, provider, &state.nonce, state.created_at.timestamp()).await?;
     let keys = EnvKeys::ensure(
         &store.ssh_key_path(&spec.env),
         &store.host_key_path(&spec.env),

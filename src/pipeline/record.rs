@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use carto_core::ResourceRef;
 
 use super::Step;
+use crate::interrupt;
 use crate::spec::{InputError, Spec};
 use crate::state::{EnvState, StateStore};
 
@@ -47,9 +48,13 @@ impl<'a> Recorder<'a> {
         })
     }
 
-    /// Records a resource and saves at once.
+    /// Records a resource and saves at once; then stops the run if a signal asked for it.
     pub fn record(&self, resource: ResourceRef) -> anyhow::Result<()> {
-        self.update(|s| s.record(resource))
+        let kind = resource.kind;
+        interrupt::die_at(&format!("unrecorded:{kind}"));
+        self.update(|s| s.record(resource))?;
+        interrupt::die_at(&format!("recorded:{kind}"));
+        Ok(interrupt::check()?)
     }
 
     /// Records that `step` completed.

@@ -28,7 +28,12 @@ pub async fn ensure_address(clients: &Clients, spec: &InfraSpec) -> Result<Addre
             let out = send(&clients.policy, "ec2:AllocateAddress", || {
                 ec2.allocate_address()
                     .domain(DomainType::Vpc)
-                    .tag_specifications(tags::spec(ResourceType::ElasticIp, &spec.env, &name))
+                    .tag_specifications(tags::spec(
+                        ResourceType::ElasticIp,
+                        spec,
+                        &name,
+                        &[(tags::TAG_DOMAIN, &spec.domain)],
+                    ))
                     .send()
             })
             .await?;
@@ -137,12 +142,15 @@ pub async fn list_tagged(
             if let Some(ip) = non_empty(a.public_ip()) {
                 resource = resource.with("public_ip", ip);
             }
+            if let Some(domain) = tags::value(a.tags(), tags::TAG_DOMAIN) {
+                resource = resource.with("domain", domain);
+            }
             Some(TaggedResource {
                 resource,
                 env: tags::value(a.tags(), carto_core::TAG_ENV)
                     .unwrap_or("")
                     .to_string(),
-                created: None,
+                created: tags::created(a.tags()),
             })
         })
         .collect())

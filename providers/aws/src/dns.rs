@@ -220,6 +220,56 @@ pub async fn upsert_a(
     )
 }
 
+/// The A record for `domain` when it points at exactly `ip` (the environment's record, found
+/// without a state file), described as [`upsert_a`] describes it.
+pub async fn find_a(clients: &Clients, domain: &str, ip: &str) -> Result<Option<ResourceRef>> {
+    let zones = list_zones(clients).await?;
+    let Ok(zone) = pick_zone(domain, &zones, None) else {
+        return Ok(None);
+    };
+    let Some(set) = current_a(clients, &zone.id, &fqdn(domain)).await? else {
+        return Ok(None);
+    };
+    Ok((values(&set) == Some(vec![ip])).then(|| {
+        ResourceRef::new(ResourceKind::DnsRecord, fqdn(domain), domain, "global")
+            .with("zone_id", &zone.id)
+            .with("ip", ip)
+    }))
+}
+
+/// The A record set `name` in `zone_id`; `None` when there is no such record or zone.
+async fn current_a(
+    clients: &Clients,
+    zone_id: &str,
+    name: &str,
+) -> Result<Option<ResourceRecordSet>> {
+    let r53 = clients.route53();
+    let out = send(&clients.policy, "route53:ListResourceRecordSets", || {
+        r53.list_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .start_record_name(name)
+            .start_record_type(RrType::A)
+            .max_items(1)
+            .send()
+    })
+    .await;
+    let Some(out) = out.or_absent()? else {
+        return Ok(None);
+    };
+    Ok(out
+        .resource_record_sets()
+        .iter()
+        .find(|r| fqdn(r.name()) == name && *r.r#type() == RrType::A)
+        .cloned())
+}
+
+/// The values of a plain (non-alias) record set.
+fn values(set: &ResourceRecordSet) -> Option<Vec<&str>> {
+    set.alias_target()
+        .is_none()
+        .then(|| set.resource_records().iter().map(|r| r.value()).collect())
+}
+
 /// Deletes the A record `resource` describes while it still points at exactly its `ip`
 /// detail; a record changed by someone else is left alone with a warning. A missing record
 /// or zone is success.
@@ -236,33 +286,12 @@ pub async fn delete_a(clients: &Clients, resource: &ResourceRef, timeout: Durati
         ));
     };
     let name = fqdn(&resource.name);
-    let r53 = clients.route53();
-    let out = send(&clients.policy, "route53:ListResourceRecordSets", || {
-        r53.list_resource_record_sets()
-            .hosted_zone_id(zone_id)
-            .start_record_name(&name)
-            .start_record_type(RrType::A)
-            .max_items(1)
-            .send()
-    })
-    .await;
-    let Some(out) = out.or_absent()? else {
+    let Some(current) = current_a(clients, zone_id, &name).await? else {
         return Ok(());
     };
-    let Some(current) = out
-        .resource_record_sets()
-        .iter()
-        .find(|r| fqdn(r.name()) == name && *r.r#type() == RrType::A)
-    else {
-        return Ok(());
-    };
-    let values: Vec<&str> = current
-        .resource_records()
-        .iter()
-        .map(|r| r.value())
-        .collect();
-    if current.alias_target().is_some() || values != [ip.as_str()] {
-        tracing::warn!(record = %name, expected = %ip, found = ?values, "A record no longer points at this environment's address; leaving it");
+    let found = values(&current);
+    if found != Some(vec![ip.as_str()]) {
+        tracing::warn!(record = %name, expected = %ip, found = ?found, "A record no longer points at this environment's address; leaving it");
         return Ok(());
     }
     let record = a_record(&name, ip, current.ttl().unwrap_or(RECORD_TTL))?;

@@ -26,7 +26,7 @@ pub async fn ensure_key_pair(clients: &Clients, spec: &InfraSpec) -> Result<Reso
         ec2.import_key_pair()
             .key_name(&name)
             .public_key_material(Blob::new(spec.ssh_public_key.trim().as_bytes()))
-            .tag_specifications(tags::spec(ResourceType::KeyPair, &spec.env, &name))
+            .tag_specifications(tags::spec(ResourceType::KeyPair, spec, &name, &[]))
             .send()
     })
     .await;
@@ -124,9 +124,10 @@ pub async fn list_tagged(
             env: tags::value(k.tags(), carto_core::TAG_ENV)
                 .unwrap_or("")
                 .to_string(),
-            created: k
-                .create_time()
-                .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()),
+            created: tags::created(k.tags()).or_else(|| {
+                k.create_time()
+                    .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
+            }),
         });
     }
     Ok(found)

@@ -59,7 +59,7 @@ pub async fn ensure_security_group(clients: &Clients, spec: &InfraSpec) -> Resul
                     .group_name(&name)
                     .description(format!("carto-provision environment {}", spec.env))
                     .vpc_id(&vpc)
-                    .tag_specifications(tags::spec(ResourceType::SecurityGroup, &spec.env, &name))
+                    .tag_specifications(tags::spec(ResourceType::SecurityGroup, spec, &name, &[]))
                     .send()
             })
             .await;
@@ -261,7 +261,7 @@ pub async fn list_tagged(
             env: tags::value(g.tags(), carto_core::TAG_ENV)
                 .unwrap_or("")
                 .to_string(),
-            created: None,
+            created: tags::created(g.tags()),
         });
     }
     Ok(found)

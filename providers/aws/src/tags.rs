@@ -2,26 +2,39 @@
 //! given at creation through TagSpecifications, and the filters that find them again.
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
-use carto_core::{EnvName, TAG_ENV, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
+use carto_core::{EnvName, InfraSpec, TAG_CREATED, TAG_ENV, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
 
-/// The three tags of one resource named `name` in `env`.
-pub fn tags(env: &EnvName, name: &str) -> Vec<Tag> {
-    [
-        ("Name", name),
-        (TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE),
-        (TAG_ENV, env.as_str()),
-    ]
-    .into_iter()
-    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-    .collect()
+/// Tag on the Elastic IP naming the domain its A record is for, so `destroy --cloud` finds the
+/// record without a state file (Route53 records carry no tags).
+pub const TAG_DOMAIN: &str = "carto-domain";
+
+/// The tags of one resource named `name` of `spec`'s environment: `Name` and the core labels.
+pub fn tags(spec: &InfraSpec, name: &str) -> Vec<Tag> {
+    std::iter::once(("Name", name.to_string()))
+        .chain(spec.labels())
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
-/// A TagSpecification giving a new resource of `kind` its tags at creation.
-pub fn spec(kind: ResourceType, env: &EnvName, name: &str) -> TagSpecification {
+/// A TagSpecification giving a new resource of `kind` its tags at creation, plus `extra`.
+pub fn spec(
+    kind: ResourceType,
+    spec: &InfraSpec,
+    name: &str,
+    extra: &[(&str, &str)],
+) -> TagSpecification {
+    let extra = extra
+        .iter()
+        .map(|(k, v)| Tag::builder().key(*k).value(*v).build());
     TagSpecification::builder()
         .resource_type(kind)
-        .set_tags(Some(tags(env, name)))
+        .set_tags(Some(tags(spec, name).into_iter().chain(extra).collect()))
         .build()
+}
+
+/// The creation time (RFC 3339) a resource's [`TAG_CREATED`] tag holds.
+pub fn created(tags: &[Tag]) -> Option<String> {
+    value(tags, TAG_CREATED).and_then(carto_core::created_from_tag)
 }
 
 /// Filters matching resources made by this tool, in `env` when given.
@@ -58,12 +71,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tags_name_env_and_owner() {
+    fn tags_name_env_owner_and_creation() {
         let env = EnvName::parse("my-env").expect("valid");
-        let t = tags(&env, "carto-my-env-sg");
+        let spec = InfraSpec {
+            env: env.clone(),
+            domain: "carto.example.com".into(),
+            region: "us-east-1".into(),
+            machine_type: None,
+            profile: carto_core::Profile::Min,
+            disk_gb: 60,
+            disk_type: None,
+            dns_zone: None,
+            firewall: Vec::new(),
+            ssh_public_key: String::new(),
+            user_data: String::new(),
+            nonce: "n".into(),
+            created: 1_795_710_422,
+        };
+        let t = tags(&spec, "carto-my-env-sg");
         assert_eq!(value(&t, "Name"), Some("carto-my-env-sg"));
         assert_eq!(value(&t, TAG_MANAGED_BY), Some("carto-provision"));
         assert_eq!(value(&t, TAG_ENV), Some("my-env"));
+        assert_eq!(created(&t).as_deref(), Some("2026-11-26T16:27:02Z"));
         let f = filters(Some(&env));
         assert_eq!(f.len(), 2);
         assert_eq!(f[1].name(), Some("tag:carto-env"));

@@ -80,11 +80,12 @@ pub async fn ensure_instance(
                     .build(),
             )
             .user_data(&user_data)
-            .tag_specifications(tags::spec(ResourceType::Instance, &spec.env, &name))
+            .tag_specifications(tags::spec(ResourceType::Instance, spec, &name, &[]))
             .tag_specifications(tags::spec(
                 ResourceType::Volume,
-                &spec.env,
+                spec,
                 &spec.env.resource("disk"),
+                &[],
             ))
             .send()
     })
@@ -250,9 +251,11 @@ pub async fn list_tagged(
                 env: tags::value(i.tags(), carto_core::TAG_ENV)
                     .unwrap_or("")
                     .to_string(),
-                created: i.launch_time().and_then(|t| {
-                    t.fmt(aws_sdk_ec2::primitives::DateTimeFormat::DateTime)
-                        .ok()
+                created: tags::created(i.tags()).or_else(|| {
+                    i.launch_time().and_then(|t| {
+                        t.fmt(aws_sdk_ec2::primitives::DateTimeFormat::DateTime)
+                            .ok()
+                    })
                 }),
             })
         })

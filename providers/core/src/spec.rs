@@ -78,9 +78,29 @@ pub struct InfraSpec {
     /// cloud-init user-data the VM boots with. Holds public keys and the VM's own host key,
     /// never customer secrets.
     pub user_data: String,
+    /// When the environment was first created (Unix seconds, from the state file). Every
+    /// resource carries it as [`crate::TAG_CREATED`], beside [`crate::TAG_MANAGED_BY`] and
+    /// [`crate::TAG_ENV`] (see [`InfraSpec::labels`]).
+    pub created: i64,
     /// Per-environment nonce (from the state file) that idempotency tokens derive from, so a
     /// destroyed-then-recreated environment gets new resources.
     pub nonce: String,
+}
+
+impl InfraSpec {
+    /// The tags (labels) every resource of the environment carries: managed-by, environment,
+    /// creation time. Keys and values are lower-case letters, digits and dashes, valid on every
+    /// cloud.
+    pub fn labels(&self) -> [(&'static str, String); 3] {
+        [
+            (
+                crate::TAG_MANAGED_BY,
+                crate::TAG_MANAGED_BY_VALUE.to_string(),
+            ),
+            (crate::TAG_ENV, self.env.as_str().to_string()),
+            (crate::TAG_CREATED, self.created.to_string()),
+        ]
+    }
 }
 
 /// What preflight found, read-only: the concrete image, machine type and DNS zone the
