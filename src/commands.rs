@@ -70,9 +70,9 @@ async fn deploy(
         Err(e) => {
             let resume = interrupt::shell_line(std::env::args());
             let destroy = format!(
-                "carto-provision --state-dir {} destroy {}",
-                shell_dir(store),
-                spec.env
+                "carto-provision destroy {} --state-dir {}",
+                spec.env,
+                shell_dir(store)
             );
             if json {
                 println!(
@@ -81,7 +81,7 @@ async fn deploy(
                 );
             }
             return Err(e.context(format!(
-                "environment {} is not complete; resume with: {resume}\nor remove it with: {destroy}",
+                "environment {} is not complete; run the same command again to resume (`{resume}`), or remove it with `{destroy}`",
                 spec.env
             )));
         }

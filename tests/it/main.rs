@@ -3,4 +3,5 @@ mod cli;
 mod cli_azure;
 mod cli_gcp;
 mod common;
+mod lifecycle;
 mod ssh;

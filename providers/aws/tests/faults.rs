@@ -8,7 +8,7 @@ use std::time::Duration;
 use carto_core::{ErrorKind, Provider};
 
 use crate::common::{self, spec};
-use crate::proxy::{Fault, FaultProxy};
+use carto_harness::proxy::{Fault, FaultProxy};
 
 fn throttle(action: &'static str, times: usize) -> Fault {
     Fault {

@@ -6,4 +6,3 @@ mod faults;
 mod lifecycle;
 mod network;
 mod preflight;
-mod proxy;

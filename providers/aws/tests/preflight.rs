@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use carto_core::{ErrorKind, Provider, ProviderError};
 
 use crate::common::{self, Env, spec};
-use crate::proxy::{Fault, FaultProxy};
+use carto_harness::proxy::{Fault, FaultProxy};
 
 const JAMMY_AMI: &str = "ami-0c0ffee0jammy0001";
 

@@ -23,6 +23,8 @@ pub struct Deployment<C: LocalCloud = AwsCloud> {
     pub live: bool,
     /// The emulated cloud, handing out the test VM's address.
     pub cloud: C,
+    /// Environment variables set after the cloud's (e.g. an endpoint through a proxy).
+    pub overrides: Vec<(String, String)>,
     /// The environment name.
     pub env: String,
     /// Temporary folder: package, repository, state, captured output.
@@ -54,6 +56,7 @@ impl<C: LocalCloud> Deployment<C> {
             bin: bin.to_path_buf(),
             live: false,
             cloud,
+            overrides: Vec::new(),
             env: env.to_string(),
             dir,
             package,
@@ -75,6 +78,7 @@ impl<C: LocalCloud> Deployment<C> {
         cmd.envs(self.cloud.cli_env())
             .env("CARTO_PROVISION_RETRY_BASE_MS", "50")
             .env("CARTO_PROVISION_STATE_DIR", self.state_dir())
+            .envs(self.overrides.iter().cloned())
             .stdin(Stdio::null());
         cmd
     }

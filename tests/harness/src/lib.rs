@@ -9,5 +9,7 @@ pub mod local_azure;
 pub mod local_gcp;
 pub mod moto;
 pub mod package;
+pub mod proxy;
 pub mod selfhosted;
+pub mod smoke;
 pub mod vm;

@@ -212,6 +212,34 @@ impl LocalAws {
         }
     }
 
+    /// Sets tag `key=value` on EC2 resources `ids` (e.g. to make an environment look older).
+    pub fn set_tag(&self, ids: &[&str], key: &str, value: &str) -> io::Result<()> {
+        let mut query = "Action=CreateTags".to_string();
+        for (i, id) in ids.iter().enumerate() {
+            query.push_str(&format!("&ResourceId.{}={id}", i + 1));
+        }
+        query.push_str(&format!("&Tag.1.Key={key}&Tag.1.Value={value}"));
+        self.ec2(&query).map(drop)
+    }
+
+    /// Creates a security group in the default VPC with tags `tags` and returns its id.
+    pub fn create_security_group(&self, name: &str, tags: &[(&str, &str)]) -> io::Result<String> {
+        let mut query = format!(
+            "Action=CreateSecurityGroup&GroupName={name}&GroupDescription=test&TagSpecification.1.ResourceType=security-group"
+        );
+        for (i, (k, v)) in tags.iter().enumerate() {
+            query.push_str(&format!(
+                "&TagSpecification.1.Tag.{n}.Key={k}&TagSpecification.1.Tag.{n}.Value={v}",
+                n = i + 1
+            ));
+        }
+        let xml = self.ec2(&query)?;
+        tag_values(&xml, "groupId")
+            .into_iter()
+            .next()
+            .ok_or_else(|| io::Error::other(format!("CreateSecurityGroup answered {xml}")))
+    }
+
     /// Every EC2 resource tagged `carto-env=env`: instances not terminated, security groups,
     /// Elastic IPs, key pairs, volumes. Each entry is `kind id`.
     pub fn tagged(&self, env: &str) -> io::Result<Vec<String>> {

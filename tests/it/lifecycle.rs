@@ -1,0 +1,375 @@
+//! Lifecycle against moto, without a VM: a kill at every step boundary that needs no VM
+//! (resume creates no duplicate; `destroy --cloud` without the state file leaves nothing),
+//! Ctrl-C while waiting and while creating (exit 130, every created resource recorded,
+//! the resume and destroy commands printed), destroy without state or `--cloud`, and `gc`.
+//! The boundaries after the VM answers are killed in the e2e chain (`tests/e2e/lifecycle.rs`).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use carto_harness::proxy::{FaultProxy, Faults};
+use carto_harness::vm::TestVm;
+
+use crate::common::{Cloud, Output, TestCommand, deploy_args};
+
+const DOMAIN: &str = "carto.example.test";
+
+/// moto handing out an address nothing listens on, the package and a state folder.
+struct Fixture {
+    cloud: Cloud,
+    _tmp: tempfile::TempDir,
+    pkg: PathBuf,
+    state_dir: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let cloud = Cloud::start(TestVm::next_address().expect("a free test address"));
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let pkg = carto_harness::package::write(&tmp.path().join("pkg"), "2025.10.1", &[])
+            .expect("package");
+        let state_dir = tmp.path().join("state");
+        Fixture {
+            cloud,
+            _tmp: tmp,
+            pkg,
+            state_dir,
+        }
+    }
+
+    /// `aws --name ENV …` for `domain`, dying at `die_at` when given.
+    fn deploy(&self, env: &str, domain: &str, die_at: Option<&str>) -> Output {
+        let mut cmd = TestCommand::new(&self.state_dir)
+            .arg("aws")
+            .args(deploy_args(domain, &self.pkg, &self.cloud.endpoint()))
+            .args(["--name", env, "--ssh-timeout", "60"]);
+        if let Some(point) = die_at {
+            cmd = cmd.env("CARTO_PROVISION_DIE_AT", point);
+        }
+        cmd.run()
+    }
+
+    fn state_file(&self, env: &str) -> PathBuf {
+        self.state_dir.join(format!("{env}.json"))
+    }
+
+    /// Live managed resources of `env` by moto's kind, counted.
+    fn kinds(&self, env: &str) -> Vec<(&'static str, usize)> {
+        let managed = self.cloud.managed(env);
+        let mut kinds: Vec<(&'static str, usize)> = Vec::new();
+        for (kind, _) in managed {
+            match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((kind, 1)),
+            }
+        }
+        kinds.sort();
+        kinds
+    }
+
+    /// `destroy ENV --cloud aws` (through moto's endpoint).
+    fn destroy_by_tag(&self, env: &str) -> Output {
+        TestCommand::new(&self.state_dir)
+            .args(["destroy", env, "--cloud", "aws", "--region", "us-east-1"])
+            .env("CARTO_PROVISION_AWS_ENDPOINT_URL", &self.cloud.endpoint())
+            .run()
+    }
+}
+
+/// Killed by SIGKILL: the harness reports no exit code.
+fn assert_killed(out: &Output, point: &str) {
+    assert_eq!(out.code, -1, "the run was not killed at {point}: {out:#?}");
+}
+
+/// Dies at `point`; the same command again (dying once the record exists) has exactly one of
+/// everything; then, the state file deleted, `destroy --cloud aws` leaves nothing at all.
+fn kill_resume_and_destroy_by_tag(point: &str) {
+    let f = Fixture::new();
+    let env = "kill";
+    assert_killed(&f.deploy(env, DOMAIN, Some(point)), point);
+    assert_killed(&f.deploy(env, DOMAIN, Some("step:dns")), "step:dns");
+    assert_eq!(
+        f.kinds(env),
+        [
+            ("address", 1),
+            ("instance", 1),
+            ("key-pair", 1),
+            ("security-group", 1),
+            ("volume", 1)
+        ],
+        "after dying at {point} and resuming"
+    );
+    assert_eq!(f.cloud.counts().records, 1, "one A record");
+
+    std::fs::remove_file(f.state_file(env)).expect("state file exists");
+    let out = f.destroy_by_tag(env);
+    out.expect_code(0);
+    assert!(out.stdout.contains("5 resources found by tag"), "{out:#?}");
+    assert!(
+        f.cloud.counts().is_empty(),
+        "left after destroy --cloud: {:?}",
+        f.cloud.counts()
+    );
+    assert!(!f.state_dir.join(format!("{env}.ssh")).exists(), "key left");
+}
+
+macro_rules! kill_points {
+    ($($test:ident: $point:literal,)*) => {$(
+        #[test]
+        fn $test() {
+            kill_resume_and_destroy_by_tag($point);
+        }
+    )*};
+}
+
+kill_points! {
+    killed_after_preflight: "step:preflight",
+    killed_before_the_key_is_recorded: "unrecorded:ssh-key",
+    killed_after_the_key_is_recorded: "recorded:ssh-key",
+    killed_before_the_firewall_is_recorded: "unrecorded:firewall",
+    killed_after_the_firewall_is_recorded: "recorded:firewall",
+    killed_before_the_address_is_recorded: "unrecorded:address",
+    killed_after_the_address_is_recorded: "recorded:address",
+    killed_before_the_vm_is_recorded: "unrecorded:vm",
+    killed_after_the_vm_is_recorded: "recorded:vm",
+    killed_after_infra: "step:infra",
+    killed_before_the_record_is_recorded: "unrecorded:dns-record",
+}
+
+/// The binary in the background with its output captured (for signals).
+fn spawn(f: &Fixture, env: &str, extra_env: &[(&str, &str)], endpoint: &str) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carto-provision"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", f.state_dir.with_file_name("home"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("CARTO_PROVISION_RETRY_BASE_MS", "10")
+        .envs(extra_env.iter().copied())
+        .arg("--state-dir")
+        .arg(&f.state_dir)
+        .arg("aws")
+        .args(deploy_args(DOMAIN, &f.pkg, endpoint))
+        .args(["--name", env, "--ssh-timeout", "120"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    std::fs::create_dir_all(f.state_dir.with_file_name("home")).expect("HOME");
+    cmd.spawn().expect("spawn carto-provision")
+}
+
+/// Waits until `ready` holds for the state file's JSON (by polling it).
+fn wait_state(path: &Path, what: &str, ready: impl Fn(&serde_json::Value) -> bool) {
+    let start = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(json) = serde_json::from_str::<serde_json::Value>(&text)
+            && ready(&json)
+        {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "state never showed {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends SIGINT to `child` and waits (at most `limit`) for it to end; returns code and stderr.
+fn interrupt(mut child: Child, limit: Duration) -> (i32, String) {
+    // SAFETY: kill(2) with a child's PID and a constant signal.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("carto-provision did not stop within {limit:?} of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("stderr");
+    (status.code().unwrap_or(-1), err)
+}
+
+fn recorded_ids(state: &serde_json::Value) -> Vec<String> {
+    state["resources"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .map(|r| r["id"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Ctrl-C while the run waits for SSH: it stops at once with 130, says how to resume and how
+/// to destroy, and `destroy` then removes everything.
+#[test]
+fn ctrl_c_while_waiting_stops_with_130_and_the_commands() {
+    let f = Fixture::new();
+    let child = spawn(&f, "sigint-wait", &[], &f.cloud.endpoint());
+    // Infra done (and dns, beside bootstrap): the run now waits for SSH, which never answers.
+    wait_state(&f.state_file("sigint-wait"), "the infra step done", |s| {
+        s["step"] == "infra" || s["step"] == "dns"
+    });
+    let (code, err) = interrupt(child, Duration::from_secs(15));
+    assert_eq!(code, 130, "{err}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("run the same command again to resume")
+            && last.contains(" aws --domain carto.example.test --package ")
+            && last.contains("carto-provision destroy sigint-wait --state-dir ")
+            && last.contains("interrupted"),
+        "{last}"
+    );
+    let out = TestCommand::new(&f.state_dir)
+        .args(["destroy", "sigint-wait"])
+        .run();
+    out.expect_code(0);
+    assert!(f.cloud.counts().is_empty(), "{:?}", f.cloud.counts());
+}
+
+/// Ctrl-C while resources are being created (every call slowed down): the calls in flight
+/// finish, and everything that exists in the cloud is in the state file.
+#[test]
+fn ctrl_c_while_creating_records_everything_that_exists() {
+    let f = Fixture::new();
+    let proxy = FaultProxy::start_with(
+        f.cloud.aws.moto.port,
+        Faults {
+            latency: Duration::from_millis(150),
+            ..Faults::default()
+        },
+    );
+    let env = "sigint-create";
+    let child = spawn(&f, env, &[], &proxy.endpoint());
+    wait_state(&f.state_file(env), "a first resource", |s| {
+        !recorded_ids(s).is_empty()
+    });
+    let (code, err) = interrupt(child, Duration::from_secs(60));
+    assert_eq!(code, 130, "{err}");
+    let text = std::fs::read_to_string(f.state_file(env)).expect("state kept");
+    let state: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let recorded = recorded_ids(&state);
+    for (kind, id) in f.cloud.managed(env) {
+        if kind != "volume" {
+            assert!(
+                recorded.contains(&id),
+                "{kind} {id} exists but is not recorded: {recorded:?}"
+            );
+        }
+    }
+    assert!(
+        f.cloud.managed(env).len() < 5,
+        "the run did not stop early: {:?}",
+        f.cloud.managed(env)
+    );
+    TestCommand::new(&f.state_dir)
+        .args(["destroy", env])
+        .run()
+        .expect_code(0);
+    assert!(f.cloud.counts().is_empty(), "{:?}", f.cloud.counts());
+}
+
+/// Without a state file, `destroy` needs `--cloud`, and says so.
+#[test]
+fn destroy_without_state_needs_the_cloud() {
+    let f = Fixture::new();
+    let out = TestCommand::new(&f.state_dir)
+        .args(["destroy", "nothing-here"])
+        .run();
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("no state file for environment nothing-here")
+            && out.stderr.contains("--cloud aws|gcp|azure"),
+        "{out:#?}"
+    );
+}
+
+/// Three environments 48 h, 30 h and 0 h old (their `carto-created` tag), and a security
+/// group tagged with the oldest environment but not managed by us: `gc` lists all three and
+/// deletes nothing; `gc --yes` destroys the two older than 24 h and nothing else.
+#[test]
+fn gc_removes_only_old_managed_environments() {
+    let f = Fixture::new();
+    let now = chrono::Utc::now().timestamp();
+    for (env, hours) in [("gc-old", 48), ("gc-older", 30), ("gc-new", 0)] {
+        let domain = format!("{env}.example.test");
+        assert_killed(&f.deploy(env, &domain, Some("recorded:vm")), "recorded:vm");
+        let ids: Vec<String> = f
+            .cloud
+            .managed(env)
+            .into_iter()
+            .filter(|(kind, _)| *kind == "instance")
+            .map(|(_, id)| id)
+            .collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let created = (now - hours * 3600).to_string();
+        f.cloud.must(
+            "retag",
+            f.cloud.aws.set_tag(&ids, "carto-created", &created),
+        );
+    }
+    let foreign = f.cloud.must(
+        "foreign group",
+        f.cloud
+            .aws
+            .create_security_group("not-ours", &[("carto-env", "gc-old")]),
+    );
+    let gc = |yes: bool| {
+        let mut cmd = TestCommand::new(&f.state_dir)
+            .args(["gc", "--older-than", "24h", "--clouds", "aws"])
+            .env("CARTO_PROVISION_AWS_ENDPOINT_URL", &f.cloud.endpoint());
+        if yes {
+            cmd = cmd.arg("--yes");
+        }
+        cmd.run()
+    };
+
+    let listed = gc(false);
+    listed.expect_code(0);
+    let line = |env: &str| {
+        listed
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(env))
+            .unwrap_or_else(|| panic!("{env} not listed: {}", listed.stdout))
+            .to_string()
+    };
+    assert!(line("gc-old").contains("2d0h") && line("gc-old").ends_with("expired"));
+    assert!(line("gc-older").contains("1d6h") && line("gc-older").ends_with("expired"));
+    assert!(line("gc-new").ends_with("kept"), "{}", line("gc-new"));
+    for env in ["gc-old", "gc-older", "gc-new"] {
+        assert_eq!(
+            f.cloud.managed(env).len(),
+            5,
+            "{env} touched by a listing gc"
+        );
+    }
+
+    gc(true).expect_code(0);
+    assert!(f.cloud.managed("gc-old").is_empty(), "gc-old left");
+    assert!(f.cloud.managed("gc-older").is_empty(), "gc-older left");
+    assert_eq!(f.cloud.managed("gc-new").len(), 5, "gc-new touched");
+    assert!(!f.state_file("gc-old").exists() && f.state_file("gc-new").exists());
+    let groups = f
+        .cloud
+        .must("groups", f.cloud.aws.ec2("Action=DescribeSecurityGroups"));
+    assert!(groups.contains(&foreign), "the unmanaged group was deleted");
+}
