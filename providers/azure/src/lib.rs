@@ -1,41 +1,77 @@
-//! PLACEHOLDER being replaced by the azure provider; only its public interface is fixed here.
+//! The Azure provider: one environment is a resource group (`carto-NAME-rg`) holding a virtual
+//! network, a network security group, a Standard static public IP, a NIC and an Ubuntu 22.04 VM
+//! with a Premium_LRS OS disk, plus an A record set in the DNS zone's own resource group.
+//!
+//! [`AzureProvider`] implements the core [`Provider`] trait over Resource Manager with the
+//! azure_mgmt_* clients; SDK types stay inside this crate. Each create is a PUT by name after a
+//! GET, and long-running operations are followed through `Azure-AsyncOperation`/`Location` by
+//! [`send`] (the SDK's own wait re-PUTs). Destroy deletes the record set (only while it points at
+//! our address) and then the group, which takes everything in it.
+//! Files: `config.rs` (options, credentials, clients), `send.rs` (pipeline policies, retries,
+//! operations), `errors.rs` (error sorting), `arm.rs` (find/ensure/list shapes), `location.rs`
+//! (subscription, location), `machine.rs` (VM size, disk), `image.rs` (Ubuntu image),
+//! `network.rs` (group, VNet), `firewall.rs` (NSG), `address.rs` (public IP), `vm.rs` (NIC, VM),
+//! `dns.rs` (zone, record set), `tagged.rs` (tag listing).
 
+mod address;
+mod arm;
+mod config;
+mod dns;
+pub mod errors;
+mod firewall;
+mod image;
+mod location;
+mod machine;
+mod network;
+pub mod send;
+mod tagged;
+mod vm;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use azure_core::auth::TokenCredential;
+use carto_core::retry::RetryPolicy;
 use carto_core::{
-    Address, Cloud, EnvName, ErrorKind, InfraSpec, Provider, ProviderError, Resolved, ResourceRef,
-    Result, TaggedResource,
+    Address, Cloud, EnvName, InfraSpec, Provider, Resolved, ResourceKind, ResourceRef, Result,
+    TaggedResource,
 };
 
-/// Not written yet.
-fn unsupported<T>() -> Result<T> {
-    Err(ProviderError::new(
-        ErrorKind::InvalidInput,
-        "azure",
-        "the azure provider is not written yet",
-    ))
-}
+pub use config::{ARM_ENDPOINT, ARM_SCOPE, AzureOptions, DEFAULT_LOCATION};
+pub use firewall::security_rules;
+pub use image::UBUNTU;
+pub use machine::{DISK_TYPE, MIN_DISK_GB, default_size};
+pub use vm::ADMIN;
 
-/// How to reach Azure.
-#[derive(Clone, Debug, Default)]
-pub struct AzureOptions {
-    /// Subscription id; `None` means the one the environment or the Azure CLI names.
-    pub subscription: Option<String>,
-    /// Resource group of the DNS zone; `None` means found with the zone.
-    pub dns_resource_group: Option<String>,
-    /// Base URL replacing Azure Resource Manager (a local emulator).
-    pub endpoint_url: Option<String>,
-}
+use config::{Chain, Clients};
 
-/// The Azure implementation of [`Provider`].
+/// The Azure implementation of [`Provider`]. Holds clients only, no resource state.
 #[derive(Clone, Debug)]
-pub struct AzureProvider;
+pub struct AzureProvider {
+    clients: Clients,
+}
 
 impl AzureProvider {
     /// A provider using the environment's credentials, the Azure CLI login or managed identity.
-    pub async fn new(_opts: AzureOptions) -> Result<AzureProvider> {
-        Ok(AzureProvider)
+    pub async fn new(opts: AzureOptions) -> Result<AzureProvider> {
+        Self::with_credential(opts, Arc::new(Chain::from_env())).await
+    }
+
+    /// A provider authenticating with `credential` (tests, or a caller's own chain).
+    pub async fn with_credential(
+        opts: AzureOptions,
+        credential: Arc<dyn TokenCredential>,
+    ) -> Result<AzureProvider> {
+        Ok(AzureProvider {
+            clients: Clients::new(&opts, credential).await?,
+        })
+    }
+
+    /// Replaces the retry policy (by default [`RetryPolicy::from_env`]).
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> AzureProvider {
+        self.clients.policy = policy;
+        self
     }
 }
 
@@ -44,43 +80,105 @@ impl Provider for AzureProvider {
     fn cloud(&self) -> Cloud {
         Cloud::Azure
     }
-    async fn preflight(&self, _spec: &InfraSpec) -> Result<Resolved> {
-        unsupported()
+
+    async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved> {
+        let c = &self.clients;
+        c.sub()?;
+        machine::check_disk(spec.disk_gb)?;
+        location::check(c, &spec.region).await?;
+        let size = spec
+            .machine_type
+            .clone()
+            .unwrap_or_else(|| default_size(spec.profile).to_string());
+        let found = machine::check_size(c, &spec.region, &size, spec.profile).await?;
+        let version = image::latest(c, &spec.region).await?;
+        let zones = dns::list_zones(c).await?;
+        let zone = dns::pick_zone(
+            &spec.domain,
+            &zones,
+            spec.dns_zone.as_deref(),
+            c.dns_resource_group.as_deref(),
+        )?;
+        Ok(Resolved {
+            region: spec.region.clone(),
+            image: image::urn(&version),
+            image_name: format!("Ubuntu 22.04 LTS ({})", image::urn(&version)),
+            machine_type: size,
+            size: found,
+            disk_gb: spec.disk_gb,
+            disk_type: DISK_TYPE.to_string(),
+            dns_zone_id: zone.id,
+            dns_zone_name: format!("{}.", zone.name),
+            ssh_user: ADMIN.to_string(),
+        })
     }
+
+    async fn ensure_network(&self, spec: &InfraSpec, _: &Resolved) -> Result<Vec<ResourceRef>> {
+        let group = network::ensure_group(&self.clients, spec).await?;
+        let vnet = network::ensure_vnet(&self.clients, spec).await?;
+        Ok(vec![group, vnet])
+    }
+
     async fn ensure_ssh_key(&self, _: &InfraSpec, _: &Resolved) -> Result<Option<ResourceRef>> {
-        unsupported()
+        // The key travels in the VM's osProfile.
+        Ok(None)
     }
-    async fn ensure_firewall(&self, _: &InfraSpec, _: &Resolved) -> Result<Vec<ResourceRef>> {
-        unsupported()
+
+    async fn ensure_firewall(&self, spec: &InfraSpec, _: &Resolved) -> Result<Vec<ResourceRef>> {
+        Ok(vec![firewall::ensure_nsg(&self.clients, spec).await?])
     }
-    async fn ensure_address(&self, _: &InfraSpec, _: &Resolved) -> Result<Address> {
-        unsupported()
+
+    async fn ensure_address(&self, spec: &InfraSpec, _: &Resolved) -> Result<Address> {
+        address::ensure_address(&self.clients, spec).await
     }
+
     async fn ensure_vm(
         &self,
-        _: &InfraSpec,
-        _: &Resolved,
-        _: &[ResourceRef],
-        _: &Address,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+        firewall: &[ResourceRef],
+        address: &Address,
     ) -> Result<ResourceRef> {
-        unsupported()
+        vm::ensure_vm(&self.clients, spec, resolved, firewall, address).await
     }
-    async fn wait_vm_ready(&self, _: &ResourceRef, _: &Address, _: Duration) -> Result<()> {
-        unsupported()
+
+    async fn wait_vm_ready(
+        &self,
+        vm: &ResourceRef,
+        address: &Address,
+        timeout: Duration,
+    ) -> Result<()> {
+        vm::wait_running(&self.clients, vm, address, timeout).await
     }
+
     async fn ensure_dns_record(
         &self,
-        _: &InfraSpec,
-        _: &Resolved,
-        _: &Address,
-        _: Duration,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+        address: &Address,
+        _timeout: Duration,
     ) -> Result<ResourceRef> {
-        unsupported()
+        // Azure DNS serves a record set as soon as its PUT succeeded: nothing to wait for.
+        dns::upsert_a(
+            &self.clients,
+            &spec.env,
+            &resolved.dns_zone_id,
+            &spec.domain,
+            &address.ip,
+        )
+        .await
     }
-    async fn delete(&self, _: &ResourceRef, _: Duration) -> Result<()> {
-        unsupported()
+
+    async fn delete(&self, resource: &ResourceRef, timeout: Duration) -> Result<()> {
+        let c = &self.clients;
+        match resource.kind {
+            ResourceKind::DnsRecord => dns::delete_a(c, resource).await,
+            ResourceKind::Group => network::delete_group(c, &resource.name, timeout).await,
+            _ => vm::delete_one(c, resource, timeout).await,
+        }
     }
-    async fn list_tagged(&self, _: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
-        unsupported()
+
+    async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
+        tagged::list(&self.clients, env).await
     }
 }

@@ -1,39 +1,79 @@
-//! PLACEHOLDER being replaced by the gcp provider; only its public interface is fixed here.
+//! The Google Cloud provider: one environment is three firewall rules in the `default`
+//! network (on the environment's network tag), a reserved static external address, an Ubuntu
+//! 22.04 instance with an SSD boot disk, and a Cloud DNS A record.
+//!
+//! [`GcpProvider`] implements the core [`Provider`] trait over Compute Engine and Cloud DNS
+//! (google-cloud-rust, Application Default Credentials). SDK types stay inside this crate;
+//! every call is sent through one helper that sorts errors by reason ([`errors`]) and retries
+//! throttling and transient faults with the core retry policy; every operation is waited on
+//! and its error surfaced ([`operation`]). Each file owns one resource: `image.rs` (image
+//! family), `machine.rs` (machine type, disk), `network.rs` (firewall rules), `address.rs`
+//! (static address), `vm.rs` (instance), `dns.rs` (Cloud DNS), `labels.rs` (labels and
+//! filters), `config.rs` (options, clients, project, zone).
+
+mod address;
+mod config;
+mod dns;
+pub mod errors;
+mod image;
+mod labels;
+mod machine;
+mod network;
+mod operation;
+mod send;
+mod vm;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use carto_core::retry::RetryPolicy;
 use carto_core::{
-    Address, Cloud, EnvName, ErrorKind, InfraSpec, Provider, ProviderError, Resolved, ResourceRef,
-    Result, TaggedResource,
+    Address, Cloud, EnvName, ErrorKind, InfraSpec, Provider, ProviderError, Resolved, ResourceKind,
+    ResourceRef, Result, TaggedResource,
 };
 
-/// Not written yet.
-fn unsupported<T>() -> Result<T> {
-    Err(ProviderError::new(
-        ErrorKind::InvalidInput,
-        "gcp",
-        "the gcp provider is not written yet",
-    ))
-}
+pub use config::{DEFAULT_ZONE, GcpOptions};
+pub use image::{IMAGE_FAMILY, IMAGE_PROJECT};
+pub use labels::network_tag;
+pub use machine::{DEFAULT_DISK_TYPE, MIN_DISK_GB, SSD_TYPES, default_type};
+pub use operation::request_id;
 
-/// How to reach Google Cloud.
-#[derive(Clone, Debug, Default)]
-pub struct GcpOptions {
-    /// Project; `None` means the one Application Default Credentials name.
-    pub project: Option<String>,
-    /// Base URL replacing Google's API endpoints (a local emulator).
-    pub endpoint_url: Option<String>,
-}
+use config::Clients;
 
-/// The Google Cloud implementation of [`Provider`].
+/// The Google Cloud implementation of [`Provider`]. Holds SDK clients only, no resource state.
 #[derive(Clone, Debug)]
-pub struct GcpProvider;
+pub struct GcpProvider {
+    clients: Clients,
+}
 
 impl GcpProvider {
     /// A provider using Application Default Credentials.
-    pub async fn new(_opts: GcpOptions) -> Result<GcpProvider> {
-        Ok(GcpProvider)
+    pub async fn new(opts: GcpOptions) -> Result<GcpProvider> {
+        Ok(GcpProvider {
+            clients: Clients::load(&opts, None).await?,
+        })
+    }
+
+    /// A provider using the `authorized_user` credentials in `json` (the format of gcloud's
+    /// ADC file, `token_uri` honoured): tests point `token_uri` at the local fake.
+    pub async fn with_authorized_user(
+        opts: GcpOptions,
+        json: serde_json::Value,
+    ) -> Result<GcpProvider> {
+        let creds = google_cloud_auth::credentials::user_account::Builder::new(json)
+            .build()
+            .map_err(config::build_error)?;
+        Ok(GcpProvider {
+            clients: Clients::load(&opts, Some(creds)).await?,
+        })
+    }
+
+    /// Replaces the retry policy (by default [`RetryPolicy::from_env`]) and polls operations
+    /// at twice its base delay (at most every 2 s).
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> GcpProvider {
+        self.clients.policy = policy;
+        self.clients.poll = (policy.base_delay * 2).min(Duration::from_secs(2));
+        self
     }
 }
 
@@ -42,43 +82,130 @@ impl Provider for GcpProvider {
     fn cloud(&self) -> Cloud {
         Cloud::Gcp
     }
-    async fn preflight(&self, _spec: &InfraSpec) -> Result<Resolved> {
-        unsupported()
+
+    async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved> {
+        let c = &self.clients;
+        c.project()?;
+        machine::check_disk(spec.disk_gb)?;
+        let disk_type = machine::check_disk_type(spec.disk_type.as_deref())?;
+        network::check_rules(&spec.firewall)?;
+        config::check_project(c).await?;
+        config::check_zone(c, &spec.region).await?;
+        let machine_type = spec
+            .machine_type
+            .clone()
+            .unwrap_or_else(|| default_type(spec.profile).to_string());
+        let size = machine::check_type(
+            c,
+            &spec.region,
+            &machine_type,
+            spec.machine_type.is_some(),
+            spec.profile,
+        )
+        .await?;
+        let image = image::ubuntu_jammy(c).await?;
+        let zones = dns::list_zones(c).await?;
+        let zone = dns::pick_zone(&spec.domain, &zones, spec.dns_zone.as_deref())?;
+        Ok(Resolved {
+            region: spec.region.clone(),
+            image: image.id,
+            image_name: image.name,
+            machine_type,
+            size,
+            disk_gb: spec.disk_gb,
+            disk_type,
+            dns_zone_id: zone.name,
+            dns_zone_name: zone.dns_name,
+            ssh_user: vm::SSH_USER.to_string(),
+        })
     }
-    async fn ensure_ssh_key(&self, _: &InfraSpec, _: &Resolved) -> Result<Option<ResourceRef>> {
-        unsupported()
+
+    /// GCP has no key resource: the key travels in the instance's `ssh-keys` metadata.
+    async fn ensure_ssh_key(
+        &self,
+        _spec: &InfraSpec,
+        _resolved: &Resolved,
+    ) -> Result<Option<ResourceRef>> {
+        Ok(None)
     }
-    async fn ensure_firewall(&self, _: &InfraSpec, _: &Resolved) -> Result<Vec<ResourceRef>> {
-        unsupported()
+
+    async fn ensure_firewall(
+        &self,
+        spec: &InfraSpec,
+        _resolved: &Resolved,
+    ) -> Result<Vec<ResourceRef>> {
+        network::ensure_rules(&self.clients, spec).await
     }
-    async fn ensure_address(&self, _: &InfraSpec, _: &Resolved) -> Result<Address> {
-        unsupported()
+
+    async fn ensure_address(&self, spec: &InfraSpec, _resolved: &Resolved) -> Result<Address> {
+        address::ensure_address(&self.clients, spec).await
     }
+
+    /// The firewall rules apply through the environment's network tag, which the instance
+    /// carries; `firewall` only has to be non-empty.
     async fn ensure_vm(
         &self,
-        _: &InfraSpec,
-        _: &Resolved,
-        _: &[ResourceRef],
-        _: &Address,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+        firewall: &[ResourceRef],
+        address: &Address,
     ) -> Result<ResourceRef> {
-        unsupported()
+        if firewall.is_empty() {
+            return Err(ProviderError::new(
+                ErrorKind::InvalidInput,
+                "compute.instances.insert",
+                "no firewall rules were created for the instance's network tag",
+            ));
+        }
+        vm::ensure_instance(&self.clients, spec, resolved, address).await
     }
-    async fn wait_vm_ready(&self, _: &ResourceRef, _: &Address, _: Duration) -> Result<()> {
-        unsupported()
+
+    async fn wait_vm_ready(
+        &self,
+        vm: &ResourceRef,
+        address: &Address,
+        timeout: Duration,
+    ) -> Result<()> {
+        vm::wait_running(&self.clients, vm, address, timeout).await
     }
+
     async fn ensure_dns_record(
         &self,
-        _: &InfraSpec,
-        _: &Resolved,
-        _: &Address,
-        _: Duration,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+        address: &Address,
+        timeout: Duration,
     ) -> Result<ResourceRef> {
-        unsupported()
+        dns::upsert_a(
+            &self.clients,
+            &resolved.dns_zone_id,
+            &spec.domain,
+            &address.ip,
+            timeout,
+        )
+        .await
     }
-    async fn delete(&self, _: &ResourceRef, _: Duration) -> Result<()> {
-        unsupported()
+
+    async fn delete(&self, resource: &ResourceRef, timeout: Duration) -> Result<()> {
+        let c = &self.clients;
+        match resource.kind {
+            ResourceKind::DnsRecord => dns::delete_a(c, resource, timeout).await,
+            ResourceKind::Vm => vm::delete_instance(c, resource).await,
+            ResourceKind::Address => address::delete_address(c, resource).await,
+            ResourceKind::Firewall => network::delete_rule(c, resource).await,
+            other => Err(ProviderError::new(
+                ErrorKind::InvalidInput,
+                "delete",
+                format!("GCP environments have no {other} resource ({resource})"),
+            )),
+        }
     }
-    async fn list_tagged(&self, _: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
-        unsupported()
+
+    async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
+        let c = &self.clients;
+        let mut found = vm::list_tagged(c, env).await?;
+        found.extend(address::list_tagged(c, env).await?);
+        found.extend(network::list_tagged(c, env).await?);
+        Ok(found)
     }
 }

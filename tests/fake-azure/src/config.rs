@@ -20,6 +20,10 @@ pub struct FakeConfig {
     pub throttle_retry_after_secs: u64,
     /// Location listed by the resource SKU catalogue when the request filters none.
     pub default_location: String,
+    /// Subscriptions that exist (`GET /subscriptions/{id}`); empty means every id exists.
+    pub subscriptions: Vec<String>,
+    /// Locations every subscription lists.
+    pub locations: Vec<String>,
 }
 
 impl FakeConfig {
@@ -38,6 +42,8 @@ impl Default for FakeConfig {
             lro_retry_after_secs: 0,
             throttle_retry_after_secs: 1,
             default_location: "westeurope".to_string(),
+            subscriptions: Vec::new(),
+            locations: vec!["eastus".to_string(), "westeurope".to_string()],
         }
     }
 }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::auth;
+use crate::catalog;
 use crate::config::FakeConfig;
 use crate::contracts::Contracts;
 use crate::errors::ArmError;
@@ -115,6 +116,23 @@ impl App {
                 &url,
                 self.config.lro_retry_after_secs,
             ));
+        }
+        if req.method == "GET"
+            && let Some(item) = catalog::parse(&req.path)
+        {
+            *op_id = Some(
+                format!("{item:?}")
+                    .split('(')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            return catalog::answer(
+                &item,
+                query.get("api-version").map(String::as_str),
+                &self.config.subscriptions,
+                &self.config.locations,
+            );
         }
         if req.method == "GET" && skus::is_skus_path(&req.path) {
             *op_id = Some("ResourceSkus_List".into());

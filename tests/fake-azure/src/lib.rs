@@ -12,6 +12,7 @@
 //! ```
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod contracts;
 pub mod dispatch;
@@ -54,6 +55,7 @@ pub enum StartError {
 pub struct FakeServer {
     url: String,
     state: FakeState,
+    app: Arc<dispatch::App>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -77,13 +79,43 @@ impl FakeServer {
             config,
             base: url.clone(),
         });
-        let task = tokio::spawn(server::accept_loop(listener, app));
-        Ok(Self { url, state, task })
+        let task = tokio::spawn(server::accept_loop(listener, app.clone()));
+        Ok(Self {
+            url,
+            state,
+            app,
+            task,
+        })
     }
 
     /// Base URL (`http://127.0.0.1:port`), for both ARM and the token endpoint.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Sends one request in-process, exactly as if it came over HTTP with a valid token
+    /// (contract checks included): for tests that seed or read the fake. Returns the status
+    /// and the JSON body (`Null` when empty).
+    pub fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let req = dispatch::Incoming {
+            method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+            query: query.to_string(),
+            authorization: Some(format!("Bearer {}", self.state.issue_token())),
+            content_type: body.map(|_| "application/json".to_string()),
+            body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+            ..Default::default()
+        };
+        let reply = self.app.dispatch(&req);
+        (reply.status, reply.body.unwrap_or(serde_json::Value::Null))
     }
 
     /// Handle on the fake's memory.

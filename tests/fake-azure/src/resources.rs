@@ -52,6 +52,14 @@ pub fn handle(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
         "GET" if op == "ResourceGroups_List" => list(store, &call, |r, _| {
             r == "Microsoft.Resources/resourceGroups"
         }),
+        "GET" if op == "Resources_List" => {
+            let mut reply = list(store, &call, |_, key| {
+                key.split_once("/providers/")
+                    .is_some_and(|(_, rest)| rest.matches('/').count() == 2)
+            })?;
+            generic_items(&mut reply);
+            Ok(reply)
+        }
         "GET" if op == "Resources_ListByResourceGroup" => {
             group_exists(store, &call.rid)?;
             let prefix = format!("{}/providers/", call.rid.group_key());

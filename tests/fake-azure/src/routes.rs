@@ -19,6 +19,7 @@ pub const SERVED: &[&str] = &[
     "ResourceGroups_Delete",
     "ResourceGroups_List",
     "Resources_ListByResourceGroup",
+    "Resources_List",
     "VirtualNetworks_CreateOrUpdate",
     "VirtualNetworks_Get",
     "VirtualNetworks_Delete",

@@ -27,6 +27,7 @@ pub const MACHINE_TYPES: &[(&str, i64, i64, &str)] = &[
     ("e2-small", 2, 2048, "X86_64"),
     ("e2-standard-4", 4, 16384, "X86_64"),
     ("e2-standard-8", 8, 32768, "X86_64"),
+    ("n2-standard-4", 4, 16384, "X86_64"),
     ("n2-standard-8", 8, 32768, "X86_64"),
     ("t2a-standard-8", 8, 32768, "ARM64"),
     ("c4a-standard-8", 8, 32768, "ARM64"),

@@ -10,6 +10,22 @@ use crate::state::{Effect, State, now_rfc3339};
 use serde_json::{Value, json};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+/// `compute.projects.get`: only projects seeded with `FakeState::add_project` exist.
+pub fn get_project(state: &mut State, call: &Call) -> Result<Value, ApiError> {
+    let project = call.param("project");
+    let Some(id) = state.projects.get(project).copied() else {
+        return Err(ApiError::not_found(&format!("projects/{project}")));
+    };
+    Ok(json!({
+        "kind": "compute#project",
+        "id": id.to_string(),
+        "name": project,
+        "selfLink": format!("{}/compute/v1/projects/{project}", call.base),
+        "defaultNetworkTier": "PREMIUM",
+        "creationTimestamp": "2026-01-01T00:00:00.000-08:00",
+    }))
+}
+
 /// `compute.zones.get`
 pub fn get_zone(call: &Call) -> Result<Value, ApiError> {
     let (project, zone) = (call.param("project"), call.param("zone"));

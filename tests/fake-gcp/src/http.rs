@@ -29,11 +29,19 @@ pub(crate) async fn handle(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let http_method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
+    let authorized = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {ACCESS_TOKEN}"));
     let query = parse_query(req.uri().query().unwrap_or(""));
     let body = match req.into_body().collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => Bytes::new(),
     };
+    if http_method == "POST" && path == TOKEN_PATH {
+        return Ok(token_answer(&shared, path, query, &body));
+    }
     let routed = shared.contracts.route(&http_method, &path);
     let method_id = routed.as_ref().ok().map(|m| m.method.id.clone());
     let delay = shared.state.lock().latency(method_id.as_deref());
@@ -54,14 +62,63 @@ pub(crate) async fn handle(
         method_id,
         status,
         body: serde_json::from_slice(&body).ok(),
+        authorized,
     });
+    Ok(json_response(status, &value))
+}
+
+/// Where the fake's OAuth 2.0 token endpoint listens (the `token_uri` of test credentials).
+pub const TOKEN_PATH: &str = "/token";
+/// The access token the token endpoint hands out.
+pub const ACCESS_TOKEN: &str = "fake-gcp-access-token";
+
+/// The OAuth 2.0 token endpoint: any refresh-token or JWT grant gets [`ACCESS_TOKEN`]. The
+/// request body (it holds the test credentials' secrets) is not logged.
+fn token_answer(
+    shared: &Shared,
+    path: String,
+    query: Vec<(String, String)>,
+    body: &[u8],
+) -> Response<Full<Bytes>> {
+    let grant = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v["grant_type"].as_str().map(String::from))
+        .or_else(|| {
+            parse_query(std::str::from_utf8(body).unwrap_or_default())
+                .into_iter()
+                .find(|(k, _)| k == "grant_type")
+                .map(|(_, v)| v)
+        });
+    let (status, value) = match grant {
+        Some(_) => (
+            200,
+            serde_json::json!({"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600}),
+        ),
+        None => (
+            400,
+            serde_json::json!({"error": "invalid_request", "error_description": "grant_type missing"}),
+        ),
+    };
+    shared.state.lock().log.push(LoggedRequest {
+        http_method: "POST".to_string(),
+        path,
+        query,
+        method_id: Some("oauth2.token".to_string()),
+        status,
+        body: None,
+        authorized: false,
+    });
+    json_response(status, &value)
+}
+
+fn json_response(status: u16, value: &Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(value.to_string())));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or_default();
     response.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("application/json; charset=UTF-8"),
     );
-    Ok(response)
+    response
 }
 
 fn unrouted(path_known: bool, path: &str) -> ApiError {
@@ -125,6 +182,11 @@ pub(crate) fn check_query(
         if key == "$alt" && value.starts_with("json") {
             continue;
         }
+        // ... and the API version they were generated from (`$apiVersion=2026-09-01`),
+        // a system parameter like `$alt`.
+        if key == "$apiVersion" && is_api_version(value) {
+            continue;
+        }
         let declared = method.params.get(key).filter(|p| p["location"] == "query");
         let Some(spec) = declared.or_else(|| globals.get(key)) else {
             return Err(ApiError::invalid(format!(
@@ -154,6 +216,13 @@ pub(crate) fn check_query(
         }
     }
     Ok(())
+}
+
+/// `YYYY-MM-DD`, the form of `$apiVersion`.
+fn is_api_version(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([4, 2, 2])
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Parse and validate the body of a method that takes one; other methods' bodies are ignored.

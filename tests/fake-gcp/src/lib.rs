@@ -31,6 +31,7 @@ pub mod schema;
 mod state;
 
 pub use errors::{ApiError, FakeError};
+pub use http::{ACCESS_TOKEN, TOKEN_PATH};
 pub use state::{FakeState, LoggedRequest};
 
 use hyper::server::conn::http1;

@@ -46,6 +46,44 @@ pub fn list(state: &mut State, call: &Call, kind: &'static str) -> Result<Value,
     Ok(out)
 }
 
+/// `compute.{instances,addresses}.aggregatedList`: every zone's (region's) items, grouped
+/// under `zones/Z` (`regions/R`) as Compute groups them.
+pub fn aggregated(state: &mut State, call: &Call, kind: &'static str) -> Result<Value, ApiError> {
+    let project = call.param("project");
+    let prefix = format!("projects/{project}/");
+    let terms = match call.query("filter") {
+        Some(text) => parse(text)?,
+        None => Vec::new(),
+    };
+    let mut groups = serde_json::Map::new();
+    for (key, item) in state.kind(kind).iter() {
+        let Some(rest) = key.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !terms.iter().all(|t| t.matches(item)) {
+            continue;
+        }
+        // rest = zones/Z/instances/N or regions/R/addresses/N
+        let scope: Vec<&str> = rest.splitn(3, '/').take(2).collect();
+        let group = groups
+            .entry(scope.join("/"))
+            .or_insert_with(|| json!({ kind: [] }));
+        if let Some(list) = group[kind].as_array_mut() {
+            list.push(item.clone());
+        }
+    }
+    let list_kind = match kind {
+        "addresses" => "compute#addressAggregatedList",
+        _ => "compute#instanceAggregatedList",
+    };
+    Ok(json!({
+        "kind": list_kind,
+        "id": format!("projects/{project}/aggregated/{kind}"),
+        "items": groups,
+        "selfLink": link(&call.base, project, &format!("aggregated/{kind}")),
+    }))
+}
+
 /// One `field op value` comparison.
 #[derive(Debug, PartialEq)]
 struct Term {

@@ -49,6 +49,7 @@ impl Call {
 /// Run the handler for `call.method_id`; methods in the contract without a handler get 501.
 pub fn dispatch(state: &mut State, call: &Call) -> Result<Value, ApiError> {
     match call.method_id.as_str() {
+        "compute.projects.get" => compute::get_project(state, call),
         "compute.zones.get" => compute::get_zone(call),
         "compute.machineTypes.get" => compute::get_machine_type(call),
         "compute.images.getFromFamily" => compute::image_from_family(call),
@@ -64,6 +65,8 @@ pub fn dispatch(state: &mut State, call: &Call) -> Result<Value, ApiError> {
         "compute.disks.list" => lists::list(state, call, "disks"),
         "compute.addresses.list" => lists::list(state, call, "addresses"),
         "compute.firewalls.list" => lists::list(state, call, "firewalls"),
+        "compute.instances.aggregatedList" => lists::aggregated(state, call, "instances"),
+        "compute.addresses.aggregatedList" => lists::aggregated(state, call, "addresses"),
         "compute.instances.insert" => instances::insert(state, call),
         "compute.instances.get" => instances::get(state, call),
         "compute.instances.delete" => instances::delete(state, call),

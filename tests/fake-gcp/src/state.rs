@@ -19,8 +19,10 @@ pub struct LoggedRequest {
     pub method_id: Option<String>,
     /// Status code answered.
     pub status: u16,
-    /// The JSON body sent, if any.
+    /// The JSON body sent, if any (never for the token endpoint).
     pub body: Option<Value>,
+    /// Whether it carried the access token the fake's token endpoint hands out.
+    pub authorized: bool,
 }
 
 /// What happens to a resource when its operation reaches DONE.
@@ -86,6 +88,8 @@ pub(crate) struct State {
     pub operations: BTreeMap<String, Op>,
     /// (project, requestId) -> (method id, operation path).
     pub request_ids: HashMap<(String, String), (String, String)>,
+    /// Projects that `projects.get` knows (name -> numeric id).
+    pub projects: BTreeMap<String, u64>,
     /// (project, zone name) -> managed zone.
     pub dns_zones: BTreeMap<(String, String), Value>,
     /// (project, zone name) -> record sets.
@@ -108,6 +112,7 @@ impl State {
             resources: BTreeMap::new(),
             operations: BTreeMap::new(),
             request_ids: HashMap::new(),
+            projects: BTreeMap::new(),
             dns_zones: BTreeMap::new(),
             rrsets: BTreeMap::new(),
             changes: BTreeMap::new(),
@@ -182,9 +187,35 @@ impl FakeState {
             .unwrap_or_default()
     }
 
+    /// Seed a project, so that `compute.projects.get` finds it (other calls take any project).
+    pub fn add_project(&self, project: &str) {
+        let mut state = self.lock();
+        let id = state.next_id();
+        state.projects.insert(project.to_string(), id);
+    }
+
     /// Seed a public managed zone (`dns_name` ends with a dot, e.g. `example.com.`).
     pub fn add_managed_zone(&self, project: &str, name: &str, dns_name: &str) -> Value {
         crate::dns::seed_zone(&mut self.lock(), project, name, dns_name)
+    }
+
+    /// Put a record set into a managed zone, replacing one of the same name and type (as if
+    /// someone else had changed the zone).
+    pub fn put_record_set(
+        &self,
+        project: &str,
+        zone: &str,
+        name: &str,
+        kind: &str,
+        rrdatas: &[&str],
+    ) {
+        let key = (project.to_string(), zone.to_string());
+        let mut state = self.lock();
+        let records = state.rrsets.entry(key).or_default();
+        records.retain(|r| !(r["name"] == name && r["type"] == kind));
+        records.push(serde_json::json!({
+            "kind": "dns#resourceRecordSet", "name": name, "type": kind, "ttl": 300, "rrdatas": rrdatas,
+        }));
     }
 
     /// The record sets of a managed zone (empty if the zone is unknown).

@@ -1,0 +1,78 @@
+//! Finding what this tool made by tag: resource groups and resources of the subscription with
+//! `managed-by=carto-provision`, optionally of one environment, each as a core resource kind.
+//! Resources in an environment's group carry `detail["group"]` so a sweep deletes the group.
+
+use carto_core::{
+    EnvName, ResourceKind, ResourceRef, Result, TAG_ENV, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE,
+    TaggedResource,
+};
+use serde_json::Value;
+
+use crate::arm::{group_of, pages};
+use crate::config::Clients;
+
+/// The core kind of an ARM resource type, if it is one this tool creates.
+pub fn kind_of(rtype: &str) -> Option<ResourceKind> {
+    Some(match rtype.to_ascii_lowercase().as_str() {
+        "microsoft.resources/resourcegroups" => ResourceKind::Group,
+        "microsoft.network/virtualnetworks" => ResourceKind::Network,
+        "microsoft.network/networksecuritygroups" => ResourceKind::Firewall,
+        "microsoft.network/publicipaddresses" => ResourceKind::Address,
+        "microsoft.network/networkinterfaces" => ResourceKind::Nic,
+        "microsoft.compute/virtualmachines" => ResourceKind::Vm,
+        _ => return None,
+    })
+}
+
+fn tagged(v: &Value, env: Option<&EnvName>) -> Option<TaggedResource> {
+    let tags = &v["tags"];
+    if tags[TAG_MANAGED_BY] != TAG_MANAGED_BY_VALUE {
+        return None;
+    }
+    let found_env = tags[TAG_ENV].as_str()?.to_string();
+    if env.is_some_and(|e| e.as_str() != found_env) {
+        return None;
+    }
+    let rtype = v["type"]
+        .as_str()
+        .unwrap_or("Microsoft.Resources/resourceGroups");
+    let kind = kind_of(rtype)?;
+    let id = v["id"].as_str()?;
+    let mut r = ResourceRef::new(
+        kind,
+        id,
+        v["name"].as_str()?,
+        v["location"].as_str().unwrap_or_default(),
+    );
+    if kind != ResourceKind::Group
+        && let Some(g) = group_of(id)
+    {
+        r = r.with("group", g);
+    }
+    Some(TaggedResource {
+        resource: r,
+        env: found_env,
+        created: v["createdTime"].as_str().map(str::to_string),
+    })
+}
+
+/// Every group and resource tagged `managed-by=carto-provision` (of `env` when given).
+pub async fn list(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
+    let sub = c.sub()?;
+    let filter = format!("tagName eq '{TAG_MANAGED_BY}' and tagValue eq '{TAG_MANAGED_BY_VALUE}'");
+    let rgs = c.resources.resource_groups_client();
+    let groups = pages(c, "resources:ResourceGroups_List", || {
+        rgs.list(sub).filter(filter.clone()).into_stream()
+    })
+    .await?;
+    let res = c.resources.resources_client();
+    let items = pages(c, "resources:Resources_List", || {
+        res.list(sub).filter(filter.clone()).into_stream()
+    })
+    .await?;
+    Ok(groups
+        .iter()
+        .chain(items.iter())
+        .filter_map(|v| tagged(v, env))
+        .collect())
+}

@@ -1,0 +1,7 @@
+//! The Azure provider against the contract-checked fake Resource Manager (no VM, no network
+//! beyond 127.0.0.1): preflight rejections, the whole environment created twice (once),
+//! its properties, throttling, tag listing, and destroy.
+
+mod common;
+mod lifecycle;
+mod preflight;

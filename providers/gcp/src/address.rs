@@ -1,0 +1,158 @@
+//! The reserved static external address (regional, premium tier) the VM uses as its natIP.
+
+use carto_core::{
+    Address, EnvName, ErrorKind, InfraSpec, OrAbsent, ProviderError, ResourceKind, ResourceRef,
+    Result, TaggedResource,
+};
+use google_cloud_compute_v1::model::Address as GceAddress;
+
+use crate::config::{Clients, region_of};
+use crate::labels;
+use crate::operation::{self, Scope};
+use crate::send::send;
+
+/// The address's resource name.
+pub fn name(env: &EnvName) -> String {
+    env.resource("ip")
+}
+
+async fn get(c: &Clients, region: &str, name: &str) -> Result<Option<GceAddress>> {
+    let project = c.project()?;
+    send(&c.policy, "compute.addresses.get", || {
+        c.addresses
+            .get()
+            .set_project(project)
+            .set_region(region)
+            .set_address(name)
+            .send()
+    })
+    .await
+    .or_absent()
+}
+
+fn to_address(a: &GceAddress, name: &str, region: &str) -> Result<Address> {
+    let ip = a
+        .address
+        .clone()
+        .ok_or_else(|| ProviderError::missing_field("compute.addresses.get", "address"))?;
+    let id =
+        a.id.map(|i| i.to_string())
+            .unwrap_or_else(|| name.to_string());
+    Ok(Address {
+        resource: ResourceRef::new(ResourceKind::Address, id, name, region),
+        ip,
+    })
+}
+
+/// Reserves the environment's address unless it exists; returns it with its IP.
+pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
+    const CALL: &str = "compute.addresses.insert";
+    let region = region_of(&spec.region);
+    let name = name(&spec.env);
+    if let Some(found) = get(c, region, &name).await? {
+        if labels::env_of(&found.labels).as_deref() != Some(spec.env.as_str()) {
+            return Err(ProviderError::new(
+                ErrorKind::Conflict,
+                CALL,
+                format!(
+                    "address {name} in {region} exists but is not labelled carto-env={}; release or rename it",
+                    spec.env
+                ),
+            ));
+        }
+        return to_address(&found, &name, region);
+    }
+    let project = c.project()?;
+    let mut body = GceAddress::default();
+    body.name = Some(name.clone());
+    body.address_type = Some("EXTERNAL".into());
+    body.network_tier = Some("PREMIUM".into());
+    body.labels = labels::labels(&spec.env);
+    let request_id = operation::request_id(&spec.nonce, &name, "insert");
+    let op = send(&c.policy, CALL, || {
+        c.addresses
+            .insert()
+            .set_project(project)
+            .set_region(region)
+            .set_request_id(&request_id)
+            .set_body(body.clone())
+            .send()
+    })
+    .await?;
+    operation::wait(c, CALL, Scope::Region(region), op).await?;
+    let made = get(c, region, &name).await?.ok_or_else(|| {
+        ProviderError::missing_field(
+            "compute.addresses.get",
+            &format!("address {name} after its insert"),
+        )
+    })?;
+    to_address(&made, &name, region)
+}
+
+/// Releases the address and waits until it is gone; absent is done.
+pub async fn delete_address(c: &Clients, resource: &ResourceRef) -> Result<()> {
+    const CALL: &str = "compute.addresses.delete";
+    let project = c.project()?;
+    let region = resource.region.as_str();
+    let op = send(&c.policy, CALL, || {
+        c.addresses
+            .delete()
+            .set_project(project)
+            .set_region(region)
+            .set_address(&resource.name)
+            .send()
+    })
+    .await
+    .or_absent()?;
+    match op {
+        Some(op) => operation::wait(c, CALL, Scope::Region(region), op)
+            .await
+            .or_absent()
+            .map(drop),
+        None => Ok(()),
+    }
+}
+
+/// Every address labelled by carto-provision (of `env` when given), in every region.
+pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
+    const CALL: &str = "compute.addresses.aggregatedList";
+    let project = c.project()?;
+    let filter = labels::filter(env);
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = send(&c.policy, CALL, || {
+            c.addresses
+                .aggregated_list()
+                .set_project(project)
+                .set_filter(&filter)
+                .set_or_clear_page_token(token.clone())
+                .send()
+        })
+        .await?;
+        for scoped in page.items.values() {
+            for a in &scoped.addresses {
+                let Some(owner) = labels::env_of(&a.labels) else {
+                    continue;
+                };
+                let name = a.name.clone().unwrap_or_default();
+                let region = a
+                    .region
+                    .as_deref()
+                    .and_then(|r| r.rsplit('/').next())
+                    .unwrap_or_default();
+                let id = a.id.map(|i| i.to_string()).unwrap_or_else(|| name.clone());
+                found.push(TaggedResource {
+                    resource: ResourceRef::new(ResourceKind::Address, id, name, region)
+                        .with("ip", a.address.clone().unwrap_or_default()),
+                    env: owner,
+                    created: a.creation_timestamp.clone(),
+                });
+            }
+        }
+        match page.next_page_token.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => return Ok(found),
+        }
+    }
+}

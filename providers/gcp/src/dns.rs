@@ -1,0 +1,320 @@
+//! Cloud DNS: finding the public managed zone a domain belongs to (the longest dnsName
+//! suffix, or the zone the user named), pointing the A record at our address in one change
+//! (replacing an existing A record for the name in the same change) and waiting until the
+//! change is `done`, and deleting the record only while it still points at our address.
+
+use std::time::Duration;
+
+use carto_core::retry::{Poll, wait_until};
+use carto_core::{ErrorKind, OrAbsent, ProviderError, ResourceKind, ResourceRef, Result};
+use google_cloud_dns_v1::model::{Change, ResourceRecordSet};
+
+use crate::config::Clients;
+use crate::send::send;
+
+/// TTL of the A record, in seconds: short, so a re-created environment is reachable soon.
+pub const RECORD_TTL: i32 = 60;
+
+/// A managed zone: its name (the id Cloud DNS calls take) and DNS name with its trailing dot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Zone {
+    /// `example-zone`.
+    pub name: String,
+    /// `example.com.`.
+    pub dns_name: String,
+    /// Private zones never hold the public record.
+    pub private: bool,
+}
+
+/// `name` lowercased with exactly one trailing dot.
+pub fn fqdn(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// Every managed zone of the project.
+pub async fn list_zones(c: &Clients) -> Result<Vec<Zone>> {
+    const CALL: &str = "dns.managedZones.list";
+    let project = c.project()?;
+    let mut zones = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = send(&c.policy, CALL, || {
+            c.managed_zones
+                .list()
+                .set_project(project)
+                .set_or_clear_page_token(token.clone())
+                .send()
+        })
+        .await?;
+        zones.extend(page.managed_zones.iter().map(|z| Zone {
+            name: z.name.clone().unwrap_or_default(),
+            dns_name: fqdn(z.dns_name.as_deref().unwrap_or_default()),
+            private: z.visibility.as_ref().and_then(|v| v.name()) == Some("private"),
+        }));
+        match page.next_page_token.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => return Ok(zones),
+        }
+    }
+}
+
+/// Whether `domain` is `zone` or inside it (both as FQDNs).
+fn inside(domain: &str, zone: &str) -> bool {
+    domain == zone || domain.ends_with(&format!(".{zone}"))
+}
+
+/// Picks the public zone for `domain`: the one named by `wanted` (zone name or DNS name),
+/// which must contain the domain, else the longest suffix of the domain among public zones.
+pub fn pick_zone(domain: &str, zones: &[Zone], wanted: Option<&str>) -> Result<Zone> {
+    const CALL: &str = "dns.managedZones.list";
+    let domain_fq = fqdn(domain);
+    let public = zones.iter().filter(|z| !z.private);
+    if let Some(wanted) = wanted {
+        let zone = public
+            .clone()
+            .find(|z| z.name == wanted || z.dns_name == fqdn(wanted))
+            .ok_or_else(|| {
+                ProviderError::invalid_input(
+                    CALL,
+                    format!(
+                        "--dns-zone {wanted} is not a public Cloud DNS managed zone of this project; hint: name one of {}",
+                        names(zones)
+                    ),
+                )
+            })?;
+        if !inside(&domain_fq, &zone.dns_name) {
+            return Err(ProviderError::invalid_input(
+                CALL,
+                format!(
+                    "--domain {domain} is not inside --dns-zone {wanted} ({}); hint: pick a domain under {} or another zone",
+                    zone.dns_name, zone.dns_name
+                ),
+            ));
+        }
+        return Ok(zone.clone());
+    }
+    public
+        .filter(|z| inside(&domain_fq, &z.dns_name))
+        .max_by_key(|z| z.dns_name.len())
+        .cloned()
+        .ok_or_else(|| {
+            ProviderError::invalid_input(
+                CALL,
+                format!(
+                    "no public Cloud DNS managed zone of this project contains --domain {domain}; hint: create a managed zone for its parent domain, or name one with --dns-zone"
+                ),
+            )
+        })
+}
+
+fn names(zones: &[Zone]) -> String {
+    let public: Vec<String> = zones
+        .iter()
+        .filter(|z| !z.private)
+        .map(|z| format!("{} ({})", z.name, z.dns_name))
+        .collect();
+    if public.is_empty() {
+        "(none found)".to_string()
+    } else {
+        public.join(", ")
+    }
+}
+
+/// The A record set of `name` in `zone`, if there is one.
+async fn current_a(c: &Clients, zone: &str, name: &str) -> Result<Option<ResourceRecordSet>> {
+    let project = c.project()?;
+    let page = send(&c.policy, "dns.resourceRecordSets.list", || {
+        c.rrsets
+            .list()
+            .set_project(project)
+            .set_managed_zone(zone)
+            .set_name(name)
+            .set_type("A")
+            .send()
+    })
+    .await?;
+    Ok(page.rrsets.into_iter().find(|r| {
+        r.name.as_deref().map(fqdn).as_deref() == Some(name) && r.r#type.as_deref() == Some("A")
+    }))
+}
+
+fn a_record(name: &str, ip: &str) -> ResourceRecordSet {
+    let mut r = ResourceRecordSet::default();
+    r.name = Some(name.to_string());
+    r.r#type = Some("A".to_string());
+    r.ttl = Some(RECORD_TTL);
+    r.rrdatas = vec![ip.to_string()];
+    r
+}
+
+/// Applies `change` to `zone` and waits until Cloud DNS reports it `done`.
+async fn apply(c: &Clients, zone: &str, change: Change, timeout: Duration) -> Result<()> {
+    const CALL: &str = "dns.changes.create";
+    let project = c.project()?;
+    let made = send(&c.policy, CALL, || {
+        c.changes
+            .create()
+            .set_project(project)
+            .set_managed_zone(zone)
+            .set_body(change.clone())
+            .send()
+    })
+    .await?;
+    let id = made
+        .id
+        .clone()
+        .ok_or_else(|| ProviderError::missing_field(CALL, "change id"))?;
+    let status = |ch: &Change| {
+        ch.status
+            .as_ref()
+            .and_then(|s| s.name())
+            .unwrap_or("unknown")
+            .to_string()
+    };
+    if status(&made) == "done" {
+        return Ok(());
+    }
+    let what = format!("Cloud DNS change {id} in zone {zone} to be done");
+    wait_until(&what, "dns.changes.get", timeout, c.poll, || async {
+        let now = send(&c.policy, "dns.changes.get", || {
+            c.changes
+                .get()
+                .set_project(project)
+                .set_managed_zone(zone)
+                .set_change_id(&id)
+                .send()
+        })
+        .await?;
+        Ok(match status(&now).as_str() {
+            "done" => Poll::Ready(()),
+            other => Poll::Pending(format!("status {other}")),
+        })
+    })
+    .await
+}
+
+/// Points `domain A` at `ip` in `zone` (one change: the old A record out, ours in) and waits
+/// until it is live. Nothing changes when the record already points at `ip` alone.
+pub async fn upsert_a(
+    c: &Clients,
+    zone: &str,
+    domain: &str,
+    ip: &str,
+    timeout: Duration,
+) -> Result<ResourceRef> {
+    let name = fqdn(domain);
+    let current = current_a(c, zone, &name).await?;
+    let reference = ResourceRef::new(ResourceKind::DnsRecord, name.clone(), domain, "global")
+        .with("zone", zone)
+        .with("ip", ip);
+    if current.as_ref().is_some_and(|r| r.rrdatas == [ip]) {
+        return Ok(reference);
+    }
+    let mut change = Change::default();
+    change.additions = vec![a_record(&name, ip)];
+    change.deletions = current.into_iter().collect();
+    apply(c, zone, change, timeout).await?;
+    Ok(reference)
+}
+
+/// Deletes the A record `resource` describes while it still points at exactly its `ip`
+/// detail; a record changed by someone else is left alone with a warning. A missing record
+/// or zone is success.
+pub async fn delete_a(c: &Clients, resource: &ResourceRef, timeout: Duration) -> Result<()> {
+    let (Some(zone), Some(ip)) = (resource.detail.get("zone"), resource.detail.get("ip")) else {
+        return Err(ProviderError::new(
+            ErrorKind::InvalidInput,
+            "dns.changes.create",
+            format!(
+                "the state of DNS record {} lacks its zone or ip",
+                resource.name
+            ),
+        ));
+    };
+    let name = fqdn(&resource.name);
+    let Some(current) = current_a(c, zone, &name).await.or_absent()?.flatten() else {
+        return Ok(());
+    };
+    if current.rrdatas != [ip.as_str()] {
+        tracing::warn!(record = %name, expected = %ip, found = ?current.rrdatas, "A record no longer points at this environment's address; leaving it");
+        return Ok(());
+    }
+    let mut change = Change::default();
+    change.deletions = vec![current];
+    apply(c, zone, change, timeout).await.or_absent().map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone(name: &str, dns_name: &str, private: bool) -> Zone {
+        Zone {
+            name: name.into(),
+            dns_name: dns_name.into(),
+            private,
+        }
+    }
+
+    fn zones() -> Vec<Zone> {
+        vec![
+            zone("example", "example.com.", false),
+            zone("sub", "sub.example.com.", false),
+            zone("other", "other.com.", false),
+            zone("deep", "deep.sub.example.com.", true),
+        ]
+    }
+
+    #[test]
+    fn longest_public_suffix_wins() {
+        assert_eq!(
+            pick_zone("carto.sub.example.com", &zones(), None)
+                .unwrap()
+                .name,
+            "sub"
+        );
+        assert_eq!(
+            pick_zone("x.deep.sub.example.com", &zones(), None)
+                .unwrap()
+                .name,
+            "sub"
+        );
+        assert_eq!(
+            pick_zone("Carto.Example.com.", &zones(), None)
+                .unwrap()
+                .name,
+            "example"
+        );
+        let err = pick_zone("notexample.com", &zones(), None).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("--domain notexample.com"), "{err}");
+    }
+
+    #[test]
+    fn named_zone_must_contain_domain() {
+        assert_eq!(
+            pick_zone("a.sub.example.com", &zones(), Some("example"))
+                .unwrap()
+                .name,
+            "example"
+        );
+        assert_eq!(
+            pick_zone("a.sub.example.com", &zones(), Some("sub.example.com"))
+                .unwrap()
+                .name,
+            "sub"
+        );
+        let outside = pick_zone("a.example.org", &zones(), Some("other")).unwrap_err();
+        assert!(
+            outside
+                .to_string()
+                .starts_with("--domain a.example.org is not inside --dns-zone other"),
+            "{outside}"
+        );
+        let missing = pick_zone("a.example.com", &zones(), Some("nope")).unwrap_err();
+        assert!(
+            missing.to_string().starts_with("--dns-zone nope is not"),
+            "{missing}"
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! Machine types and disks: the default type per profile, `machineTypes.get` proving the
+//! type is x86 and at least the profile's size, and the boot disk's type (SSD only) and size.
+
+use carto_core::{ErrorKind, OrAbsent, Profile, ProviderError, Result, Size};
+
+use crate::config::Clients;
+use crate::send::send;
+
+/// Smallest boot disk, GB (CARTO's minimum).
+pub const MIN_DISK_GB: u32 = 60;
+/// Disk type when the user names none.
+pub const DEFAULT_DISK_TYPE: &str = "pd-ssd";
+/// SSD persistent disk types accepted for `--disk-type`.
+pub const SSD_TYPES: &[&str] = &["pd-ssd", "pd-balanced"];
+/// Machine-type families that are Arm (ARM64), refused even when the API leaves the
+/// architecture out.
+const ARM_FAMILIES: &[&str] = &["t2a-", "c4a-", "n4a-"];
+
+/// The machine type used for `profile` when the user names none.
+pub fn default_type(profile: Profile) -> &'static str {
+    match profile {
+        Profile::Default => "n2-standard-8",
+        Profile::Min => "n2-standard-4",
+    }
+}
+
+/// The boot disk type for `--disk-type`: an SSD type, `pd-ssd` by default.
+pub fn check_disk_type(wanted: Option<&str>) -> Result<String> {
+    const CALL: &str = "compute.diskTypes";
+    match wanted {
+        None => Ok(DEFAULT_DISK_TYPE.to_string()),
+        Some(t) if SSD_TYPES.contains(&t) => Ok(t.to_string()),
+        Some("pd-standard") => Err(ProviderError::invalid_input(
+            CALL,
+            "--disk-type pd-standard is a spinning-disk (HDD) type and CARTO needs an SSD: pass --disk-type pd-ssd or pd-balanced",
+        )),
+        Some(t) => Err(ProviderError::invalid_input(
+            CALL,
+            format!(
+                "--disk-type {t} is not a supported SSD persistent disk type: pass --disk-type pd-ssd or pd-balanced"
+            ),
+        )),
+    }
+}
+
+/// Checks the boot disk size.
+pub fn check_disk(disk_gb: u32) -> Result<()> {
+    if disk_gb < MIN_DISK_GB {
+        return Err(ProviderError::invalid_input(
+            "compute.instances.insert",
+            format!(
+                "--disk-gb {disk_gb} is below CARTO's minimum of {MIN_DISK_GB} GB: pass --disk-gb {MIN_DISK_GB} or more"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// How the user chose the type, for error messages.
+fn chosen(machine_type: &str, user_chose: bool, profile: Profile) -> String {
+    if user_chose {
+        format!("--machine-type {machine_type}")
+    } else {
+        format!(
+            "machine type {machine_type} (--profile {})",
+            profile.as_str()
+        )
+    }
+}
+
+/// Checks with `machineTypes.get` that `machine_type` exists in `zone`, is x86 and meets
+/// `profile`; returns its size.
+pub async fn check_type(
+    c: &Clients,
+    zone: &str,
+    machine_type: &str,
+    user_chose: bool,
+    profile: Profile,
+) -> Result<Size> {
+    const CALL: &str = "compute.machineTypes.get";
+    let project = c.project()?;
+    let what = chosen(machine_type, user_chose, profile);
+    let found = send(&c.policy, CALL, || {
+        c.machine_types
+            .get()
+            .set_project(project)
+            .set_zone(zone)
+            .set_machine_type(machine_type)
+            .send()
+    })
+    .await
+    .or_absent()?;
+    let Some(t) = found else {
+        return Err(ProviderError::invalid_input(
+            CALL,
+            format!(
+                "{what} does not exist in zone {zone}; hint: `gcloud compute machine-types list --zones {zone}` shows them"
+            ),
+        ));
+    };
+    let arch = t.architecture.as_ref().and_then(|a| a.name()).unwrap_or("");
+    let arm_family = ARM_FAMILIES.iter().any(|f| machine_type.starts_with(f));
+    if arm_family || (!arch.is_empty() && arch != "X86_64") {
+        return Err(ProviderError::invalid_input(
+            CALL,
+            format!(
+                "{what} is an Arm (ARM64) type but CARTO's images are x86_64: pick an x86 type such as {}",
+                default_type(profile)
+            ),
+        ));
+    }
+    let (Some(cpus), Some(memory)) = (t.guest_cpus, t.memory_mb) else {
+        return Err(ProviderError::new(
+            ErrorKind::Other,
+            CALL,
+            format!("machine type {machine_type} has no guestCpus or memoryMb"),
+        ));
+    };
+    let size = Size {
+        vcpus: u32::try_from(cpus).unwrap_or(0),
+        memory_mib: u64::try_from(memory).unwrap_or(0),
+    };
+    let need = profile.min_size();
+    if size.vcpus < need.vcpus || size.memory_mib < need.memory_mib {
+        return Err(ProviderError::invalid_input(
+            CALL,
+            format!(
+                "{what} has {} vCPU / {} GiB but CARTO needs at least {} vCPU / {} GiB: pick a larger type such as {}",
+                size.vcpus,
+                size.memory_mib / 1024,
+                need.vcpus,
+                need.memory_mib / 1024,
+                default_type(profile)
+            ),
+        ));
+    }
+    Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ssd_disk_types() {
+        assert_eq!(check_disk_type(None).unwrap(), "pd-ssd");
+        assert_eq!(check_disk_type(Some("pd-balanced")).unwrap(), "pd-balanced");
+        let hdd = check_disk_type(Some("pd-standard")).unwrap_err();
+        assert_eq!(hdd.kind, ErrorKind::InvalidInput);
+        assert!(
+            hdd.to_string().starts_with("--disk-type pd-standard"),
+            "{hdd}"
+        );
+        assert!(check_disk_type(Some("gp3")).is_err());
+        assert!(check_disk(59).is_err() && check_disk(60).is_ok());
+    }
+}

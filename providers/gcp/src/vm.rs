@@ -1,0 +1,269 @@
+//! The instance: Ubuntu boot disk from the image (SSD type, at least 60 GB, deleted with the
+//! VM), the static address as its natIP, the environment's network tag, metadata `ssh-keys`
+//! (`ubuntu:<key>`) and `user-data` (cloud-init), labels on the instance and its disk. Also
+//! the wait until it runs with that address, its deletion, and the label sweep.
+
+use std::time::Duration;
+
+use carto_core::retry::{Poll, wait_until};
+use carto_core::{
+    Address, EnvName, ErrorKind, InfraSpec, OrAbsent, ProviderError, Resolved, ResourceKind,
+    ResourceRef, Result, TaggedResource,
+};
+use google_cloud_compute_v1::model::{
+    AccessConfig, AttachedDisk, AttachedDiskInitializeParams, Instance, Metadata, NetworkInterface,
+    Tags, metadata::Items,
+};
+
+use crate::config::Clients;
+use crate::labels;
+use crate::network::NETWORK;
+use crate::operation::{self, Scope};
+use crate::send::send;
+
+/// The user cloud-init creates and SSH logs in as.
+pub const SSH_USER: &str = "ubuntu";
+
+/// The instance's resource name.
+pub fn name(env: &EnvName) -> String {
+    env.resource("vm")
+}
+
+async fn get(c: &Clients, zone: &str, name: &str) -> Result<Option<Instance>> {
+    let project = c.project()?;
+    send(&c.policy, "compute.instances.get", || {
+        c.instances
+            .get()
+            .set_project(project)
+            .set_zone(zone)
+            .set_instance(name)
+            .send()
+    })
+    .await
+    .or_absent()
+}
+
+fn reference(i: &Instance, name: &str, zone: &str) -> ResourceRef {
+    let id =
+        i.id.map(|i| i.to_string())
+            .unwrap_or_else(|| name.to_string());
+    ResourceRef::new(ResourceKind::Vm, id, name, zone)
+}
+
+fn metadata_item(key: &str, value: &str) -> Items {
+    let mut item = Items::default();
+    item.key = Some(key.to_string());
+    item.value = Some(value.to_string());
+    item
+}
+
+/// The instance to insert. Holds the user-data: never log it.
+fn body(spec: &InfraSpec, resolved: &Resolved, address: &Address) -> Instance {
+    let zone = &resolved.region;
+    let name = name(&spec.env);
+    let mut params = AttachedDiskInitializeParams::default();
+    params.disk_name = Some(name.clone());
+    params.source_image = Some(resolved.image.clone());
+    params.disk_size_gb = Some(i64::from(resolved.disk_gb));
+    params.disk_type = Some(format!("zones/{zone}/diskTypes/{}", resolved.disk_type));
+    params.labels = labels::labels(&spec.env);
+    let mut disk = AttachedDisk::default();
+    disk.boot = Some(true);
+    disk.auto_delete = Some(true);
+    disk.initialize_params = Some(params);
+
+    let mut access = AccessConfig::default();
+    access.r#type = Some("ONE_TO_ONE_NAT".into());
+    access.name = Some("External NAT".to_string());
+    access.nat_ip = Some(address.ip.clone());
+    access.network_tier = Some("PREMIUM".into());
+    let mut nic = NetworkInterface::default();
+    nic.network = Some(NETWORK.to_string());
+    nic.access_configs = vec![access];
+
+    let mut metadata = Metadata::default();
+    metadata.items = vec![
+        metadata_item(
+            "ssh-keys",
+            &format!("{SSH_USER}:{}", spec.ssh_public_key.trim()),
+        ),
+        metadata_item("user-data", &spec.user_data),
+    ];
+    let mut tags = Tags::default();
+    tags.items = vec![labels::network_tag(&spec.env)];
+
+    let mut i = Instance::default();
+    i.name = Some(name);
+    i.machine_type = Some(format!(
+        "zones/{zone}/machineTypes/{}",
+        resolved.machine_type
+    ));
+    i.labels = labels::labels(&spec.env);
+    i.disks = vec![disk];
+    i.network_interfaces = vec![nic];
+    i.metadata = Some(metadata);
+    i.tags = Some(tags);
+    i
+}
+
+/// Creates the instance unless it exists; returns once the insert operation is DONE.
+pub async fn ensure_instance(
+    c: &Clients,
+    spec: &InfraSpec,
+    resolved: &Resolved,
+    address: &Address,
+) -> Result<ResourceRef> {
+    const CALL: &str = "compute.instances.insert";
+    let zone = resolved.region.as_str();
+    let name = name(&spec.env);
+    if let Some(found) = get(c, zone, &name).await? {
+        if labels::env_of(&found.labels).as_deref() != Some(spec.env.as_str()) {
+            return Err(ProviderError::new(
+                ErrorKind::Conflict,
+                CALL,
+                format!(
+                    "instance {name} in {zone} exists but is not labelled carto-env={}; delete or rename it",
+                    spec.env
+                ),
+            ));
+        }
+        return Ok(reference(&found, &name, zone));
+    }
+    let project = c.project()?;
+    let request_id = operation::request_id(&spec.nonce, &name, "insert");
+    let instance = body(spec, resolved, address);
+    let op = send(&c.policy, CALL, || {
+        c.instances
+            .insert()
+            .set_project(project)
+            .set_zone(zone)
+            .set_request_id(&request_id)
+            .set_body(instance.clone())
+            .send()
+    })
+    .await?;
+    operation::wait(c, CALL, Scope::Zone(zone), op).await?;
+    let made = get(c, zone, &name).await?.ok_or_else(|| {
+        ProviderError::missing_field(
+            "compute.instances.get",
+            &format!("instance {name} after its insert"),
+        )
+    })?;
+    Ok(reference(&made, &name, zone))
+}
+
+/// The instance's external IPs (natIP of each access config).
+fn nat_ips(i: &Instance) -> Vec<String> {
+    i.network_interfaces
+        .iter()
+        .flat_map(|n| n.access_configs.iter())
+        .filter_map(|a| a.nat_ip.clone())
+        .collect()
+}
+
+/// Waits until the instance is RUNNING with `address` as its external IP.
+pub async fn wait_running(
+    c: &Clients,
+    vm: &ResourceRef,
+    address: &Address,
+    timeout: Duration,
+) -> Result<()> {
+    let what = format!(
+        "instance {} in {} to run with address {}",
+        vm.name, vm.region, address.ip
+    );
+    wait_until(&what, "compute.instances.get", timeout, c.poll, || async {
+        let Some(i) = get(c, &vm.region, &vm.name).await? else {
+            return Ok(Poll::Pending("instance not found".to_string()));
+        };
+        let status = i
+            .status
+            .as_ref()
+            .and_then(|s| s.name())
+            .unwrap_or("unknown");
+        let ips = nat_ips(&i);
+        if status == "RUNNING" && ips.contains(&address.ip) {
+            return Ok(Poll::Ready(()));
+        }
+        if matches!(status, "TERMINATED" | "STOPPED" | "SUSPENDED") {
+            return Err(ProviderError::new(
+                ErrorKind::Other,
+                "compute.instances.get",
+                format!(
+                    "instance {} is {status}; start it or destroy the environment",
+                    vm.name
+                ),
+            ));
+        }
+        Ok(Poll::Pending(format!(
+            "status {status}, external IPs {ips:?}"
+        )))
+    })
+    .await
+}
+
+/// Deletes the instance (its auto-delete boot disk goes with it) and waits until it is gone.
+pub async fn delete_instance(c: &Clients, vm: &ResourceRef) -> Result<()> {
+    const CALL: &str = "compute.instances.delete";
+    let project = c.project()?;
+    let zone = vm.region.as_str();
+    let op = send(&c.policy, CALL, || {
+        c.instances
+            .delete()
+            .set_project(project)
+            .set_zone(zone)
+            .set_instance(&vm.name)
+            .send()
+    })
+    .await
+    .or_absent()?;
+    match op {
+        Some(op) => operation::wait(c, CALL, Scope::Zone(zone), op)
+            .await
+            .or_absent()
+            .map(drop),
+        None => Ok(()),
+    }
+}
+
+/// Every instance labelled by carto-provision (of `env` when given), in every zone.
+pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
+    const CALL: &str = "compute.instances.aggregatedList";
+    let project = c.project()?;
+    let filter = labels::filter(env);
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = send(&c.policy, CALL, || {
+            c.instances
+                .aggregated_list()
+                .set_project(project)
+                .set_filter(&filter)
+                .set_or_clear_page_token(token.clone())
+                .send()
+        })
+        .await?;
+        for scoped in page.items.values() {
+            for i in &scoped.instances {
+                let Some(owner) = labels::env_of(&i.labels) else {
+                    continue;
+                };
+                let name = i.name.clone().unwrap_or_default();
+                let zone = i
+                    .zone
+                    .as_deref()
+                    .and_then(|z| z.rsplit('/').next())
+                    .unwrap_or_default();
+                found.push(TaggedResource {
+                    resource: reference(i, &name, zone),
+                    env: owner,
+                    created: i.creation_timestamp.clone(),
+                });
+            }
+        }
+        match page.next_page_token.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => return Ok(found),
+        }
+    }
+}

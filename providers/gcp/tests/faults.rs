@@ -1,0 +1,92 @@
+//! Throttling and failed operations: 429/503 answers are retried with backoff (the retries
+//! are visible in the fake's log and create nothing twice); an operation that ends with an
+//! error is surfaced verbatim with its kind.
+
+use carto_core::{ErrorKind, Provider};
+
+use crate::common::{self, spec};
+
+#[tokio::test]
+async fn throttling_is_retried_and_creates_once() {
+    let env = common::start().await;
+    let state = env.fake.state();
+    let s = spec("slow", "carto.example.com");
+    let resolved = env.provider.preflight(&s).await.expect("preflight");
+    state.inject_fault("compute.addresses.insert", 429, 2);
+    state.inject_fault("compute.regionOperations.get", 503, 1);
+    state.inject_fault("compute.firewalls.get", 503, 2);
+    state.inject_fault("dns.changes.create", 429, 1);
+    let address = env
+        .provider
+        .ensure_address(&s, &resolved)
+        .await
+        .expect("address");
+    let firewall = env
+        .provider
+        .ensure_firewall(&s, &resolved)
+        .await
+        .expect("firewall");
+    assert_eq!(firewall.len(), 3);
+    env.provider
+        .ensure_dns_record(&s, &resolved, &address, std::time::Duration::from_secs(30))
+        .await
+        .expect("dns");
+    let statuses = |method: &str| -> Vec<u16> {
+        state
+            .requests()
+            .iter()
+            .filter(|r| r.method_id.as_deref() == Some(method))
+            .map(|r| r.status)
+            .collect()
+    };
+    assert_eq!(statuses("compute.addresses.insert"), [429, 429, 200]);
+    assert_eq!(statuses("dns.changes.create"), [429, 200]);
+    assert!(statuses("compute.firewalls.get").starts_with(&[503, 503, 404]));
+    assert_eq!(env.resources("addresses").len(), 1);
+    assert_eq!(env.resources("firewalls").len(), 3);
+}
+
+#[tokio::test]
+async fn throttling_past_the_limit_says_so() {
+    let env = common::start().await;
+    let s = spec("slower", "carto.example.com");
+    let resolved = env.provider.preflight(&s).await.expect("preflight");
+    env.fake
+        .state()
+        .inject_fault("compute.addresses.get", 429, 1000);
+    let err = env
+        .provider
+        .ensure_address(&s, &resolved)
+        .await
+        .expect_err("gives up");
+    assert_eq!(err.kind, ErrorKind::Throttled, "{err}");
+    assert_eq!(err.code.as_deref(), Some("rateLimitExceeded"));
+    assert!(err.message.contains("gave up after 12 attempts"), "{err}");
+    assert_eq!(env.calls("compute.addresses.get"), 12);
+}
+
+#[tokio::test]
+async fn a_failed_operation_is_an_error_with_its_message() {
+    let env = common::start().await;
+    let s = spec("quota", "carto.example.com");
+    let resolved = env.provider.preflight(&s).await.expect("preflight");
+    env.fake.state().fail_next_operation(
+        "compute.addresses.insert",
+        403,
+        "QUOTA_EXCEEDED",
+        "Quota 'STATIC_ADDRESSES' exceeded.  Limit: 8.0 in region us-central1.",
+    );
+    let err = env
+        .provider
+        .ensure_address(&s, &resolved)
+        .await
+        .expect_err("operation failed");
+    assert_eq!(err.kind, ErrorKind::Quota, "{err}");
+    assert_eq!(err.code.as_deref(), Some("QUOTA_EXCEEDED"));
+    assert!(
+        err.to_string()
+            .contains("Quota 'STATIC_ADDRESSES' exceeded.  Limit: 8.0 in region us-central1."),
+        "{err}"
+    );
+    assert!(env.resources("addresses").is_empty());
+}

@@ -1,0 +1,350 @@
+//! The whole environment through the trait against the fake: create, check every property
+//! that matters in the fake's state, ensure again (nothing new, same ids), list by label,
+//! delete in pipeline order (nothing left), delete again (still fine). Also the DNS record:
+//! replaced in one change, and left alone on delete when it points elsewhere.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use carto_core::{Address, InfraSpec, Provider, ResourceKind, ResourceRef};
+use serde_json::{Value, json};
+
+use crate::common::{self, Env, OPERATOR_CIDR, PUBLIC_KEY, VM_IP, ZONE, spec};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Made {
+    firewall: Vec<ResourceRef>,
+    address: Address,
+    vm: ResourceRef,
+    dns: ResourceRef,
+}
+
+async fn create(env: &Env, s: &InfraSpec) -> Made {
+    let p = &env.provider;
+    let resolved = p.preflight(s).await.expect("preflight");
+    assert_eq!(resolved.disk_type, "pd-ssd");
+    assert_eq!(resolved.machine_type, "n2-standard-8");
+    assert_eq!(resolved.ssh_user, "ubuntu");
+    assert_eq!(resolved.dns_zone_id, "sub-zone");
+    assert!(p.ensure_ssh_key(s, &resolved).await.expect("key").is_none());
+    let firewall = p.ensure_firewall(s, &resolved).await.expect("firewall");
+    let address = p.ensure_address(s, &resolved).await.expect("address");
+    let vm = p
+        .ensure_vm(s, &resolved, &firewall, &address)
+        .await
+        .expect("vm");
+    p.wait_vm_ready(&vm, &address, WAIT)
+        .await
+        .expect("vm ready");
+    let dns = p
+        .ensure_dns_record(s, &resolved, &address, WAIT)
+        .await
+        .expect("dns");
+    Made {
+        firewall,
+        address,
+        vm,
+        dns,
+    }
+}
+
+fn assert_labelled(what: &str, v: &Value) {
+    assert_eq!(
+        v["labels"],
+        json!({"managed-by": "carto-provision", "carto-env": "life"}),
+        "{what}: {v}"
+    );
+}
+
+fn find<'a>(items: &'a [Value], name: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {items:?}"))
+}
+
+#[tokio::test]
+async fn create_ensure_again_list_delete_and_delete_again() {
+    let env = common::start().await;
+    let s = spec("life", "carto.sub.example.com");
+    let made = create(&env, &s).await;
+
+    // Firewall rules: exactly these three, on the environment's network tag, IPv4 sources.
+    let rules = env.resources("firewalls");
+    let mut seen = BTreeSet::new();
+    for rule in &rules {
+        assert_eq!(rule["direction"], "INGRESS", "{rule}");
+        assert_eq!(rule["targetTags"], json!(["carto-life"]), "{rule}");
+        assert_eq!(
+            rule["description"], "managed-by=carto-provision carto-env=life",
+            "{rule}"
+        );
+        assert!(rule.get("denied").is_none(), "{rule}");
+        let allowed = rule["allowed"].as_array().expect("allowed");
+        assert_eq!(allowed.len(), 1, "{rule}");
+        for source in rule["sourceRanges"].as_array().expect("sources") {
+            seen.insert((
+                rule["name"].as_str().unwrap().to_string(),
+                allowed[0]["IPProtocol"].as_str().unwrap().to_string(),
+                allowed[0]["ports"].to_string(),
+                source.as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    let rule = |name: &str, port: &str, source: &str| {
+        (
+            format!("carto-life-{name}"),
+            "tcp".to_string(),
+            json!([port]).to_string(),
+            source.to_string(),
+        )
+    };
+    let expected: BTreeSet<_> = [
+        rule("ssh", "22", OPERATOR_CIDR),
+        rule("https", "443", "0.0.0.0/0"),
+        rule("http", "80", "0.0.0.0/0"),
+    ]
+    .into();
+    assert_eq!(seen, expected);
+    assert_eq!(made.firewall.len(), 3);
+
+    // Address: labelled, the fake's address, in use by the instance.
+    let address = find(&env.resources("addresses"), "carto-life-ip").clone();
+    assert_labelled("address", &address);
+    assert_eq!(address["address"], VM_IP);
+    assert_eq!(made.address.ip, VM_IP);
+    assert_eq!(address["status"], "IN_USE");
+    assert_eq!(made.address.resource.region, "us-central1");
+
+    // Instance: type, labels, tag, metadata, natIP, running.
+    let instance = find(&env.resources("instances"), "carto-life-vm").clone();
+    assert_labelled("instance", &instance);
+    assert!(
+        instance["machineType"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("zones/{ZONE}/machineTypes/n2-standard-8")),
+        "{instance}"
+    );
+    assert_eq!(instance["status"], "RUNNING");
+    assert_eq!(instance["tags"]["items"], json!(["carto-life"]));
+    let metadata: Vec<(String, String)> = instance["metadata"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["key"].as_str().unwrap().to_string(),
+                i["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        metadata,
+        [
+            ("ssh-keys".to_string(), format!("ubuntu:{PUBLIC_KEY}")),
+            ("user-data".to_string(), s.user_data.clone()),
+        ]
+    );
+    let nic = &instance["networkInterfaces"][0];
+    assert_eq!(nic["accessConfigs"][0]["natIP"], VM_IP);
+    assert_eq!(nic["accessConfigs"][0]["type"], "ONE_TO_ONE_NAT");
+    assert_eq!(made.vm.id, instance["id"].as_str().unwrap());
+
+    // Boot disk: pd-ssd, >= 60 GB, labelled, deleted with the instance.
+    let attached = &instance["disks"][0];
+    assert_eq!(attached["boot"], true);
+    assert_eq!(attached["autoDelete"], true);
+    let disk = find(&env.resources("disks"), "carto-life-vm").clone();
+    assert_labelled("disk", &disk);
+    assert!(
+        disk["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/diskTypes/pd-ssd"),
+        "{disk}"
+    );
+    let size: u64 = disk["sizeGb"].as_str().unwrap().parse().unwrap();
+    assert!(size >= 60, "{disk}");
+    assert!(
+        disk["sourceImage"]
+            .as_str()
+            .unwrap()
+            .contains("projects/ubuntu-os-cloud/global/images/ubuntu-2204"),
+        "{disk}"
+    );
+
+    // DNS: the A record points at the address; the ref carries what delete needs.
+    assert_eq!(
+        env.a_records("sub-zone"),
+        [(
+            "carto.sub.example.com.".to_string(),
+            vec![VM_IP.to_string()]
+        )]
+    );
+    assert!(env.a_records("example-zone").is_empty());
+    assert_eq!(
+        made.dns.detail.get("zone").map(String::as_str),
+        Some("sub-zone")
+    );
+    assert_eq!(made.dns.detail.get("ip").map(String::as_str), Some(VM_IP));
+
+    // Every insert carried the requestId derived from the nonce; every API call the token
+    // the fake's token endpoint handed out.
+    let requests = env.fake.state().requests();
+    for r in requests.iter().filter(|r| {
+        r.method_id
+            .as_deref()
+            .is_some_and(|m| m.starts_with("compute.") && m.ends_with(".insert"))
+    }) {
+        let name = r.body.as_ref().unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let id = r
+            .query
+            .iter()
+            .find(|(k, _)| k == "requestId")
+            .map(|(_, v)| v.clone());
+        assert_eq!(
+            id,
+            Some(carto_gcp::request_id(&s.nonce, &name, "insert")),
+            "{r:?}"
+        );
+    }
+    assert!(env.calls("oauth2.token") >= 1);
+    let unauthorized: Vec<_> = requests
+        .iter()
+        .filter(|r| r.method_id.as_deref() != Some("oauth2.token") && !r.authorized)
+        .collect();
+    assert!(unauthorized.is_empty(), "{unauthorized:?}");
+
+    // Ensure again: nothing inserted, the same ids.
+    let (inserts, counts) = (env.inserts(), env.counts());
+    assert_eq!(counts, (1, 1, 1, 3));
+    let again = create(&env, &s).await;
+    assert_eq!(env.inserts(), inserts, "the second run inserted something");
+    assert_eq!(env.counts(), counts);
+    assert_eq!(again.vm.id, made.vm.id);
+    assert_eq!(again.address, made.address);
+    assert_eq!(again.firewall, made.firewall);
+    assert_eq!(again.dns, made.dns);
+
+    // list_tagged: the instance, the address and the three rules, with creation times.
+    let tagged = env.provider.list_tagged(Some(&s.env)).await.expect("list");
+    let mut kinds: Vec<(ResourceKind, String)> = tagged
+        .iter()
+        .map(|t| (t.resource.kind, t.resource.name.clone()))
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            (ResourceKind::Firewall, "carto-life-http".to_string()),
+            (ResourceKind::Firewall, "carto-life-https".to_string()),
+            (ResourceKind::Firewall, "carto-life-ssh".to_string()),
+            (ResourceKind::Address, "carto-life-ip".to_string()),
+            (ResourceKind::Vm, "carto-life-vm".to_string()),
+        ]
+    );
+    assert!(
+        tagged
+            .iter()
+            .all(|t| t.env == "life" && t.created.is_some())
+    );
+    let other = carto_core::EnvName::parse("other").unwrap();
+    assert!(
+        env.provider
+            .list_tagged(Some(&other))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(env.provider.list_tagged(None).await.unwrap().len(), 5);
+
+    // Delete in the pipeline's order, twice: nothing left, 404 is done.
+    let mut order = vec![
+        made.dns.clone(),
+        made.vm.clone(),
+        made.address.resource.clone(),
+    ];
+    order.extend(made.firewall.iter().cloned());
+    for round in 0..2 {
+        for r in &order {
+            env.provider
+                .delete(r, WAIT)
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: delete {r}: {e}"));
+        }
+        assert_eq!(env.counts(), (0, 0, 0, 0), "round {round}");
+        assert!(env.a_records("sub-zone").is_empty(), "round {round}");
+    }
+    assert!(env.provider.list_tagged(None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn dns_record_replaced_in_one_change_and_kept_when_it_points_elsewhere() {
+    let env = common::start().await;
+    let s = spec("dnsrec", "www.example.com");
+    let state = env.fake.state();
+    state.put_record_set(
+        common::PROJECT,
+        "example-zone",
+        "www.example.com.",
+        "A",
+        &["192.0.2.10"],
+    );
+    let resolved = env.provider.preflight(&s).await.expect("preflight");
+    assert_eq!(resolved.dns_zone_id, "example-zone");
+    let address = env
+        .provider
+        .ensure_address(&s, &resolved)
+        .await
+        .expect("address");
+    let record = env
+        .provider
+        .ensure_dns_record(&s, &resolved, &address, WAIT)
+        .await
+        .expect("dns");
+
+    // One change: the old A record out, ours in.
+    let changes: Vec<_> = state
+        .requests()
+        .into_iter()
+        .filter(|r| r.method_id.as_deref() == Some("dns.changes.create"))
+        .collect();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    let body = changes[0].body.clone().unwrap();
+    assert_eq!(
+        body["deletions"][0]["rrdatas"],
+        json!(["192.0.2.10"]),
+        "{body}"
+    );
+    assert_eq!(body["additions"][0]["rrdatas"], json!([VM_IP]), "{body}");
+    assert_eq!(body["additions"][0]["name"], "www.example.com.", "{body}");
+    assert_eq!(
+        env.a_records("example-zone"),
+        [("www.example.com.".to_string(), vec![VM_IP.to_string()])]
+    );
+    // The change was waited on until done.
+    assert!(env.calls("dns.changes.get") >= 1);
+
+    // Someone points the name elsewhere: delete leaves their record alone.
+    state.put_record_set(
+        common::PROJECT,
+        "example-zone",
+        "www.example.com.",
+        "A",
+        &["192.0.2.99"],
+    );
+    env.provider.delete(&record, WAIT).await.expect("delete");
+    assert_eq!(
+        env.a_records("example-zone"),
+        [(
+            "www.example.com.".to_string(),
+            vec!["192.0.2.99".to_string()]
+        )]
+    );
+    assert_eq!(env.calls("dns.changes.create"), 1);
+}

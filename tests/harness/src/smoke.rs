@@ -1,0 +1,324 @@
+//! `carto-provision smoke` across several emulated clouds at once: one package, one stand-in
+//! repository per cloud (so a test can break one cloud's install), the smoke run in the
+//! background with every cloud's CLI environment merged, and, in one thread per cloud, that
+//! cloud's test VM booted from the user-data the CLI sent, as [`crate::deployment`] does for a
+//! single deployment. Read-back helpers check the report, the JUnit file and that nothing is
+//! left in any cloud. Used by the smoke e2e tests and the `smoke-bench` binary.
+//!
+//! Smoke passes no per-cloud flags: a cloud whose [`LocalCloud::deploy_args`] is not empty
+//! must also offer those settings in [`LocalCloud::cli_env`] (every flag has a variable).
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cloud::LocalCloud;
+use crate::vm::{TestVm, Variant};
+use crate::{package, selfhosted};
+
+/// The domain suffix: every emulator serves the zone `test.`.
+pub const SUFFIX: &str = "test";
+
+/// A smoke run's fixtures.
+pub struct SmokeRun {
+    /// The `carto-provision` binary.
+    pub bin: PathBuf,
+    /// The emulated clouds, in `--clouds` order.
+    pub clouds: Vec<Box<dyn LocalCloud>>,
+    /// `--run-id`.
+    pub run_id: String,
+    /// Temporary folder: package, repositories, state, reports, captured output.
+    pub dir: tempfile::TempDir,
+    /// The installation package.
+    pub package: PathBuf,
+    /// One stand-in bare repository per cloud, same order as `clouds`.
+    pub repos: Vec<PathBuf>,
+}
+
+/// How a smoke run ended.
+pub struct SmokeOutcome {
+    /// Its exit code (-1 when a signal ended it).
+    pub code: i32,
+    /// Its stdout (the table).
+    pub stdout: String,
+    /// Its stderr (progress and the final error line).
+    pub stderr: String,
+    /// `--report`, parsed (`Null` when missing or not JSON).
+    pub report: serde_json::Value,
+    /// How long it took.
+    pub wall: Duration,
+    /// The test VMs that booted (kept running until dropped).
+    pub vms: Vec<TestVm>,
+    /// Why a cloud's VM did not boot, per cloud (`None`: booted).
+    pub boot_errors: Vec<Option<String>>,
+}
+
+impl SmokeRun {
+    /// Fixtures for a run over `clouds` with id `run_id`.
+    pub fn new(bin: &Path, clouds: Vec<Box<dyn LocalCloud>>, run_id: &str) -> io::Result<SmokeRun> {
+        for c in &clouds {
+            if !c.deploy_args().is_empty() {
+                return Err(io::Error::other(format!(
+                    "{}: smoke passes no per-cloud flags; put {:?} in cli_env()",
+                    c.cloud(),
+                    c.deploy_args()
+                )));
+            }
+        }
+        let dir = tempfile::tempdir()?;
+        let package = package::write(&dir.path().join("package"), "2025.10.1", &[])?;
+        let repos = clouds
+            .iter()
+            .map(|c| {
+                selfhosted::bare_repo(
+                    &dir.path().join(format!("repo-{}", c.cloud())),
+                    &["2025.11.11", "2026.7.16"],
+                )
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        Ok(SmokeRun {
+            bin: bin.to_path_buf(),
+            clouds,
+            run_id: run_id.to_string(),
+            dir,
+            package,
+            repos,
+        })
+    }
+
+    /// `smoke-<cloud>-<id>` of cloud `i`.
+    pub fn env(&self, i: usize) -> String {
+        format!("smoke-{}-{}", self.clouds[i].cloud(), self.run_id)
+    }
+
+    /// The state folder the run uses.
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// `--report`.
+    pub fn report_path(&self) -> PathBuf {
+        self.dir.path().join("report.json")
+    }
+
+    /// `--junit`.
+    pub fn junit_path(&self) -> PathBuf {
+        self.dir.path().join("junit.xml")
+    }
+
+    /// `carto-provision smoke …` over every cloud, with `extra` arguments, not started.
+    pub fn command(&self, extra: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        for c in &self.clouds {
+            cmd.envs(c.cli_env());
+        }
+        let clouds: Vec<&str> = self.clouds.iter().map(|c| c.cloud()).collect();
+        cmd.env("CARTO_PROVISION_RETRY_BASE_MS", "50")
+            .env("CARTO_PROVISION_STATE_DIR", self.state_dir())
+            .stdin(Stdio::null())
+            .args([
+                "smoke",
+                "--clouds",
+                &clouds.join(","),
+                "--domain-suffix",
+                SUFFIX,
+            ])
+            .arg("--package")
+            .arg(&self.package)
+            .args(["--run-id", &self.run_id])
+            .arg("--report")
+            .arg(self.report_path())
+            .arg("--junit")
+            .arg(self.junit_path())
+            .args(["--ssh-cidr", "127.0.0.1/32", "--docker-source", "distro"])
+            .args(["--selfhosted-repo", "file:///srv/carto-selfhosted.git"])
+            .args(["--ssh-timeout", "300", "--healthy-timeout", "600"])
+            .args(extra);
+        cmd
+    }
+
+    /// Runs the smoke to its end while every cloud's VM boots from the user-data it was sent
+    /// and gets that cloud's repository. A VM that does not boot stops the run (SIGTERM by
+    /// PID), so its destroy still runs.
+    pub fn run(&self, variant: Variant, extra: &[&str]) -> io::Result<SmokeOutcome> {
+        let start = Instant::now();
+        let mut child = self
+            .command(extra)
+            .stdout(std::fs::File::create(self.dir.path().join("smoke.out"))?)
+            .stderr(std::fs::File::create(self.dir.path().join("smoke.err"))?)
+            .spawn()?;
+        let booted: Vec<io::Result<TestVm>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..self.clouds.len())
+                .map(|i| s.spawn(move || self.boot(i, variant)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(io::Error::other("boot thread panicked")))
+                })
+                .collect()
+        });
+        if booted.iter().any(|b| b.is_err()) {
+            terminate(&child);
+        }
+        let status = child.wait()?;
+        let read =
+            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        let mut vms = Vec::new();
+        let mut boot_errors = Vec::new();
+        for b in booted {
+            match b {
+                Ok(vm) => {
+                    vms.push(vm);
+                    boot_errors.push(None);
+                }
+                Err(e) => boot_errors.push(Some(e.to_string())),
+            }
+        }
+        Ok(SmokeOutcome {
+            code: status.code().unwrap_or(-1),
+            stdout: read("smoke.out"),
+            stderr: read("smoke.err"),
+            report: serde_json::from_str(&read("report.json")).unwrap_or_default(),
+            wall: start.elapsed(),
+            vms,
+            boot_errors,
+        })
+    }
+
+    fn boot(&self, i: usize, variant: Variant) -> io::Result<TestVm> {
+        let vm = self.clouds[i].boot_from_user_data(&self.env(i), variant, "")?;
+        vm.install_repo(&self.repos[i])?;
+        Ok(vm)
+    }
+
+    /// What any cloud still has of the run: tagged resources and A records, as
+    /// `cloud: what`, plus any state file left (empty when everything is gone).
+    pub fn leftovers(&self) -> io::Result<Vec<String>> {
+        let mut left = Vec::new();
+        for (i, c) in self.clouds.iter().enumerate() {
+            for t in c.tagged(&self.env(i))? {
+                left.push(format!("{}: {t}", c.cloud()));
+            }
+            for (name, ip) in c.a_records()? {
+                left.push(format!("{}: A {name} {ip}", c.cloud()));
+            }
+        }
+        if let Ok(entries) = std::fs::read_dir(self.state_dir()) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".json") || name.ends_with(".lock") || name.ends_with(".ssh") {
+                    left.push(format!("state: {name}"));
+                }
+            }
+        }
+        Ok(left)
+    }
+
+    /// The JUnit file parsed by Python's XML parser: (root tag, test cases, failures, the
+    /// failing test cases' names).
+    pub fn junit(&self) -> io::Result<(String, usize, usize, Vec<String>)> {
+        let script = "import sys, xml.etree.ElementTree as E\n\
+                      r = E.parse(sys.argv[1]).getroot()\n\
+                      cases = r.findall('testcase')\n\
+                      failed = [c.get('name') for c in cases if c.find('failure') is not None]\n\
+                      print(r.tag); print(len(cases)); print(len(failed)); print(','.join(failed))\n";
+        let out = Command::new("python3")
+            .args(["-c", script])
+            .arg(self.junit_path())
+            .output()?;
+        if !out.status.success() {
+            return Err(io::Error::other(format!(
+                "junit does not parse: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let lines: Vec<&str> = text.lines().collect();
+        let num = |i: usize| {
+            lines
+                .get(i)
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(usize::MAX)
+        };
+        let failed = lines
+            .get(3)
+            .map(|l| {
+                l.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((
+            lines.first().unwrap_or(&"").to_string(),
+            num(1),
+            num(2),
+            failed,
+        ))
+    }
+}
+
+/// Makes `bare`'s tag 2025.11.11 require a package of at least `min`, so the stand-in
+/// install.sh prints `[ERROR]` (and still exits 0, as CARTO's does) for our 2025.10.1 package.
+pub fn raise_min_version(bare: &Path, min: &str) -> io::Result<()> {
+    let work = bare.with_extension("retag");
+    let git = |args: &[&str], dir: &Path| -> io::Result<()> {
+        let out = Command::new("git").args(args).current_dir(dir).output()?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )))
+        }
+    };
+    let parent = bare.parent().unwrap_or(Path::new("/"));
+    let (bare_s, work_s) = (bare.display().to_string(), work.display().to_string());
+    git(&["clone", "--quiet", &bare_s, &work_s], parent)?;
+    git(
+        &[
+            "-c",
+            "advice.detachedHead=false",
+            "checkout",
+            "--quiet",
+            "2025.11.11",
+        ],
+        &work,
+    )?;
+    std::fs::write(work.join("MIN_VERSION"), format!("{min}\n"))?;
+    git(
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "--quiet",
+            "-am",
+            "stricter MIN_VERSION",
+        ],
+        &work,
+    )?;
+    git(&["tag", "-f", "2025.11.11"], &work)?;
+    git(
+        &[
+            "push",
+            "--quiet",
+            "--force",
+            "origin",
+            "refs/tags/2025.11.11",
+        ],
+        &work,
+    )
+}
+
+/// Sends SIGTERM to the smoke process by its PID.
+pub fn terminate(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
