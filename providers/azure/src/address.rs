@@ -4,7 +4,7 @@
 use carto_core::{Address, InfraSpec, ProviderError, ResourceKind, ResourceRef, Result};
 use serde_json::json;
 
-use crate::arm::{ensure, model, tags};
+use crate::arm::{TAG_DOMAIN, ensure, model, resource_tags};
 use crate::config::Clients;
 use crate::network::group_name;
 use crate::raw;
@@ -22,7 +22,7 @@ pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
         CALLS.1,
         json!({
             "location": spec.region,
-            "tags": tags(&spec.env),
+            "tags": resource_tags(spec, &[(TAG_DOMAIN, &spec.domain)]),
             "sku": {"name": "Standard", "tier": "Regional"},
             "properties": {"publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"},
         }),

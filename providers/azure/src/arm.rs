@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use carto_core::TAG_MANAGED_BY_VALUE;
 use carto_core::retry::{Poll, wait_until};
-use carto_core::{EnvName, ErrorKind, OrAbsent, ProviderError, Result, TAG_ENV, TAG_MANAGED_BY};
+use carto_core::{
+    EnvName, ErrorKind, InfraSpec, OrAbsent, ProviderError, Result, TAG_ENV, TAG_MANAGED_BY,
+};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -26,9 +28,27 @@ macro_rules! raw {
     };
 }
 
-/// The tags every resource carries.
+/// The tags of the environment's DNS record set (its `metadata`).
 pub fn tags(env: &EnvName) -> Value {
     json!({ TAG_MANAGED_BY: TAG_MANAGED_BY_VALUE, TAG_ENV: env.as_str() })
+}
+
+/// Tag on the public IP naming the domain its A record is for, so `destroy --cloud` finds the
+/// record without a state file.
+pub const TAG_DOMAIN: &str = "carto-domain";
+
+/// The tags every resource of `spec`'s environment carries (managed-by, environment, creation
+/// time), plus `extra`.
+pub fn resource_tags(spec: &InfraSpec, extra: &[(&str, &str)]) -> Value {
+    let mut tags: serde_json::Map<String, Value> = spec
+        .labels()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::from(v)))
+        .collect();
+    for (k, v) in extra {
+        tags.insert(k.to_string(), Value::from(*v));
+    }
+    Value::Object(tags)
 }
 
 /// A response body as JSON (`Null` when empty).

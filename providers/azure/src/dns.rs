@@ -164,6 +164,40 @@ pub async fn upsert_a(
     )
 }
 
+/// The A record set for `domain` when its metadata says environment `env` made it (found
+/// without a state file), described as [`upsert_a`] describes it.
+pub async fn find_ours(c: &Clients, domain: &str, env: &str) -> Result<Option<ResourceRef>> {
+    const GET: &str = "dns:RecordSets_Get";
+    let sub = c.sub()?;
+    let zones = list_zones(c).await?;
+    let Ok(zone) = pick_zone(domain, &zones, None, None) else {
+        return Ok(None);
+    };
+    let name = relative(domain, &zone.name);
+    let sets = c.dns.record_sets_client();
+    let Some(current) = find(
+        c,
+        GET,
+        crate::raw!(sets.get(&zone.group, &zone.name, &name, "A", sub)),
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let meta = &current["properties"]["metadata"];
+    let ours = meta[carto_core::TAG_MANAGED_BY] == carto_core::TAG_MANAGED_BY_VALUE
+        && meta[carto_core::TAG_ENV] == env;
+    let ips = addresses(&current);
+    let (Some(id), [ip]) = (current["id"].as_str(), ips.as_slice()) else {
+        return Ok(None);
+    };
+    Ok(ours.then(|| {
+        ResourceRef::new(ResourceKind::DnsRecord, id, bare(domain), "global")
+            .with("zone_id", &zone.id)
+            .with("ip", *ip)
+    }))
+}
+
 /// The addresses of an A record set.
 fn addresses(v: &Value) -> Vec<&str> {
     v["properties"]["ARecords"]

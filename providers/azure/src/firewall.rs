@@ -5,7 +5,7 @@
 use carto_core::{FirewallRule, InfraSpec, ResourceKind, ResourceRef, Result};
 use serde_json::{Value, json};
 
-use crate::arm::{ensure, model, tags};
+use crate::arm::{ensure, model, resource_tags};
 use crate::config::Clients;
 use crate::network::group_name;
 use crate::raw;
@@ -56,7 +56,7 @@ pub async fn ensure_nsg(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
         CALLS.1,
         json!({
             "location": spec.region,
-            "tags": tags(&spec.env),
+            "tags": resource_tags(spec, &[]),
             "properties": {"securityRules": security_rules(&spec.firewall)},
         }),
     )?;

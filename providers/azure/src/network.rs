@@ -8,7 +8,7 @@ use carto_core::retry::{Poll, wait_until};
 use carto_core::{InfraSpec, OrAbsent, ResourceKind, ResourceRef, Result};
 use serde_json::{Value, json};
 
-use crate::arm::{ensure, find, model, tags};
+use crate::arm::{ensure, find, model, resource_tags};
 use crate::config::Clients;
 use crate::raw;
 use crate::send::{Operation, send, wait_operation};
@@ -38,7 +38,7 @@ pub async fn ensure_group(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> 
     let rg = group_name(spec);
     let body: azure_mgmt_resources::package_resources_2021_04::models::ResourceGroup = model(
         CALLS.1,
-        json!({"location": spec.region, "tags": tags(&spec.env)}),
+        json!({"location": spec.region, "tags": resource_tags(spec, &[])}),
     )?;
     let rgs = c.resources.resource_groups_client();
     let what = format!("resource group {rg} in {}", spec.region);
@@ -71,7 +71,7 @@ pub async fn ensure_vnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
         CALLS.1,
         json!({
             "location": spec.region,
-            "tags": tags(&spec.env),
+            "tags": resource_tags(spec, &[]),
             "properties": {
                 "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
                 "subnets": [{"name": SUBNET, "properties": {"addressPrefix": "10.0.0.0/24"}}],

@@ -3,13 +3,14 @@
 //! Resources in an environment's group carry `detail["group"]` so a sweep deletes the group.
 
 use carto_core::{
-    EnvName, ResourceKind, ResourceRef, Result, TAG_ENV, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE,
-    TaggedResource,
+    EnvName, ResourceKind, ResourceRef, Result, TAG_CREATED, TAG_ENV, TAG_MANAGED_BY,
+    TAG_MANAGED_BY_VALUE, TaggedResource,
 };
 use serde_json::Value;
 
-use crate::arm::{group_of, pages};
+use crate::arm::{TAG_DOMAIN, group_of, pages};
 use crate::config::Clients;
+use crate::dns;
 
 /// The core kind of an ARM resource type, if it is one this tool creates.
 pub fn kind_of(rtype: &str) -> Option<ResourceKind> {
@@ -49,10 +50,16 @@ fn tagged(v: &Value, env: Option<&EnvName>) -> Option<TaggedResource> {
     {
         r = r.with("group", g);
     }
+    if let Some(domain) = tags[TAG_DOMAIN].as_str() {
+        r = r.with("domain", domain);
+    }
     Some(TaggedResource {
         resource: r,
         env: found_env,
-        created: v["createdTime"].as_str().map(str::to_string),
+        created: tags[TAG_CREATED]
+            .as_str()
+            .and_then(carto_core::created_from_tag)
+            .or_else(|| v["createdTime"].as_str().map(str::to_string)),
     })
 }
 
@@ -70,9 +77,28 @@ pub async fn list(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResour
         res.list(sub).filter(filter.clone()).into_stream()
     })
     .await?;
-    Ok(groups
+    let mut found: Vec<TaggedResource> = groups
         .iter()
         .chain(items.iter())
         .filter_map(|v| tagged(v, env))
-        .collect())
+        .collect();
+    // Record sets are not ARM resources of the list: the environment's record is the one its
+    // public IP's domain tag names, while the record's metadata names the environment.
+    let mut records = Vec::new();
+    for t in found
+        .iter()
+        .filter(|t| t.resource.kind == ResourceKind::Address)
+    {
+        if let Some(domain) = t.resource.detail.get("domain")
+            && let Some(record) = dns::find_ours(c, domain, &t.env).await?
+        {
+            records.push(TaggedResource {
+                resource: record,
+                env: t.env.clone(),
+                created: t.created.clone(),
+            });
+        }
+    }
+    found.extend(records);
+    Ok(found)
 }

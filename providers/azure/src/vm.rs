@@ -13,7 +13,7 @@ use carto_core::{
 };
 use serde_json::{Value, json};
 
-use crate::arm::{OP_TIMEOUT, ensure, find, model, state, tags};
+use crate::arm::{OP_TIMEOUT, ensure, find, model, resource_tags, state};
 use crate::config::Clients;
 use crate::machine::DISK_TYPE;
 use crate::network::{SUBNET, group_name};
@@ -60,7 +60,7 @@ async fn ensure_nic(c: &Clients, spec: &InfraSpec, nsg: &str, address: &Address)
         CALLS.1,
         json!({
             "location": spec.region,
-            "tags": tags(&spec.env),
+            "tags": resource_tags(spec, &[]),
             "properties": {
                 "networkSecurityGroup": {"id": nsg},
                 "ipConfigurations": [{
@@ -99,7 +99,7 @@ pub fn vm_body(spec: &InfraSpec, resolved: &Resolved, nic: &str) -> Value {
     let name = spec.env.resource("vm");
     json!({
         "location": spec.region,
-        "tags": tags(&spec.env),
+        "tags": resource_tags(spec, &[]),
         "properties": {
             "hardwareProfile": {"vmSize": resolved.machine_type},
             "storageProfile": {

@@ -160,7 +160,15 @@ async fn creates_everything_once_and_destroy_leaves_nothing() {
     let mut kinds: Vec<ResourceKind> = tagged.iter().map(|t| t.resource.kind).collect();
     kinds.sort();
     use ResourceKind::*;
-    assert_eq!(kinds, [Group, Network, Firewall, Address, Nic, Vm]);
+    assert_eq!(
+        kinds,
+        [Group, Network, Firewall, Address, Nic, Vm, DnsRecord]
+    );
+    let created = tagged.iter().filter_map(|t| t.created.as_deref());
+    assert!(
+        created.clone().count() == tagged.len()
+            && created.clone().all(|c| c == "2026-11-26T16:27:02Z")
+    );
     assert!(tagged.iter().all(|t| t.env == "life"));
     assert!(
         p.list_tagged(Some(&carto_core::EnvName::parse("other").unwrap()))
