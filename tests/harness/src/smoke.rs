@@ -34,6 +34,8 @@ pub struct SmokeRun {
     pub package: PathBuf,
     /// One stand-in bare repository per cloud, same order as `clouds`.
     pub repos: Vec<PathBuf>,
+    /// Variables set after every cloud's `cli_env` (e.g. an endpoint through a proxy).
+    pub overrides: Vec<(String, String)>,
 }
 
 /// How a smoke run ended.
@@ -84,6 +86,7 @@ impl SmokeRun {
             dir,
             package,
             repos,
+            overrides: Vec::new(),
         })
     }
 
@@ -113,6 +116,7 @@ impl SmokeRun {
         for c in &self.clouds {
             cmd.envs(c.cli_env());
         }
+        cmd.envs(self.overrides.iter().cloned());
         let clouds: Vec<&str> = self.clouds.iter().map(|c| c.cloud()).collect();
         cmd.env("CARTO_PROVISION_RETRY_BASE_MS", "50")
             .env("CARTO_PROVISION_STATE_DIR", self.state_dir())
