@@ -246,7 +246,8 @@ async fn create_ensure_again_delete_and_delete_again() {
         )
     );
 
-    // list_tagged sees the four EC2 resources of the environment.
+    // list_tagged sees the four EC2 resources of the environment, and the A record its
+    // address's domain tag names (it points at the address).
     let env_name = s.env.clone();
     let tagged = env
         .provider
@@ -256,13 +257,22 @@ async fn create_ensure_again_delete_and_delete_again() {
     let mut kinds: Vec<_> = tagged.iter().map(|t| t.resource.kind).collect();
     kinds.sort();
     use carto_core::ResourceKind::*;
-    assert_eq!(kinds, [SshKey, Firewall, Address, Vm]);
+    assert_eq!(kinds, [SshKey, Firewall, Address, Vm, DnsRecord]);
     assert!(tagged.iter().all(|t| t.env == "life"));
-    let vm = tagged
+    let record = tagged
         .iter()
-        .find(|t| t.resource.kind == Vm)
-        .expect("vm listed");
-    assert!(vm.created.is_some(), "launch time missing");
+        .find(|t| t.resource.kind == DnsRecord)
+        .unwrap();
+    assert_eq!(
+        record.resource, made.dns,
+        "the record as the pipeline recorded it"
+    );
+    assert!(
+        tagged
+            .iter()
+            .all(|t| t.created.as_deref() == Some("2026-11-26T16:27:02Z")),
+        "creation time from the carto-created tag: {tagged:?}"
+    );
 
     // Delete in pipeline order, then again: both fine; nothing tagged remains.
     let order = [
