@@ -86,3 +86,44 @@ fn bad_inputs_are_refused_before_anything_exists() {
     assert!(cloud.state().unwrap().calls("compute.machineTypes.get") >= 1);
     assert!(cloud.state().unwrap().calls("oauth2.token") >= 1);
 }
+
+/// `plan gcp` resolves against the fake (machine type, SSD disk, image family, managed zone)
+/// and inserts nothing.
+#[test]
+fn plan_resolves_and_changes_nothing() {
+    let cloud = GcpCloud::start_with("127.0.0.1".parse().unwrap()).expect("fake starts");
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = carto_harness::package::write(&tmp.path().join("pkg"), "2025.10.1", &[]).unwrap();
+    let state_dir = tmp.path().join("state");
+    let mut cmd = TestCommand::new(&state_dir);
+    for (k, v) in cloud.cli_env() {
+        cmd = cmd.env(&k, &v);
+    }
+    let out = cmd
+        .args(["--json", "plan", "gcp", "--project", "test-proj"])
+        .args(["--domain", "carto.test", "--ssh-cidr", "127.0.0.1/32"])
+        .arg("--package")
+        .arg(&pkg)
+        .run();
+    out.expect_code(0);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("plan --json is not JSON ({e}):\n{}", out.stdout));
+    let r = &plan["resolved"];
+    assert_eq!(r["region"], "us-central1-a", "{plan:#}");
+    assert_eq!(r["machine_type"], "n2-standard-8", "{plan:#}");
+    assert_eq!(r["size"]["vcpus"], 8, "{plan:#}");
+    assert_eq!(r["disk_type"], "pd-ssd", "{plan:#}");
+    assert_eq!(r["dns_zone_id"], "test-zone", "{plan:#}");
+    assert_eq!(r["dns_zone_name"], "test.", "{plan:#}");
+    assert_eq!(r["ssh_user"], "ubuntu", "{plan:#}");
+    assert!(
+        r["image"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("projects/ubuntu-os-cloud/global/images/ubuntu-2204-"),
+        "{plan:#}"
+    );
+    assert_no_secret("plan --json", &out.stdout);
+    assert_eq!(cloud.inserts().unwrap(), 0, "plan inserted something");
+    assert!(files_under(&state_dir).is_empty());
+}
