@@ -127,3 +127,39 @@ fn plan_resolves_and_changes_nothing() {
     assert_eq!(cloud.inserts().unwrap(), 0, "plan inserted something");
     assert!(files_under(&state_dir).is_empty());
 }
+
+/// Without `--project`, the project comes from Application Default Credentials (the ADC
+/// file's `quota_project_id`).
+#[test]
+fn the_project_comes_from_adc_when_not_given() {
+    let cloud = GcpCloud::start_with("127.0.0.1".parse().unwrap()).expect("fake starts");
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = carto_harness::package::write(&tmp.path().join("pkg"), "2025.10.1", &[]).unwrap();
+    let mut adc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(cloud.credentials_file()).unwrap()).unwrap();
+    adc["quota_project_id"] = "test-proj".into();
+    let adc_file = tmp.path().join("adc.json");
+    std::fs::write(&adc_file, adc.to_string()).unwrap();
+    let mut cmd = TestCommand::new(&tmp.path().join("state"));
+    for (k, v) in cloud.cli_env() {
+        cmd = cmd.env(&k, &v);
+    }
+    let out = cmd
+        .env(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            &adc_file.display().to_string(),
+        )
+        .args(["--json", "plan", "gcp", "--domain", "carto.test"])
+        .args(["--ssh-cidr", "127.0.0.1/32", "--package"])
+        .arg(&pkg)
+        .run();
+    out.expect_code(0);
+    let state = cloud.state().unwrap();
+    let project_calls: Vec<String> = state
+        .requests()
+        .iter()
+        .filter(|r| r.method_id.as_deref() == Some("compute.projects.get"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(project_calls, ["/compute/v1/projects/test-proj"]);
+}
