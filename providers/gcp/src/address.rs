@@ -1,5 +1,7 @@
 //! The reserved static external address (regional, premium tier) the VM uses as its natIP.
 
+use std::time::Duration;
+
 use carto_core::{
     Address, EnvName, ErrorKind, InfraSpec, OrAbsent, ProviderError, ResourceKind, ResourceRef,
     Result, TaggedResource,
@@ -8,7 +10,7 @@ use google_cloud_compute_v1::model::Address as GceAddress;
 
 use crate::config::{Clients, region_of};
 use crate::labels;
-use crate::operation::{self, Scope};
+use crate::operation::{self, OPERATION_TIMEOUT, Scope};
 use crate::send::send;
 
 /// The address's resource name.
@@ -79,7 +81,7 @@ pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
             .send()
     })
     .await?;
-    operation::wait(c, CALL, Scope::Region(region), op).await?;
+    operation::wait(c, CALL, Scope::Region(region), op, OPERATION_TIMEOUT).await?;
     let made = get(c, region, &name).await?.ok_or_else(|| {
         ProviderError::missing_field(
             "compute.addresses.get",
@@ -90,7 +92,7 @@ pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
 }
 
 /// Releases the address and waits until it is gone; absent is done.
-pub async fn delete_address(c: &Clients, resource: &ResourceRef) -> Result<()> {
+pub async fn delete_address(c: &Clients, resource: &ResourceRef, timeout: Duration) -> Result<()> {
     const CALL: &str = "compute.addresses.delete";
     let project = c.project()?;
     let region = resource.region.as_str();
@@ -105,7 +107,7 @@ pub async fn delete_address(c: &Clients, resource: &ResourceRef) -> Result<()> {
     .await
     .or_absent()?;
     match op {
-        Some(op) => operation::wait(c, CALL, Scope::Region(region), op)
+        Some(op) => operation::wait(c, CALL, Scope::Region(region), op, timeout)
             .await
             .or_absent()
             .map(drop),

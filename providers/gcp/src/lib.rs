@@ -190,9 +190,9 @@ impl Provider for GcpProvider {
         let c = &self.clients;
         match resource.kind {
             ResourceKind::DnsRecord => dns::delete_a(c, resource, timeout).await,
-            ResourceKind::Vm => vm::delete_instance(c, resource).await,
-            ResourceKind::Address => address::delete_address(c, resource).await,
-            ResourceKind::Firewall => network::delete_rule(c, resource).await,
+            ResourceKind::Vm => vm::delete_instance(c, resource, timeout).await,
+            ResourceKind::Address => address::delete_address(c, resource, timeout).await,
+            ResourceKind::Firewall => network::delete_rule(c, resource, timeout).await,
             other => Err(ProviderError::new(
                 ErrorKind::InvalidInput,
                 "delete",

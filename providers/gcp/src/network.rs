@@ -2,6 +2,8 @@
 //! `http`), each allowing its TCP port from its IPv4 sources to the environment's network
 //! tag. Compute firewall rules carry no labels: the labels go into the description.
 
+use std::time::Duration;
+
 use carto_core::{
     EnvName, ErrorKind, FirewallRule, InfraSpec, OrAbsent, Protocol, ProviderError, ResourceKind,
     ResourceRef, Result, TaggedResource,
@@ -10,7 +12,7 @@ use google_cloud_compute_v1::model::{Firewall, firewall::Allowed};
 
 use crate::config::Clients;
 use crate::labels;
-use crate::operation::{self, Scope};
+use crate::operation::{self, OPERATION_TIMEOUT, Scope};
 use crate::send::send;
 
 /// The network the VM and its rules live in.
@@ -129,7 +131,7 @@ async fn ensure_rule(c: &Clients, spec: &InfraSpec, rule: &FirewallRule) -> Resu
             .send()
     })
     .await?;
-    operation::wait(c, CALL, Scope::Global, op).await?;
+    operation::wait(c, CALL, Scope::Global, op, OPERATION_TIMEOUT).await?;
     let made = get(c, &name).await?.ok_or_else(|| {
         ProviderError::missing_field(
             "compute.firewalls.get",
@@ -140,7 +142,7 @@ async fn ensure_rule(c: &Clients, spec: &InfraSpec, rule: &FirewallRule) -> Resu
 }
 
 /// Deletes one rule and waits until it is gone; absent is done.
-pub async fn delete_rule(c: &Clients, resource: &ResourceRef) -> Result<()> {
+pub async fn delete_rule(c: &Clients, resource: &ResourceRef, timeout: Duration) -> Result<()> {
     const CALL: &str = "compute.firewalls.delete";
     let project = c.project()?;
     let op = send(&c.policy, CALL, || {
@@ -153,7 +155,7 @@ pub async fn delete_rule(c: &Clients, resource: &ResourceRef) -> Result<()> {
     .await
     .or_absent()?;
     match op {
-        Some(op) => operation::wait(c, CALL, Scope::Global, op)
+        Some(op) => operation::wait(c, CALL, Scope::Global, op, timeout)
             .await
             .or_absent()
             .map(drop),

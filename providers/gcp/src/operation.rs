@@ -13,7 +13,7 @@ use crate::config::Clients;
 use crate::errors;
 use crate::send::send;
 
-/// Longest wait for one operation.
+/// Longest wait for one insert's operation.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Where an operation lives.
@@ -56,9 +56,15 @@ fn failure(call: &str, op: &Operation) -> Option<ProviderError> {
     ))
 }
 
-/// Waits until `op` (started by `call`) is DONE and returns it; an operation that finished
-/// with an error is that error.
-pub async fn wait(c: &Clients, call: &str, scope: Scope<'_>, op: Operation) -> Result<Operation> {
+/// Waits (at most `timeout`) until `op` (started by `call`) is DONE and returns it; an
+/// operation that finished with an error is that error.
+pub async fn wait(
+    c: &Clients,
+    call: &str,
+    scope: Scope<'_>,
+    op: Operation,
+    timeout: Duration,
+) -> Result<Operation> {
     let name = op
         .name
         .clone()
@@ -68,7 +74,7 @@ pub async fn wait(c: &Clients, call: &str, scope: Scope<'_>, op: Operation) -> R
     } else {
         let project = c.project()?;
         let what = format!("operation {name} of {call} to finish");
-        wait_until(&what, call, OPERATION_TIMEOUT, c.poll, || async {
+        wait_until(&what, call, timeout, c.poll, || async {
             let current = match scope {
                 Scope::Zone(zone) => {
                     send(&c.policy, "compute.zoneOperations.get", || {

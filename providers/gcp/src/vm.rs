@@ -18,7 +18,7 @@ use google_cloud_compute_v1::model::{
 use crate::config::Clients;
 use crate::labels;
 use crate::network::NETWORK;
-use crate::operation::{self, Scope};
+use crate::operation::{self, OPERATION_TIMEOUT, Scope};
 use crate::send::send;
 
 /// The user cloud-init creates and SSH logs in as.
@@ -142,7 +142,7 @@ pub async fn ensure_instance(
             .send()
     })
     .await?;
-    operation::wait(c, CALL, Scope::Zone(zone), op).await?;
+    operation::wait(c, CALL, Scope::Zone(zone), op, OPERATION_TIMEOUT).await?;
     let made = get(c, zone, &name).await?.ok_or_else(|| {
         ProviderError::missing_field(
             "compute.instances.get",
@@ -203,7 +203,7 @@ pub async fn wait_running(
 }
 
 /// Deletes the instance (its auto-delete boot disk goes with it) and waits until it is gone.
-pub async fn delete_instance(c: &Clients, vm: &ResourceRef) -> Result<()> {
+pub async fn delete_instance(c: &Clients, vm: &ResourceRef, timeout: Duration) -> Result<()> {
     const CALL: &str = "compute.instances.delete";
     let project = c.project()?;
     let zone = vm.region.as_str();
@@ -218,7 +218,7 @@ pub async fn delete_instance(c: &Clients, vm: &ResourceRef) -> Result<()> {
     .await
     .or_absent()?;
     match op {
-        Some(op) => operation::wait(c, CALL, Scope::Zone(zone), op)
+        Some(op) => operation::wait(c, CALL, Scope::Zone(zone), op, timeout)
             .await
             .or_absent()
             .map(drop),

@@ -6,10 +6,18 @@
 //! types, bad enums, missing required values) in Google's error shape, and can be slowed down or
 //! made to throttle. `FakeServer::start` runs it as a tokio task that stops when dropped.
 //!
+//! Besides the per-resource calls it serves `projects.get` (for projects seeded with
+//! `FakeState::add_project`), the `aggregatedList` of instances and addresses (label filters as
+//! on `list`), and an OAuth 2.0 token endpoint at [`TOKEN_PATH`] handing out [`ACCESS_TOKEN`],
+//! so clients can sign in with `authorized_user` credentials whose `token_uri` points here; the
+//! log marks each request that carried that token (`LoggedRequest::authorized`). Google's client
+//! libraries' `$alt` and `$apiVersion` system parameters are accepted.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), carto_fake_gcp::FakeError> {
 //! use carto_fake_gcp::{Config, FakeServer};
 //! let fake = FakeServer::start(Config { address_ip: "127.0.0.5".into(), ..Config::default() }).await?;
+//! fake.state().add_project("test-proj");
 //! fake.state().add_managed_zone("test-proj", "example-zone", "example.com.");
 //! fake.state().inject_fault("compute.instances.insert", 429, 1);
 //! // Give `fake.url()` to the client as its endpoint (with anonymous credentials), run the

@@ -63,3 +63,53 @@ async fn lists_filter_by_label_for_sweeps() {
     let (_, rules) = fake.get(&Fake::compute("global/firewalls")).await;
     assert_eq!(rules["kind"], "compute#firewallList");
 }
+
+#[tokio::test]
+async fn aggregated_lists_group_by_zone_and_region_and_filter_by_label() {
+    let fake = Fake::start(Config {
+        polls_to_done: 0,
+        address_ip: "127.0.0.7".into(),
+        ..Config::default()
+    })
+    .await;
+    let addresses = Fake::compute(&format!("regions/{REGION}/addresses"));
+    fake.post(&addresses, &address_body("mine")).await;
+    let other = json!({"name": "theirs", "labels": {"carto-env": "env-2"}});
+    fake.post(&addresses, &other).await;
+    let (status, _) = fake
+        .post(
+            &Fake::compute(&format!("zones/{ZONE}/instances")),
+            &instance_body("vm-1", None, true),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, all) = fake
+        .get(&Fake::compute(
+            "aggregated/addresses?filter=labels.carto-env%20%3D%20%22env-1%22",
+        ))
+        .await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["kind"], "compute#addressAggregatedList");
+    let scoped = &all["items"][format!("regions/{REGION}")]["addresses"];
+    let names: Vec<&str> = scoped
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert_eq!(names, ["mine"]);
+
+    let (status, instances) = fake.get(&Fake::compute("aggregated/instances")).await;
+    assert_eq!(status, 200, "{instances}");
+    assert_eq!(
+        instances["items"][format!("zones/{ZONE}")]["instances"][0]["name"],
+        "vm-1"
+    );
+    let (status, err) = fake
+        .get(&Fake::compute(
+            "aggregated/instances?filter=labels.carto-env",
+        ))
+        .await;
+    assert_eq!((status, reason(&err)), (400, "invalid"));
+}
