@@ -23,10 +23,29 @@ fn one(items: Vec<Value>, what: &str) -> Value {
 }
 
 fn assert_labelled(what: &str, v: &Value) {
+    let mut labels = v["labels"].clone();
+    let created = labels["carto-created"].take();
+    assert_recent(what, created.as_str().unwrap_or_default());
+    labels.as_object_mut().unwrap().remove("carto-created");
     assert_eq!(
-        v["labels"],
+        labels,
         json!({"managed-by": "carto-provision", "carto-env": ENV}),
         "{what}: {v}"
+    );
+}
+
+/// A `carto-created` value: Unix seconds of this last hour.
+fn assert_recent(what: &str, created: &str) {
+    let secs: i64 = created
+        .parse()
+        .unwrap_or_else(|_| panic!("{what}: carto-created {created:?}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        (now - 3600..=now).contains(&secs),
+        "{what}: carto-created {secs}"
     );
 }
 
@@ -106,11 +125,11 @@ fn deploys_verifies_resumes_and_destroys() {
         .iter()
         .map(|r| {
             assert_eq!(r["direction"], "INGRESS", "{r}");
-            assert_eq!(
-                r["description"],
-                format!("managed-by=carto-provision carto-env={ENV}"),
-                "{r}"
-            );
+            let description = r["description"].as_str().unwrap_or_default();
+            let created = description.strip_prefix("carto-created=").and_then(|d| {
+                d.strip_suffix(&format!(" carto-env={ENV} managed-by=carto-provision"))
+            });
+            assert_recent("firewall description", created.unwrap_or(description));
             (
                 r["allowed"].to_string(),
                 r["sourceRanges"].to_string(),

@@ -69,7 +69,8 @@ pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
     body.name = Some(name.clone());
     body.address_type = Some("EXTERNAL".into());
     body.network_tier = Some("PREMIUM".into());
-    body.labels = labels::labels(&spec.env);
+    body.labels = labels::labels(spec);
+    body.description = Some(format!("{}={}", labels::DOMAIN_WORD, spec.domain));
     let request_id = operation::request_id(&spec.nonce, &name, "insert");
     let op = send(&c.policy, CALL, || {
         c.addresses
@@ -144,11 +145,19 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                     .and_then(|r| r.rsplit('/').next())
                     .unwrap_or_default();
                 let id = a.id.map(|i| i.to_string()).unwrap_or_else(|| name.clone());
+                let mut resource = ResourceRef::new(ResourceKind::Address, id, name, region)
+                    .with("ip", a.address.clone().unwrap_or_default());
+                if let Some(domain) = a
+                    .description
+                    .as_deref()
+                    .and_then(|d| labels::words(d).get(labels::DOMAIN_WORD).copied())
+                {
+                    resource = resource.with("domain", domain);
+                }
                 found.push(TaggedResource {
-                    resource: ResourceRef::new(ResourceKind::Address, id, name, region)
-                        .with("ip", a.address.clone().unwrap_or_default()),
+                    resource,
                     env: owner,
-                    created: a.creation_timestamp.clone(),
+                    created: labels::created(&a.labels, None, a.creation_timestamp.as_ref()),
                 });
             }
         }

@@ -217,6 +217,22 @@ pub async fn upsert_a(
     Ok(reference)
 }
 
+/// The A record for `domain` when it points at exactly `ip` (the environment's record, found
+/// without a state file), described as [`upsert_a`] describes it.
+pub async fn find_a(c: &Clients, domain: &str, ip: &str) -> Result<Option<ResourceRef>> {
+    let zones = list_zones(c).await?;
+    let Ok(zone) = pick_zone(domain, &zones, None) else {
+        return Ok(None);
+    };
+    let name = fqdn(domain);
+    let current = current_a(c, &zone.name, &name).await.or_absent()?.flatten();
+    Ok(current.filter(|r| r.rrdatas == [ip]).map(|_| {
+        ResourceRef::new(ResourceKind::DnsRecord, name.clone(), domain, "global")
+            .with("zone", &zone.name)
+            .with("ip", ip)
+    }))
+}
+
 /// Deletes the A record `resource` describes while it still points at exactly its `ip`
 /// detail; a record changed by someone else is left alone with a warning. A missing record
 /// or zone is success.

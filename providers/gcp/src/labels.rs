@@ -1,17 +1,46 @@
-//! Labels every resource carries (`managed-by=carto-provision`, `carto-env=NAME`), the
-//! Compute list filter that finds them, and the same pair written into a firewall rule's
-//! description: Compute firewall rules have no labels.
+//! Labels every resource carries (`managed-by=carto-provision`, `carto-env=NAME`,
+//! `carto-created=SECONDS`), the Compute list filter that finds them, and the same words
+//! written into a description where a resource has no labels (firewall rules) or a value no
+//! label can hold (the address's domain).
 
 use std::collections::HashMap;
 
-use carto_core::{EnvName, TAG_ENV, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
+use carto_core::{EnvName, InfraSpec, TAG_CREATED, TAG_ENV, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
+
+/// Word in the address's description naming the domain its A record is for, so `destroy
+/// --cloud gcp` finds the record without a state file (a label value cannot hold a dot).
+pub const DOMAIN_WORD: &str = "carto-domain";
 
 /// The labels of one environment's resources.
-pub fn labels(env: &EnvName) -> HashMap<String, String> {
-    HashMap::from([
-        (TAG_MANAGED_BY.to_string(), TAG_MANAGED_BY_VALUE.to_string()),
-        (TAG_ENV.to_string(), env.as_str().to_string()),
-    ])
+pub fn labels(spec: &InfraSpec) -> HashMap<String, String> {
+    spec.labels()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+/// The creation time (RFC 3339) the `carto-created` label or description word holds, else
+/// the cloud's own `fallback`.
+pub fn created(
+    labels: &HashMap<String, String>,
+    description: Option<&str>,
+    fallback: Option<&String>,
+) -> Option<String> {
+    let from_description = || words(description?).get(TAG_CREATED).map(|v| v.to_string());
+    labels
+        .get(TAG_CREATED)
+        .cloned()
+        .or_else(from_description)
+        .and_then(|v| carto_core::created_from_tag(&v))
+        .or_else(|| fallback.cloned())
+}
+
+/// The `key=value` words of a description.
+pub fn words(description: &str) -> HashMap<&str, &str> {
+    description
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .collect()
 }
 
 /// The network tag the environment's firewall rules target and its VM carries.
@@ -36,16 +65,19 @@ pub fn env_of(labels: &HashMap<String, String>) -> Option<String> {
 }
 
 /// The description of a firewall rule: the labels it cannot carry, as `key=value` words.
-pub fn description(env: &EnvName) -> String {
-    format!("{TAG_MANAGED_BY}={TAG_MANAGED_BY_VALUE} {TAG_ENV}={env}")
+pub fn description(spec: &InfraSpec) -> String {
+    labels(spec)
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The environment a firewall rule's description names, if carto-provision wrote it.
 pub fn env_of_description(description: &str) -> Option<String> {
-    let words: HashMap<&str, &str> = description
-        .split_whitespace()
-        .filter_map(|w| w.split_once('='))
-        .collect();
+    let words = words(description);
     (words.get(TAG_MANAGED_BY) == Some(&TAG_MANAGED_BY_VALUE))
         .then(|| words.get(TAG_ENV).map(|e| e.to_string()))
         .flatten()
@@ -58,12 +90,33 @@ mod tests {
     #[test]
     fn description_round_trips() {
         let env = EnvName::parse("my-env").unwrap();
+        let spec = InfraSpec {
+            env: env.clone(),
+            domain: "carto.example.com".into(),
+            region: "us-central1-a".into(),
+            machine_type: None,
+            profile: carto_core::Profile::Min,
+            disk_gb: 60,
+            disk_type: None,
+            dns_zone: None,
+            firewall: Vec::new(),
+            ssh_public_key: String::new(),
+            user_data: String::new(),
+            nonce: "n".into(),
+            created: 1_795_710_422,
+        };
+        let text = description(&spec);
         assert_eq!(
-            env_of_description(&description(&env)).as_deref(),
-            Some("my-env")
+            text,
+            "carto-created=1795710422 carto-env=my-env managed-by=carto-provision"
+        );
+        assert_eq!(env_of_description(&text).as_deref(), Some("my-env"));
+        assert_eq!(
+            created(&HashMap::new(), Some(&text), None).as_deref(),
+            Some("2026-11-26T16:27:02Z")
         );
         assert_eq!(env_of_description("someone else's rule"), None);
-        assert_eq!(env_of(&labels(&env)).as_deref(), Some("my-env"));
+        assert_eq!(env_of(&labels(&spec)).as_deref(), Some("my-env"));
         assert_eq!(
             filter(Some(&env)),
             "labels.managed-by = \"carto-provision\" AND labels.carto-env = \"my-env\""

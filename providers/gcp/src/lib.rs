@@ -204,7 +204,22 @@ impl Provider for GcpProvider {
     async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
         let c = &self.clients;
         let mut found = vm::list_tagged(c, env).await?;
-        found.extend(address::list_tagged(c, env).await?);
+        let addresses = address::list_tagged(c, env).await?;
+        // Cloud DNS records carry no labels: the record is the one the address's description
+        // names, while it points at the address.
+        for a in &addresses {
+            let detail = &a.resource.detail;
+            if let (Some(domain), Some(ip)) = (detail.get("domain"), detail.get("ip"))
+                && let Some(record) = dns::find_a(c, domain, ip).await?
+            {
+                found.push(TaggedResource {
+                    resource: record,
+                    env: a.env.clone(),
+                    created: a.created.clone(),
+                });
+            }
+        }
+        found.extend(addresses);
         found.extend(network::list_tagged(c, env).await?);
         Ok(found)
     }

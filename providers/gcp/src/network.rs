@@ -59,7 +59,7 @@ fn body(spec: &InfraSpec, rule: &FirewallRule) -> Firewall {
     allowed.ports = vec![rule.port.to_string()];
     let mut f = Firewall::default();
     f.name = Some(rule_name(&spec.env, rule));
-    f.description = Some(labels::description(&spec.env));
+    f.description = Some(labels::description(spec));
     f.network = Some(NETWORK.to_string());
     f.direction = Some("INGRESS".into());
     f.priority = Some(1000);
@@ -193,7 +193,11 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
             found.push(TaggedResource {
                 resource: reference(f, &name),
                 env: owner,
-                created: f.creation_timestamp.clone(),
+                created: labels::created(
+                    &std::collections::HashMap::new(),
+                    f.description.as_deref(),
+                    f.creation_timestamp.as_ref(),
+                ),
             });
         }
         match page.next_page_token.filter(|t| !t.is_empty()) {

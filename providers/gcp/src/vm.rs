@@ -66,7 +66,7 @@ fn body(spec: &InfraSpec, resolved: &Resolved, address: &Address) -> Instance {
     params.source_image = Some(resolved.image.clone());
     params.disk_size_gb = Some(i64::from(resolved.disk_gb));
     params.disk_type = Some(format!("zones/{zone}/diskTypes/{}", resolved.disk_type));
-    params.labels = labels::labels(&spec.env);
+    params.labels = labels::labels(spec);
     let mut disk = AttachedDisk::default();
     disk.boot = Some(true);
     disk.auto_delete = Some(true);
@@ -98,7 +98,7 @@ fn body(spec: &InfraSpec, resolved: &Resolved, address: &Address) -> Instance {
         "zones/{zone}/machineTypes/{}",
         resolved.machine_type
     ));
-    i.labels = labels::labels(&spec.env);
+    i.labels = labels::labels(spec);
     i.disks = vec![disk];
     i.network_interfaces = vec![nic];
     i.metadata = Some(metadata);
@@ -257,7 +257,7 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                 found.push(TaggedResource {
                     resource: reference(i, &name, zone),
                     env: owner,
-                    created: i.creation_timestamp.clone(),
+                    created: labels::created(&i.labels, None, i.creation_timestamp.as_ref()),
                 });
             }
         }

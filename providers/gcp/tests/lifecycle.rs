@@ -52,7 +52,7 @@ async fn create(env: &Env, s: &InfraSpec) -> Made {
 fn assert_labelled(what: &str, v: &Value) {
     assert_eq!(
         v["labels"],
-        json!({"managed-by": "carto-provision", "carto-env": "life"}),
+        json!({"managed-by": "carto-provision", "carto-env": "life", "carto-created": "1795710422"}),
         "{what}: {v}"
     );
 }
@@ -77,7 +77,8 @@ async fn create_ensure_again_list_delete_and_delete_again() {
         assert_eq!(rule["direction"], "INGRESS", "{rule}");
         assert_eq!(rule["targetTags"], json!(["carto-life"]), "{rule}");
         assert_eq!(
-            rule["description"], "managed-by=carto-provision carto-env=life",
+            rule["description"],
+            "carto-created=1795710422 carto-env=life managed-by=carto-provision",
             "{rule}"
         );
         assert!(rule.get("denied").is_none(), "{rule}");
@@ -231,7 +232,8 @@ async fn create_ensure_again_list_delete_and_delete_again() {
     assert_eq!(again.firewall, made.firewall);
     assert_eq!(again.dns, made.dns);
 
-    // list_tagged: the instance, the address and the three rules, with creation times.
+    // list_tagged: the instance, the address, the three rules and the A record the address's
+    // description names, with the creation time of the carto-created label.
     let tagged = env.provider.list_tagged(Some(&s.env)).await.expect("list");
     let mut kinds: Vec<(ResourceKind, String)> = tagged
         .iter()
@@ -246,13 +248,18 @@ async fn create_ensure_again_list_delete_and_delete_again() {
             (ResourceKind::Firewall, "carto-life-ssh".to_string()),
             (ResourceKind::Address, "carto-life-ip".to_string()),
             (ResourceKind::Vm, "carto-life-vm".to_string()),
+            (ResourceKind::DnsRecord, made.dns.name.clone()),
         ]
     );
     assert!(
         tagged
             .iter()
-            .all(|t| t.env == "life" && t.created.is_some())
+            .all(|t| t.env == "life" && t.created.as_deref() == Some("2026-11-26T16:27:02Z"))
     );
+    let record = tagged
+        .iter()
+        .find(|t| t.resource.kind == ResourceKind::DnsRecord);
+    assert_eq!(record.map(|t| &t.resource), Some(&made.dns));
     let other = carto_core::EnvName::parse("other").unwrap();
     assert!(
         env.provider
@@ -261,7 +268,7 @@ async fn create_ensure_again_list_delete_and_delete_again() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(env.provider.list_tagged(None).await.unwrap().len(), 5);
+    assert_eq!(env.provider.list_tagged(None).await.unwrap().len(), 6);
 
     // Delete in the pipeline's order, twice: nothing left, 404 is done.
     let mut order = vec![
