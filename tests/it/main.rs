@@ -4,4 +4,5 @@ mod cli_azure;
 mod cli_gcp;
 mod common;
 mod lifecycle;
+mod lifecycle_clouds;
 mod ssh;
