@@ -8,14 +8,19 @@ use std::path::Path;
 use std::time::Duration;
 
 use carto_harness::cloud::LocalCloud;
+use carto_harness::local_aws::AwsCloud;
+use carto_harness::local_azure::AzureCloud;
+use carto_harness::local_gcp::GcpCloud;
 use carto_harness::smoke::{SmokeRun, raise_min_version, terminate};
 use carto_harness::vm::Variant;
 
 /// The emulated clouds the smoke runs across: one line per cloud whose provider exists.
 fn clouds() -> Vec<Box<dyn LocalCloud>> {
-    vec![Box::new(
-        carto_harness::local_aws::AwsCloud::start().expect("moto starts"),
-    )]
+    vec![
+        Box::new(AwsCloud::start().expect("moto starts")),
+        Box::new(AzureCloud::start().expect("the fake Azure starts")),
+        Box::new(GcpCloud::start().expect("the fake GCP starts")),
+    ]
 }
 
 fn smoke(run_id: &str) -> SmokeRun {
@@ -37,6 +42,8 @@ fn smoke_passes_on_every_cloud_and_leaves_nothing() {
     let s = smoke("e2epass");
     let n = s.clouds.len();
     let out = s.run(Variant::Docker, &[]).expect("smoke runs");
+    // The table, for whoever reads the test log.
+    eprintln!("{}", out.stdout);
     assert_eq!(
         out.code, 0,
         "stdout: {}\nstderr: {}",
@@ -108,7 +115,11 @@ fn one_cloud_failing_fails_the_smoke_and_every_cloud_is_torn_down() {
     );
 
     let r = &out.report;
-    assert_eq!(r["passed"], false, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    assert_eq!(
+        r["passed"], false,
+        "stdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
     let clouds = r["clouds"].as_array().expect("clouds in the report");
     assert_eq!(clouds.len(), n);
     for (i, c) in clouds.iter().enumerate() {

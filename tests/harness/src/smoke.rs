@@ -5,8 +5,8 @@
 //! single deployment. Read-back helpers check the report, the JUnit file and that nothing is
 //! left in any cloud. Used by the smoke e2e tests and the `smoke-bench` binary.
 //!
-//! Smoke passes no per-cloud flags: a cloud whose [`LocalCloud::deploy_args`] is not empty
-//! must also offer those settings in [`LocalCloud::cli_env`] (every flag has a variable).
+//! Smoke passes no per-cloud flags: a cloud's [`LocalCloud::deploy_args`] are handed to the
+//! run as the environment variables those flags read ([`FLAG_ENV`]).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ pub const SUFFIX: &str = "test";
 
 /// A smoke run's fixtures.
 pub struct SmokeRun {
-    /// The `carto-provision` binary.
+    /// A private copy of the `carto-provision` binary, in `dir`.
     pub bin: PathBuf,
     /// The emulated clouds, in `--clouds` order.
     pub clouds: Vec<Box<dyn LocalCloud>>,
@@ -59,16 +59,15 @@ pub struct SmokeOutcome {
 impl SmokeRun {
     /// Fixtures for a run over `clouds` with id `run_id`.
     pub fn new(bin: &Path, clouds: Vec<Box<dyn LocalCloud>>, run_id: &str) -> io::Result<SmokeRun> {
+        let mut overrides = Vec::new();
         for c in &clouds {
-            if !c.deploy_args().is_empty() {
-                return Err(io::Error::other(format!(
-                    "{}: smoke passes no per-cloud flags; put {:?} in cli_env()",
-                    c.cloud(),
-                    c.deploy_args()
-                )));
-            }
+            overrides.extend(flags_as_env(c.cloud(), &c.deploy_args())?);
         }
         let dir = tempfile::tempdir()?;
+        // A private copy: the shared build folder's binary may be rebuilt from another
+        // checkout while the run (and the children it starts from its own path) goes on.
+        let own_bin = dir.path().join("carto-provision");
+        std::fs::copy(bin, &own_bin)?;
         let package = package::write(&dir.path().join("package"), "2025.10.1", &[])?;
         let repos = clouds
             .iter()
@@ -80,13 +79,13 @@ impl SmokeRun {
             })
             .collect::<io::Result<Vec<_>>>()?;
         Ok(SmokeRun {
-            bin: bin.to_path_buf(),
+            bin: own_bin,
             clouds,
             run_id: run_id.to_string(),
             dir,
             package,
             repos,
-            overrides: Vec::new(),
+            overrides,
         })
     }
 
@@ -263,6 +262,32 @@ impl SmokeRun {
             failed,
         ))
     }
+}
+
+/// The variable each per-cloud flag of a `deploy_args` also reads (see `src/cli.rs`).
+pub const FLAG_ENV: &[(&str, &str)] = &[
+    ("--project", "CLOUDSDK_CORE_PROJECT"),
+    ("--subscription", "AZURE_SUBSCRIPTION_ID"),
+    ("--region", "CARTO_PROVISION_REGION"),
+    ("--zone", "CARTO_PROVISION_ZONE"),
+    ("--location", "CARTO_PROVISION_LOCATION"),
+];
+
+/// `--flag value` pairs as the environment variables the flags read.
+fn flags_as_env(cloud: &str, args: &[String]) -> io::Result<Vec<(String, String)>> {
+    args.chunks(2)
+        .map(|pair| {
+            let var = FLAG_ENV
+                .iter()
+                .find(|(f, _)| pair.first().map(String::as_str) == Some(*f));
+            match (var, pair.get(1)) {
+                (Some((_, var)), Some(value)) => Ok((var.to_string(), value.clone())),
+                _ => Err(io::Error::other(format!(
+                    "{cloud}: the smoke cannot pass {pair:?}: add its variable to FLAG_ENV"
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// Makes `bare`'s tag 2025.11.11 require a package of at least `min`, so the stand-in
