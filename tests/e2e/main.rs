@@ -14,3 +14,4 @@ mod failures;
 mod gcp;
 mod lifecycle;
 mod smoke;
+mod throttling;

@@ -61,6 +61,10 @@ pub struct Store {
     pub failures: HashMap<String, VecDeque<(String, String)>>,
     /// Remaining injected 429s by operationId (`*` for every operation).
     pub throttles: HashMap<String, u32>,
+    /// Share of all other calls answered 429, in percent, and its seeded generator.
+    pub throttle_percent: (u64, u64),
+    /// Calls answered 429 by that share.
+    pub throttled: usize,
     /// Bearer tokens accepted.
     pub tokens: HashSet<String>,
     /// Request log, oldest first.
@@ -92,7 +96,16 @@ impl Store {
                 return true;
             }
         }
-        false
+        let (percent, x) = &mut self.throttle_percent;
+        if *percent == 0 {
+            return false;
+        }
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        let hit = *x % 100 < *percent;
+        self.throttled += usize::from(hit);
+        hit
     }
 }
 
@@ -109,6 +122,8 @@ impl FakeState {
             ops: HashMap::new(),
             pending: HashMap::new(),
             throttles: HashMap::new(),
+            throttle_percent: (0, 1),
+            throttled: 0,
             failures: HashMap::new(),
             tokens: HashSet::new(),
             log: Vec::new(),
@@ -158,6 +173,17 @@ impl FakeState {
         self.lock().throttles.insert(op_id.to_string(), n);
     }
 
+    /// Answers `percent` % of all calls (chosen by a generator seeded with `seed`) with 429 +
+    /// `Retry-After`; 0 turns it off.
+    pub fn throttle_percent(&self, percent: u64, seed: u64) {
+        self.lock().throttle_percent = (percent, seed | 1);
+    }
+
+    /// How many calls the share answered 429.
+    pub fn throttled(&self) -> usize {
+        self.lock().throttled
+    }
+
     /// Makes the next long-running operation started by `op_id` end `Failed` with this error
     /// (its resource stays, `provisioningState: Failed`). Calls queue up.
     pub fn fail_next(&self, op_id: &str, code: &str, message: &str) {
@@ -182,5 +208,24 @@ impl FakeState {
         let token = format!("fake-arm-token-{}", s.next_id());
         s.tokens.insert(token.clone());
         token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_of_calls_is_throttled_and_counted() {
+        let state = FakeState::new(0, Ipv4Addr::new(127, 0, 0, 9));
+        assert!(!state.lock().take_throttle("VirtualMachines_Get"));
+        state.throttle_percent(30, 7);
+        let hits = (0..1000)
+            .filter(|_| state.lock().take_throttle("VirtualMachines_Get"))
+            .count();
+        assert!((250..350).contains(&hits), "{hits} of 1000");
+        assert_eq!(state.throttled(), hits);
+        state.throttle_percent(0, 7);
+        assert!(!state.lock().take_throttle("VirtualMachines_Get"));
     }
 }

@@ -100,6 +100,12 @@ pub(crate) struct State {
     /// method id -> failure for the next operation that method starts.
     pub op_failures: HashMap<String, Failure>,
     faults: HashMap<String, Fault>,
+    /// Share of all other calls answered 429 `rateLimitExceeded`, in percent.
+    throttle_percent: u64,
+    /// Generator state of that choice (seeded, so a run is repeatable).
+    throttle_rng: u64,
+    /// Calls answered 429 by the share.
+    pub throttled: usize,
     latency: HashMap<String, Duration>,
     default_latency: Duration,
     next_id: u64,
@@ -119,6 +125,9 @@ impl State {
             log: Vec::new(),
             op_failures: HashMap::new(),
             faults: HashMap::new(),
+            throttle_percent: 0,
+            throttle_rng: 1,
+            throttled: 0,
             latency: HashMap::new(),
             default_latency,
             next_id: 0,
@@ -131,14 +140,26 @@ impl State {
         4_000_000_000_000_000_000 + self.next_id
     }
 
-    /// The injected failure for this call, if one is armed (and counts it down).
+    /// The injected failure for this call, if one is armed (and counts it down), else 429
+    /// for the share of calls [`FakeState::throttle_percent`] chose.
     pub fn take_fault(&mut self, method_id: &str) -> Option<u16> {
-        let fault = self.faults.get_mut(method_id)?;
-        if fault.remaining == 0 {
+        if let Some(fault) = self.faults.get_mut(method_id)
+            && fault.remaining > 0
+        {
+            fault.remaining -= 1;
+            return Some(fault.status);
+        }
+        if self.throttle_percent == 0 {
             return None;
         }
-        fault.remaining -= 1;
-        Some(fault.status)
+        let x = &mut self.throttle_rng;
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        (*x % 100 < self.throttle_percent).then(|| {
+            self.throttled += 1;
+            429
+        })
     }
 
     pub fn latency(&self, method_id: Option<&str>) -> Duration {
@@ -234,6 +255,19 @@ impl FakeState {
         self.lock().faults.insert(method_id.to_string(), fault);
     }
 
+    /// Answer `percent` % of all calls (chosen by a generator seeded with `seed`) with 429
+    /// `rateLimitExceeded`; 0 turns it off.
+    pub fn throttle_percent(&self, percent: u64, seed: u64) {
+        let mut state = self.lock();
+        state.throttle_percent = percent;
+        state.throttle_rng = seed | 1;
+    }
+
+    /// How many calls the share answered 429.
+    pub fn throttled(&self) -> usize {
+        self.lock().throttled
+    }
+
     /// Make the next operation started by `method_id` (e.g. `compute.instances.insert`) end
     /// DONE with `error.errors[0].code = code` and `httpErrorStatusCode = http_status`; what it
     /// was creating disappears, what it was deleting stays.
@@ -326,6 +360,20 @@ mod tests {
         assert_eq!(s.take_fault("compute.instances.insert"), Some(429));
         assert_eq!(s.take_fault("compute.instances.insert"), Some(429));
         assert_eq!(s.take_fault("compute.instances.insert"), None);
+    }
+
+    #[test]
+    fn a_share_of_calls_is_throttled_and_counted() {
+        let handle = FakeState(Arc::new(Mutex::new(state())));
+        assert_eq!(handle.lock().take_fault("compute.instances.get"), None);
+        handle.throttle_percent(30, 7);
+        let hits = (0..1000)
+            .filter(|_| handle.lock().take_fault("compute.instances.get") == Some(429))
+            .count();
+        assert!((250..350).contains(&hits), "{hits} of 1000");
+        assert_eq!(handle.throttled(), hits);
+        handle.throttle_percent(0, 7);
+        assert_eq!(handle.lock().take_fault("compute.instances.get"), None);
     }
 
     #[test]
