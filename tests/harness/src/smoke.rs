@@ -11,11 +11,15 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::cloud::LocalCloud;
-use crate::vm::{TestVm, Variant};
+use crate::vm::{TestVm, Variant, VmOptions};
 use crate::{package, selfhosted};
+
+/// How long a cloud may take to create its VM.
+const USER_DATA_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The domain suffix: every emulator serves the zone `test.`.
 pub const SUFFIX: &str = "test";
@@ -143,7 +147,8 @@ impl SmokeRun {
 
     /// Runs the smoke to its end while every cloud's VM boots from the user-data it was sent
     /// and gets that cloud's repository. A VM that does not boot stops the run (SIGTERM by
-    /// PID), so its destroy still runs.
+    /// PID), so its destroy still runs; a cloud that never creates its VM (its deployment
+    /// failed first) is waited for only until the smoke ends.
     pub fn run(&self, variant: Variant, extra: &[&str]) -> io::Result<SmokeOutcome> {
         let start = Instant::now();
         let mut child = self
@@ -151,22 +156,46 @@ impl SmokeRun {
             .stdout(std::fs::File::create(self.dir.path().join("smoke.out"))?)
             .stderr(std::fs::File::create(self.dir.path().join("smoke.err"))?)
             .spawn()?;
-        let booted: Vec<io::Result<TestVm>> = std::thread::scope(|s| {
+        // The smoke's end (or a VM that cannot boot) ends the waits for user-data.
+        let ended = AtomicBool::new(false);
+        let boot_failed = AtomicBool::new(false);
+        let (booted, status) = std::thread::scope(|s| {
             let handles: Vec<_> = (0..self.clouds.len())
-                .map(|i| s.spawn(move || self.boot(i, variant)))
+                .map(|i| {
+                    let (ended, boot_failed) = (&ended, &boot_failed);
+                    s.spawn(move || {
+                        let vm = self.boot(i, variant, ended);
+                        if vm.is_err() {
+                            boot_failed.store(true, Ordering::SeqCst);
+                        }
+                        vm
+                    })
+                })
                 .collect();
-            handles
+            let mut terminated = false;
+            let status = loop {
+                match child.try_wait() {
+                    Ok(Some(status)) => break Ok(status),
+                    Ok(None) => {}
+                    Err(e) => break Err(e),
+                }
+                if !terminated && boot_failed.load(Ordering::SeqCst) {
+                    terminate(&child);
+                    terminated = true;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            };
+            ended.store(true, Ordering::SeqCst);
+            let booted: Vec<io::Result<TestVm>> = handles
                 .into_iter()
                 .map(|h| {
                     h.join()
                         .unwrap_or_else(|_| Err(io::Error::other("boot thread panicked")))
                 })
-                .collect()
+                .collect();
+            (booted, status)
         });
-        if booted.iter().any(|b| b.is_err()) {
-            terminate(&child);
-        }
-        let status = child.wait()?;
+        let status = status?;
         let read =
             |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
         let mut vms = Vec::new();
@@ -191,8 +220,26 @@ impl SmokeRun {
         })
     }
 
-    fn boot(&self, i: usize, variant: Variant) -> io::Result<TestVm> {
-        let vm = self.clouds[i].boot_from_user_data(&self.env(i), variant, "")?;
+    /// Boots cloud `i`'s VM from the user-data the CLI sent (as
+    /// [`LocalCloud::boot_from_user_data`] does), giving up once `ended` is set.
+    fn boot(&self, i: usize, variant: Variant, ended: &AtomicBool) -> io::Result<TestVm> {
+        let (cloud, env) = (&self.clouds[i], self.env(i));
+        let deadline = Instant::now() + USER_DATA_TIMEOUT;
+        let user_data = loop {
+            match cloud.wait_user_data(&env, Duration::from_secs(2)) {
+                Ok(user_data) => break user_data,
+                Err(e) if ended.load(Ordering::SeqCst) || Instant::now() > deadline => {
+                    return Err(e);
+                }
+                Err(_) => {}
+            }
+        };
+        let vm = TestVm::boot(VmOptions {
+            name: format!("vm-{env}"),
+            address: cloud.vm_ip(),
+            user_data,
+            variant,
+        })?;
         vm.install_repo(&self.repos[i])?;
         Ok(vm)
     }

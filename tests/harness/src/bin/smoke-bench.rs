@@ -3,8 +3,8 @@
 //!
 //! Runs the smoke over every listed emulated cloud at once, then over each cloud alone, every
 //! run on fresh emulators with each API call delayed by `--latency-ms` (AWS: through the
-//! harness's fault proxy in front of moto; clouds without a latency knob here run without
-//! delay, and the output says so), each VM booted from the user-data the CLI sent. Prints the
+//! harness's fault proxy in front of moto; GCP: the fake's own knob; Azure's fake has none
+//! yet, so it runs without delay and the output says so), each VM booted from the user-data the CLI sent. Prints the
 //! wall times and the ratio. Not a test and not run in CI (`bench/smoke-latency` runs it).
 //! Needs root, like the e2e tests; everything stays on loopback.
 
@@ -48,6 +48,16 @@ fn start(name: &str, latency: Duration) -> io::Result<Started> {
                 proxy: Some(proxy),
             })
         }
+        "gcp" => {
+            let cloud = carto_harness::local_gcp::GcpCloud::start()?;
+            cloud.state()?.set_latency(None, latency);
+            Ok(Started {
+                cloud: Box::new(cloud),
+                overrides: Vec::new(),
+                delayed: true,
+                proxy: None,
+            })
+        }
         "azure" => Ok(Started {
             cloud: Box::new(carto_harness::local_azure::AzureCloud::start()?),
             overrides: Vec::new(),
@@ -82,7 +92,7 @@ fn run(bin: &Path, names: &[String], latency: Duration, id: &str) -> io::Result<
         proxies.push(s.proxy);
     }
     let mut smoke = SmokeRun::new(bin, clouds, id)?;
-    smoke.overrides = overrides;
+    smoke.overrides.extend(overrides);
     let out = smoke.run(Variant::Docker, &[])?;
     if out.code != 0 {
         return Err(io::Error::other(format!(
