@@ -199,20 +199,12 @@ impl Provider for AwsProvider {
         let c = &self.clients;
         let mut found = vm::list_tagged(c, &self.region, env).await?;
         let addresses = address::list_tagged(c, &self.region, env).await?;
-        // Route53 records carry no tags: the record is the one the address's domain tag
-        // names, while it points at the address.
-        for a in &addresses {
-            let detail = &a.resource.detail;
-            if let (Some(domain), Some(ip)) = (detail.get("domain"), detail.get("public_ip"))
-                && let Some(record) = dns::find_a(c, domain, ip).await?
-            {
-                found.push(TaggedResource {
-                    resource: record,
-                    env: a.env.clone(),
-                    created: a.created.clone(),
-                });
-            }
-        }
+        // Route53 records carry no tags: the record is the one the address's domain tag names.
+        let records =
+            carto_core::records_of_addresses(&addresses, "public_ip", |domain, ip| async move {
+                dns::find_a(c, &domain, &ip).await
+            });
+        found.extend(records.await?);
         found.extend(addresses);
         found.extend(network::list_tagged(c, &self.region, env).await?);
         found.extend(key::list_tagged(c, &self.region, env).await?);

@@ -17,7 +17,7 @@ pub use error::{ErrorKind, OrAbsent, ProviderError, Result};
 pub use firewall::{FirewallRule, Protocol, firewall_rules};
 pub use name::EnvName;
 pub use provider::Provider;
-pub use resource::{Cloud, ResourceKind, ResourceRef, TaggedResource};
+pub use resource::{Cloud, ResourceKind, ResourceRef, TaggedResource, records_of_addresses};
 pub use spec::{Address, InfraSpec, Profile, Resolved, Size};
 
 /// Tag key every resource carries so sweeps can find what this tool made.

@@ -141,3 +141,32 @@ pub struct TaggedResource {
     /// Creation time, RFC 3339, when known.
     pub created: Option<String>,
 }
+
+/// The DNS records of an environment found without a state file, where records carry no tags
+/// (Route53, Cloud DNS): for each address whose `detail` holds its `domain` and its IP under
+/// `ip_key`, the record `find(domain, ip)` returns (a provider returns one only while it points
+/// at that IP), with the address's environment and age.
+pub async fn records_of_addresses<F, Fut>(
+    addresses: &[TaggedResource],
+    ip_key: &str,
+    mut find: F,
+) -> crate::Result<Vec<TaggedResource>>
+where
+    F: FnMut(String, String) -> Fut,
+    Fut: Future<Output = crate::Result<Option<ResourceRef>>>,
+{
+    let mut found = Vec::new();
+    for a in addresses {
+        let detail = &a.resource.detail;
+        if let (Some(domain), Some(ip)) = (detail.get("domain"), detail.get(ip_key))
+            && let Some(record) = find(domain.clone(), ip.clone()).await?
+        {
+            found.push(TaggedResource {
+                resource: record,
+                env: a.env.clone(),
+                created: a.created.clone(),
+            });
+        }
+    }
+    Ok(found)
+}

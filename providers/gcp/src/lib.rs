@@ -206,19 +206,11 @@ impl Provider for GcpProvider {
         let mut found = vm::list_tagged(c, env).await?;
         let addresses = address::list_tagged(c, env).await?;
         // Cloud DNS records carry no labels: the record is the one the address's description
-        // names, while it points at the address.
-        for a in &addresses {
-            let detail = &a.resource.detail;
-            if let (Some(domain), Some(ip)) = (detail.get("domain"), detail.get("ip"))
-                && let Some(record) = dns::find_a(c, domain, ip).await?
-            {
-                found.push(TaggedResource {
-                    resource: record,
-                    env: a.env.clone(),
-                    created: a.created.clone(),
-                });
-            }
-        }
+        // names.
+        let records = carto_core::records_of_addresses(&addresses, "ip", |domain, ip| async move {
+            dns::find_a(c, &domain, &ip).await
+        });
+        found.extend(records.await?);
         found.extend(addresses);
         found.extend(network::list_tagged(c, env).await?);
         Ok(found)
