@@ -1,6 +1,7 @@
 //! Deployments that must fail, each with a message a user can act on, and a state file that
 //! still lets `destroy` remove everything.
 
+use carto_harness::selfhosted::raise_min_version;
 use carto_harness::vm::Variant;
 
 use crate::common::{deployment, vm_sh};
@@ -15,7 +16,7 @@ fn install_sh_error_with_exit_0_fails_the_install() {
     let d = deployment("e2e-install-error", &[]);
     // CARTO's repository may require a newer package than our table knows: install.sh then
     // prints [ERROR] and still exits 0.
-    raise_min_version(&d, "2026.1.1");
+    raise_min_version(&d.bare_repo, "2026.1.1").expect("repository retagged");
     let (code, out, err, vm) = d.deploy_with_vm(Variant::Docker, "");
     assert_eq!(
         code,
@@ -101,67 +102,6 @@ fn cloud_init_error_fails_bootstrap_with_its_log() {
     assert_eq!(code, EXIT_REMOTE, "stdout: {out}\nstderr: {err}");
     assert!(err.contains("cloud-init"), "{err}");
     d.destroy_leaves_nothing();
-}
-
-/// Rewrites tag 2025.11.11 of the deployment's bare repository with a stricter MIN_VERSION.
-fn raise_min_version(d: &carto_harness::deployment::Deployment, min: &str) {
-    let work = d.dir.path().join("retag");
-    let git = |args: &[&str], dir: &std::path::Path| {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    git(
-        &[
-            "clone",
-            "--quiet",
-            d.bare_repo.to_str().unwrap(),
-            work.to_str().unwrap(),
-        ],
-        d.dir.path(),
-    );
-    git(
-        &[
-            "-c",
-            "advice.detachedHead=false",
-            "checkout",
-            "--quiet",
-            "2025.11.11",
-        ],
-        &work,
-    );
-    std::fs::write(work.join("MIN_VERSION"), format!("{min}\n")).unwrap();
-    git(
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "--quiet",
-            "-am",
-            "stricter MIN_VERSION",
-        ],
-        &work,
-    );
-    git(&["tag", "-f", "2025.11.11"], &work);
-    git(
-        &[
-            "push",
-            "--quiet",
-            "--force",
-            "origin",
-            "refs/tags/2025.11.11",
-        ],
-        &work,
-    );
 }
 
 /// Replaces the host key pair in a user-data document with a freshly made one.

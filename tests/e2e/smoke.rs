@@ -11,7 +11,8 @@ use carto_harness::cloud::LocalCloud;
 use carto_harness::local_aws::AwsCloud;
 use carto_harness::local_azure::AzureCloud;
 use carto_harness::local_gcp::GcpCloud;
-use carto_harness::smoke::{SmokeRun, raise_min_version, terminate};
+use carto_harness::selfhosted::raise_min_version;
+use carto_harness::smoke::{SmokeRun, terminate};
 use carto_harness::vm::Variant;
 
 /// The emulated clouds the smoke runs across: one line per cloud whose provider exists.

@@ -76,6 +76,39 @@ pub fn min_version(tag: &str) -> &'static str {
     }
 }
 
+/// Makes `bare`'s tag 2025.11.11 require a package of at least `min`, so the stand-in
+/// install.sh prints `[ERROR]` (and still exits 0, as CARTO's does) for our 2025.10.1 package.
+pub fn raise_min_version(bare: &Path, min: &str) -> io::Result<()> {
+    let work = bare.with_extension("retag");
+    let parent = bare.parent().unwrap_or(Path::new("/"));
+    let (bare_s, work_s) = (bare.display().to_string(), work.display().to_string());
+    git(parent, &["clone", "--quiet", &bare_s, &work_s])?;
+    git(
+        &work,
+        &[
+            "-c",
+            "advice.detachedHead=false",
+            "checkout",
+            "--quiet",
+            "2025.11.11",
+        ],
+    )?;
+    fs::write(work.join("MIN_VERSION"), format!("{min}\n"))?;
+    git(&work, &["commit", "--quiet", "-am", "stricter MIN_VERSION"])?;
+    git(&work, &["tag", "-f", "2025.11.11"])?;
+    git(
+        &work,
+        &[
+            "push",
+            "--quiet",
+            "--force",
+            "origin",
+            "refs/tags/2025.11.11",
+        ],
+    )?;
+    fs::remove_dir_all(&work)
+}
+
 /// Copies the fixture, keeping the executable bit, and skipping what the fixture's own
 /// .gitignore ignores (a developer's local .env, certs/, customer.env, key.json).
 fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {

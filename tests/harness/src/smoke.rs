@@ -337,61 +337,6 @@ fn flags_as_env(cloud: &str, args: &[String]) -> io::Result<Vec<(String, String)
         .collect()
 }
 
-/// Makes `bare`'s tag 2025.11.11 require a package of at least `min`, so the stand-in
-/// install.sh prints `[ERROR]` (and still exits 0, as CARTO's does) for our 2025.10.1 package.
-pub fn raise_min_version(bare: &Path, min: &str) -> io::Result<()> {
-    let work = bare.with_extension("retag");
-    let git = |args: &[&str], dir: &Path| -> io::Result<()> {
-        let out = Command::new("git").args(args).current_dir(dir).output()?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(io::Error::other(format!(
-                "git {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )))
-        }
-    };
-    let parent = bare.parent().unwrap_or(Path::new("/"));
-    let (bare_s, work_s) = (bare.display().to_string(), work.display().to_string());
-    git(&["clone", "--quiet", &bare_s, &work_s], parent)?;
-    git(
-        &[
-            "-c",
-            "advice.detachedHead=false",
-            "checkout",
-            "--quiet",
-            "2025.11.11",
-        ],
-        &work,
-    )?;
-    std::fs::write(work.join("MIN_VERSION"), format!("{min}\n"))?;
-    git(
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "--quiet",
-            "-am",
-            "stricter MIN_VERSION",
-        ],
-        &work,
-    )?;
-    git(&["tag", "-f", "2025.11.11"], &work)?;
-    git(
-        &[
-            "push",
-            "--quiet",
-            "--force",
-            "origin",
-            "refs/tags/2025.11.11",
-        ],
-        &work,
-    )
-}
-
 /// Sends SIGTERM to the smoke process by its PID.
 pub fn terminate(child: &Child) {
     let _ = Command::new("kill")
