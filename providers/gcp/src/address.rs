@@ -11,7 +11,7 @@ use google_cloud_compute_v1::model::Address as GceAddress;
 use crate::config::{Clients, region_of};
 use crate::labels;
 use crate::operation::{self, OPERATION_TIMEOUT, Scope};
-use crate::send::send;
+use crate::send::{pages, send};
 
 /// The address's resource name.
 pub fn name(env: &EnvName) -> String {
@@ -121,18 +121,22 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
     const CALL: &str = "compute.addresses.aggregatedList";
     let project = c.project()?;
     let filter = labels::filter(env);
-    let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = send(&c.policy, CALL, || {
+    let pages = pages(
+        &c.policy,
+        CALL,
+        |token| {
             c.addresses
                 .aggregated_list()
                 .set_project(project)
                 .set_filter(&filter)
-                .set_or_clear_page_token(token.clone())
+                .set_or_clear_page_token(token)
                 .send()
-        })
-        .await?;
+        },
+        |page| page.next_page_token.clone(),
+    )
+    .await?;
+    let mut found = Vec::new();
+    for page in &pages {
         for scoped in page.items.values() {
             for a in &scoped.addresses {
                 let Some(owner) = labels::env_of(&a.labels) else {
@@ -161,9 +165,6 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                 });
             }
         }
-        match page.next_page_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => return Ok(found),
-        }
     }
+    Ok(found)
 }

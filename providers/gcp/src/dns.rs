@@ -10,7 +10,7 @@ use carto_core::{ErrorKind, OrAbsent, ProviderError, ResourceKind, ResourceRef, 
 use google_cloud_dns_v1::model::{Change, ResourceRecordSet};
 
 use crate::config::Clients;
-use crate::send::send;
+use crate::send::{pages, send};
 
 /// TTL of the A record, in seconds: short, so a re-created environment is reachable soon.
 pub const RECORD_TTL: i32 = 60;
@@ -35,27 +35,28 @@ pub fn fqdn(name: &str) -> String {
 pub async fn list_zones(c: &Clients) -> Result<Vec<Zone>> {
     const CALL: &str = "dns.managedZones.list";
     let project = c.project()?;
-    let mut zones = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = send(&c.policy, CALL, || {
+    let pages = pages(
+        &c.policy,
+        CALL,
+        |token| {
             c.managed_zones
                 .list()
                 .set_project(project)
-                .set_or_clear_page_token(token.clone())
+                .set_or_clear_page_token(token)
                 .send()
-        })
-        .await?;
-        zones.extend(page.managed_zones.iter().map(|z| Zone {
+        },
+        |page| page.next_page_token.clone(),
+    )
+    .await?;
+    Ok(pages
+        .iter()
+        .flat_map(|page| &page.managed_zones)
+        .map(|z| Zone {
             name: z.name.clone().unwrap_or_default(),
             dns_name: fqdn(z.dns_name.as_deref().unwrap_or_default()),
             private: z.visibility.as_ref().and_then(|v| v.name()) == Some("private"),
-        }));
-        match page.next_page_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => return Ok(zones),
-        }
-    }
+        })
+        .collect())
 }
 
 /// Whether `domain` is `zone` or inside it (both as FQDNs).

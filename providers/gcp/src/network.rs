@@ -13,7 +13,7 @@ use google_cloud_compute_v1::model::{Firewall, firewall::Allowed};
 use crate::config::Clients;
 use crate::labels;
 use crate::operation::{self, OPERATION_TIMEOUT, Scope};
-use crate::send::send;
+use crate::send::{pages, send};
 
 /// The network the VM and its rules live in.
 pub const NETWORK: &str = "global/networks/default";
@@ -167,17 +167,21 @@ pub async fn delete_rule(c: &Clients, resource: &ResourceRef, timeout: Duration)
 pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
     const CALL: &str = "compute.firewalls.list";
     let project = c.project()?;
-    let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = send(&c.policy, CALL, || {
+    let pages = pages(
+        &c.policy,
+        CALL,
+        |token| {
             c.firewalls
                 .list()
                 .set_project(project)
-                .set_or_clear_page_token(token.clone())
+                .set_or_clear_page_token(token)
                 .send()
-        })
-        .await?;
+        },
+        |page| page.next_page_token.clone(),
+    )
+    .await?;
+    let mut found = Vec::new();
+    for page in &pages {
         for f in &page.items {
             let Some(owner) = f
                 .description
@@ -200,9 +204,6 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                 ),
             });
         }
-        match page.next_page_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => return Ok(found),
-        }
     }
+    Ok(found)
 }

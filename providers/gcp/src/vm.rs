@@ -19,7 +19,7 @@ use crate::config::Clients;
 use crate::labels;
 use crate::network::NETWORK;
 use crate::operation::{self, OPERATION_TIMEOUT, Scope};
-use crate::send::send;
+use crate::send::{pages, send};
 
 /// The user cloud-init creates and SSH logs in as.
 pub const SSH_USER: &str = "ubuntu";
@@ -231,18 +231,22 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
     const CALL: &str = "compute.instances.aggregatedList";
     let project = c.project()?;
     let filter = labels::filter(env);
-    let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = send(&c.policy, CALL, || {
+    let pages = pages(
+        &c.policy,
+        CALL,
+        |token| {
             c.instances
                 .aggregated_list()
                 .set_project(project)
                 .set_filter(&filter)
-                .set_or_clear_page_token(token.clone())
+                .set_or_clear_page_token(token)
                 .send()
-        })
-        .await?;
+        },
+        |page| page.next_page_token.clone(),
+    )
+    .await?;
+    let mut found = Vec::new();
+    for page in &pages {
         for scoped in page.items.values() {
             for i in &scoped.instances {
                 let Some(owner) = labels::env_of(&i.labels) else {
@@ -261,9 +265,6 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                 });
             }
         }
-        match page.next_page_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => return Ok(found),
-        }
     }
+    Ok(found)
 }
