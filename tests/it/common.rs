@@ -90,6 +90,11 @@ impl TestCommand {
         self
     }
 
+    /// Starts in the background with both streams piped (for tests that signal it).
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd.spawn().expect("spawn carto-provision")
+    }
+
     /// Runs to the end (killed by PID after [`RUN_TIMEOUT`]) and captures both streams.
     pub fn run(mut self) -> Output {
         let mut child = self.cmd.spawn().expect("spawn carto-provision");

@@ -6,7 +6,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use carto_harness::proxy::{FaultProxy, Faults};
@@ -138,26 +138,13 @@ kill_points! {
     killed_before_the_record_is_recorded: "unrecorded:dns-record",
 }
 
-/// The binary in the background with its output captured (for signals).
-fn spawn(f: &Fixture, env: &str, extra_env: &[(&str, &str)], endpoint: &str) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carto-provision"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", f.state_dir.with_file_name("home"))
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("CARTO_PROVISION_RETRY_BASE_MS", "10")
-        .envs(extra_env.iter().copied())
-        .arg("--state-dir")
-        .arg(&f.state_dir)
+/// `aws --name ENV …` through `endpoint`, in the background (for signals).
+fn spawn(f: &Fixture, env: &str, endpoint: &str) -> Child {
+    TestCommand::new(&f.state_dir)
         .arg("aws")
         .args(deploy_args(DOMAIN, &f.pkg, endpoint))
         .args(["--name", env, "--ssh-timeout", "120"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    std::fs::create_dir_all(f.state_dir.with_file_name("home")).expect("HOME");
-    cmd.spawn().expect("spawn carto-provision")
+        .spawn()
 }
 
 /// Waits until `ready` holds for the state file's JSON (by polling it).
@@ -222,7 +209,7 @@ fn recorded_ids(state: &serde_json::Value) -> Vec<String> {
 #[test]
 fn ctrl_c_while_waiting_stops_with_130_and_the_commands() {
     let f = Fixture::new();
-    let child = spawn(&f, "sigint-wait", &[], &f.cloud.endpoint());
+    let child = spawn(&f, "sigint-wait", &f.cloud.endpoint());
     // Infra done (and dns, beside bootstrap): the run now waits for SSH, which never answers.
     wait_state(&f.state_file("sigint-wait"), "the infra step done", |s| {
         s["step"] == "infra" || s["step"] == "dns"
@@ -257,7 +244,7 @@ fn ctrl_c_while_creating_records_everything_that_exists() {
         },
     );
     let env = "sigint-create";
-    let child = spawn(&f, env, &[], &proxy.endpoint());
+    let child = spawn(&f, env, &proxy.endpoint());
     wait_state(&f.state_file(env), "a first resource", |s| {
         !recorded_ids(s).is_empty()
     });
