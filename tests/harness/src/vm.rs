@@ -429,12 +429,19 @@ fn signal(pid: u32, sig: &str) -> io::Result<()> {
     )
 }
 
-/// The first process whose parent is `parent` (nspawn is a child subreaper: the VM's init ends
-/// up as its child).
+/// The VM's init: the child of `parent` (nspawn is a child subreaper: the VM's init ends up as
+/// its child) that runs in a PID namespace of its own. nspawn's short-lived helper child shares
+/// ours, and taking it for the init would leave a PID that is soon gone.
 fn find_child(parent: u32) -> io::Result<Option<u32>> {
+    let ours = fs::read_link("/proc/self/ns/pid")?;
+    let is_init =
+        |pid: &u32| fs::read_link(format!("/proc/{pid}/ns/pid")).is_ok_and(|ns| ns != ours);
     let task_children = format!("/proc/{parent}/task/{parent}/children");
     if let Ok(text) = fs::read_to_string(&task_children) {
-        return Ok(text.split_whitespace().find_map(|p| p.parse().ok()));
+        return Ok(text
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .find(is_init));
     }
     for entry in fs::read_dir("/proc")? {
         let entry = entry?;
@@ -453,7 +460,7 @@ fn find_child(parent: u32) -> io::Result<Option<u32>> {
             .rsplit_once(')')
             .and_then(|(_, rest)| rest.split_whitespace().nth(1))
             .and_then(|p| p.parse::<u32>().ok());
-        if ppid == Some(parent) {
+        if ppid == Some(parent) && is_init(&pid) {
             return Ok(Some(pid));
         }
     }
