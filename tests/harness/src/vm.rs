@@ -79,9 +79,14 @@ pub(crate) fn harness_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The cache folder (git-ignored) for rootfs images, private VM copies and address leases.
+/// The cache folder for rootfs images, private VM copies and address leases: `$CARTO_TEST_CACHE`,
+/// else a system cache folder outside the checkout, so every clone and worktree on this machine
+/// shares one image per recipe hash (the image folder's name carries that hash) and one set of
+/// address leases.
 pub fn cache_dir() -> PathBuf {
-    harness_dir().join(".cache")
+    std::env::var_os("CARTO_TEST_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/carto-provision-tests"))
 }
 
 pub(crate) fn other_error(msg: String) -> io::Error {
