@@ -49,8 +49,8 @@ pub enum Command {
     Status(NameArgs),
     /// List the environments this machine has state for.
     List,
-    /// List every environment found by tag in the clouds, with its age; with --yes, destroy
-    /// those older than --older-than.
+    /// List every environment found by tag in the clouds, with its age and expiry; with --yes,
+    /// destroy those whose --ttl has passed (never one without a ttl, unless --include names it).
     Gc(GcArgs),
     /// Deploy one environment per cloud at once, verify each, always tear them down, report.
     Smoke(SmokeArgs),
@@ -89,9 +89,12 @@ pub struct DestroyArgs {
 /// `gc` flags.
 #[derive(Debug, Args)]
 pub struct GcArgs {
-    /// Environments older than this are garbage (e.g. 24h, 90m, 7d).
-    #[arg(long, value_name = "AGE", default_value = "24h")]
-    pub older_than: String,
+    /// Only environments at least this old (e.g. 24h, 90m, 7d), besides having expired.
+    #[arg(long, value_name = "AGE")]
+    pub older_than: Option<String>,
+    /// Also collect these environments, which have no ttl (or have not expired yet).
+    #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',')]
+    pub include: Vec<String>,
     /// Clouds to look in.
     #[arg(
         long,
@@ -100,7 +103,7 @@ pub struct GcArgs {
         default_value = "aws,gcp,azure"
     )]
     pub clouds: Vec<CloudArg>,
-    /// Destroy the environments older than --older-than (without it, only list).
+    /// Destroy the expired environments (without it, only list).
     #[arg(long)]
     pub yes: bool,
     #[command(flatten)]
@@ -262,6 +265,11 @@ pub struct DeployArgs {
     /// DNS zone for the A record [default: the zone with the longest suffix of the domain].
     #[arg(long, env = "CARTO_PROVISION_DNS_ZONE")]
     pub dns_zone: Option<String>,
+    /// Time to live (e.g. 8h, 90m, 7d) from the environment's creation: every resource is
+    /// tagged carto-expires and `gc --yes` destroys it once that has passed. Without it the
+    /// environment never expires and `gc` keeps it.
+    #[arg(long, env = "CARTO_PROVISION_TTL", value_name = "DURATION")]
+    pub ttl: Option<String>,
     /// carto-selfhosted release tag to install.
     #[arg(
         long,

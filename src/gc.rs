@@ -1,8 +1,10 @@
 //! `gc`: garbage collection of test environments. Lists every environment the clouds have
 //! tagged `managed-by=carto-provision`, grouped by `carto-env`, with its age (from the
-//! `carto-created` tag, else the cloud's own creation time); with `--yes`, destroys those
-//! older than the limit. An environment whose age is unknown is never collected, and nothing
-//! without the managed-by tag is ever seen (providers list by that tag only).
+//! `carto-created` tag, else the cloud's own creation time) and its expiry (the
+//! `carto-expires` tag a `--ttl` deployment carries); with `--yes`, destroys those whose
+//! expiry has passed. An environment without an expiry (production) is never collected unless
+//! `--include` names it, and nothing without the managed-by tag is ever seen (providers list by
+//! that tag only).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,7 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::cli::{CloudArg, GcArgs};
 use crate::commands::{access, cloud_of};
 use crate::pipeline::{self, Events, Step};
-use crate::spec::InputError;
+use crate::spec::{InputError, parse_duration};
 use crate::state::StateStore;
 
 /// One environment found by tag.
@@ -26,9 +28,12 @@ pub struct Found {
     pub env: String,
     /// When it was created (the oldest resource), if any resource says.
     pub created: Option<DateTime<Utc>>,
+    /// When it expires: the latest expiry of its resources, and only when every one has one.
+    pub expires: Option<DateTime<Utc>>,
     /// Its resources.
     pub resources: Vec<ResourceRef>,
-    /// `kept`, `expired` (listed only), `destroyed` or `failed: …`.
+    /// `kept`, `kept (no ttl)`, `kept (younger than …)`, `expired` / `included` (listed
+    /// only), `destroyed` or `failed: …`.
     pub action: String,
 }
 
@@ -39,49 +44,76 @@ impl Found {
     }
 }
 
-/// Parses `--older-than`: a whole number with a unit s, m, h or d (`24h`, `90m`, `7d`).
-pub fn parse_age(text: &str) -> Result<Duration, InputError> {
-    let bad = || {
-        InputError(format!(
-            "--older-than {text:?} is not an age: give a number with a unit, like 24h, 90m or 7d"
-        ))
-    };
-    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (n, unit) = text.split_at(split);
-    let n: u64 = n.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(bad()),
-    };
-    Ok(Duration::from_secs(n * secs))
+/// What `gc` does with one environment.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Left alone, with the reason shown in the listing.
+    Keep(String),
+    /// Collected: its expiry has passed (`expired`) or `--include` named it (`included`).
+    Collect(&'static str),
+}
+
+/// Whether `found` is garbage at `now`: only once its expiry has passed (or `--include` names
+/// it), and, with `--older-than`, only when it is known to be at least that old.
+pub fn verdict(
+    found: &Found,
+    now: DateTime<Utc>,
+    older_than: Option<Duration>,
+    included: bool,
+) -> Verdict {
+    if let Some(min) = older_than
+        && found.age(now).is_none_or(|age| age < min)
+    {
+        return Verdict::Keep(format!("kept (younger than {})", human(min)));
+    }
+    if included {
+        return Verdict::Collect("included");
+    }
+    match found.expires {
+        None => Verdict::Keep("kept (no ttl)".into()),
+        Some(t) if t > now => Verdict::Keep("kept".into()),
+        Some(_) => Verdict::Collect("expired"),
+    }
 }
 
 /// Groups tagged resources into environments (resources without an environment tag are left out).
 pub fn group(cloud: Cloud, tagged: Vec<TaggedResource>) -> Vec<Found> {
-    let mut by_env: BTreeMap<String, Found> = BTreeMap::new();
+    let mut by_env: BTreeMap<String, (Found, bool)> = BTreeMap::new();
     for t in tagged.into_iter().filter(|t| !t.env.is_empty()) {
         let created = t
             .created
             .as_deref()
             .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
             .map(|c| c.with_timezone(&Utc));
-        let found = by_env.entry(t.env.clone()).or_insert_with(|| Found {
-            cloud,
-            env: t.env.clone(),
-            created: None,
-            resources: Vec::new(),
-            action: "kept".into(),
+        let expires = t.expires.and_then(|e| DateTime::from_timestamp(e, 0));
+        let (found, all_expire) = by_env.entry(t.env.clone()).or_insert_with(|| {
+            let found = Found {
+                cloud,
+                env: t.env.clone(),
+                created: None,
+                expires: None,
+                resources: Vec::new(),
+                action: "kept".into(),
+            };
+            (found, true)
         });
         found.created = match (found.created, created) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        *all_expire &= expires.is_some();
+        found.expires = found.expires.max(expires);
         found.resources.push(t.resource);
     }
-    by_env.into_values().collect()
+    by_env
+        .into_values()
+        .map(|(mut found, all_expire)| {
+            if !all_expire {
+                found.expires = None;
+            }
+            found
+        })
+        .collect()
 }
 
 /// Runs `gc`.
@@ -91,20 +123,33 @@ pub async fn run(
     events: &dyn Events,
     json: bool,
 ) -> anyhow::Result<()> {
-    let limit = parse_age(&args.older_than)?;
+    let older_than = args
+        .older_than
+        .as_deref()
+        .map(|t| parse_duration("--older-than", t))
+        .transpose()?;
+    for name in &args.include {
+        EnvName::parse(name).map_err(|e| InputError(format!("--include: {e}")))?;
+    }
     let now = Utc::now();
     let mut all = Vec::new();
     let mut failures = Vec::new();
     for cloud in dedup(&args.clouds) {
-        match collect(cloud, args, store, events, limit, now).await {
+        match collect(cloud, args, store, events, older_than, now).await {
             Ok(found) => all.extend(found),
             Err(e) => failures.push(format!("{}: {e:#}", cloud_of(cloud))),
         }
     }
+    let missing: Vec<&str> = args
+        .include
+        .iter()
+        .filter(|name| !all.iter().any(|f| &f.env == *name))
+        .map(String::as_str)
+        .collect();
     if json {
         println!(
             "{}",
-            serde_json::json!({"event": "gc", "older_than_secs": limit.as_secs(), "environments": all, "errors": failures})
+            serde_json::json!({"event": "gc", "older_than_secs": older_than.map(|d| d.as_secs()), "environments": all, "errors": failures, "not_found": missing})
         );
     } else {
         print!("{}", render(&all, now));
@@ -122,6 +167,12 @@ pub async fn run(
             failures.len()
         );
     }
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "gc: --include {}: no environment of that name is tagged in the clouds searched",
+            missing.join(",")
+        );
+    }
     Ok(())
 }
 
@@ -135,13 +186,13 @@ fn dedup(clouds: &[CloudArg]) -> Vec<CloudArg> {
     out
 }
 
-/// Lists one cloud's environments and, with `--yes`, destroys the expired ones.
+/// Lists one cloud's environments and, with `--yes`, destroys the collected ones.
 async fn collect(
     cloud: CloudArg,
     args: &GcArgs,
     store: &StateStore,
     events: &dyn Events,
-    limit: Duration,
+    older_than: Option<Duration>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Found>> {
     let provider = access(cloud, &args.access).connect().await?;
@@ -151,17 +202,17 @@ async fn collect(
         .context("listing resources tagged managed-by=carto-provision")?;
     let mut found = group(cloud_of(cloud), tagged);
     for env in &mut found {
-        if env.age(now).is_none_or(|age| age <= limit) {
-            continue;
+        let included = args.include.contains(&env.env);
+        match verdict(env, now, older_than, included) {
+            Verdict::Keep(reason) => env.action = reason,
+            Verdict::Collect(why) if !args.yes => env.action = why.into(),
+            Verdict::Collect(_) => {
+                env.action = match destroy(provider.as_ref(), store, env, events).await {
+                    Ok(()) => "destroyed".into(),
+                    Err(e) => format!("failed: {e:#}"),
+                };
+            }
         }
-        if !args.yes {
-            env.action = "expired".into();
-            continue;
-        }
-        env.action = match destroy(provider.as_ref(), store, env, events).await {
-            Ok(()) => "destroyed".into(),
-            Err(e) => format!("failed: {e:#}"),
-        };
     }
     Ok(found)
 }
@@ -191,20 +242,23 @@ async fn destroy(
 /// The human table.
 pub fn render(found: &[Found], now: DateTime<Utc>) -> String {
     let mut out = format!(
-        "{:<6} {:<28} {:>8} {:<21} {:>9}  {}\n",
-        "CLOUD", "ENVIRONMENT", "AGE", "CREATED", "RESOURCES", "ACTION"
+        "{:<6} {:<28} {:>8} {:<21} {:<21} {:>9}  {}\n",
+        "CLOUD", "ENVIRONMENT", "AGE", "CREATED", "EXPIRES", "RESOURCES", "ACTION"
     );
+    let time = |t: Option<DateTime<Utc>>| {
+        t.map_or("-".to_string(), |t| {
+            t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        })
+    };
     for f in found {
         let age = f.age(now).map_or("unknown".to_string(), human);
-        let created = f.created.map_or("-".to_string(), |c| {
-            c.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-        });
         out.push_str(&format!(
-            "{:<6} {:<28} {:>8} {:<21} {:>9}  {}\n",
+            "{:<6} {:<28} {:>8} {:<21} {:<21} {:>9}  {}\n",
             f.cloud.as_str(),
             f.env,
             age,
-            created,
+            time(f.created),
+            time(f.expires),
             f.resources.len(),
             f.action
         ));
@@ -231,31 +285,24 @@ mod tests {
     use super::*;
     use carto_core::ResourceKind;
 
-    #[test]
-    fn ages_parse_with_units_or_fail_clearly() {
-        assert_eq!(parse_age("24h").unwrap(), Duration::from_secs(86_400));
-        assert_eq!(parse_age("90m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_age("7d").unwrap(), Duration::from_secs(604_800));
-        for bad in ["24", "h", "1.5h", "-1h", "24hours", ""] {
-            let e = parse_age(bad).unwrap_err().to_string();
-            assert!(e.contains("--older-than"), "{bad}: {e}");
+    fn tagged(env: &str, id: &str, created: Option<&str>, expires: Option<i64>) -> TaggedResource {
+        TaggedResource {
+            resource: ResourceRef::new(ResourceKind::Vm, id, id, "r"),
+            env: env.into(),
+            created: created.map(String::from),
+            expires,
         }
     }
 
     #[test]
     fn resources_group_by_environment_with_the_oldest_time() {
-        let t = |env: &str, id: &str, created: Option<&str>| TaggedResource {
-            resource: ResourceRef::new(ResourceKind::Vm, id, id, "r"),
-            env: env.into(),
-            created: created.map(String::from),
-        };
         let found = group(
             Cloud::Aws,
             vec![
-                t("a", "1", Some("2026-11-27T10:00:00Z")),
-                t("b", "2", None),
-                t("a", "3", Some("2026-11-26T10:00:00Z")),
-                t("", "4", Some("2020-01-01T00:00:00Z")),
+                tagged("a", "1", Some("2026-11-27T10:00:00Z"), None),
+                tagged("b", "2", None, None),
+                tagged("a", "3", Some("2026-11-26T10:00:00Z"), None),
+                tagged("", "4", Some("2020-01-01T00:00:00Z"), None),
             ],
         );
         assert_eq!(found.len(), 2);
@@ -270,8 +317,75 @@ mod tests {
         );
         let table = render(&found, now);
         assert!(
-            table.contains("1d0h") && table.contains("unknown"),
+            table.contains("1d0h") && table.contains("unknown") && table.contains("EXPIRES"),
             "{table}"
+        );
+    }
+
+    #[test]
+    fn an_environment_expires_only_when_every_resource_says_so_and_at_the_latest() {
+        let found = group(
+            Cloud::Gcp,
+            vec![
+                tagged("all", "1", None, Some(100)),
+                tagged("all", "2", None, Some(200)),
+                tagged("part", "3", None, Some(100)),
+                tagged("part", "4", None, None),
+            ],
+        );
+        assert_eq!(found[0].expires, DateTime::from_timestamp(200, 0));
+        assert_eq!(found[1].expires, None, "a resource without expiry: no ttl");
+    }
+
+    #[test]
+    fn only_expired_or_named_environments_are_collected() {
+        let now: DateTime<Utc> = "2026-11-27T10:00:00Z".parse().unwrap();
+        let env = |created_h_ago: i64, expires_h: Option<i64>| Found {
+            cloud: Cloud::Aws,
+            env: "e".into(),
+            created: Some(now - chrono::Duration::hours(created_h_ago)),
+            expires: expires_h.map(|h| now + chrono::Duration::hours(h)),
+            resources: Vec::new(),
+            action: String::new(),
+        };
+        let day = Some(Duration::from_secs(86_400));
+        let keep = |why: &str| Verdict::Keep(why.to_string());
+        // Production: old, no ttl.
+        assert_eq!(
+            verdict(&env(48, None), now, None, false),
+            keep("kept (no ttl)")
+        );
+        assert_eq!(
+            verdict(&env(48, None), now, day, false),
+            keep("kept (no ttl)")
+        );
+        assert_eq!(
+            verdict(&env(48, None), now, None, true),
+            Verdict::Collect("included")
+        );
+        // A ttl not reached yet, then passed.
+        assert_eq!(verdict(&env(48, Some(1)), now, None, false), keep("kept"));
+        assert_eq!(
+            verdict(&env(2, Some(-1)), now, None, false),
+            Verdict::Collect("expired")
+        );
+        // --older-than filters even expired and named ones.
+        assert_eq!(
+            verdict(&env(2, Some(-1)), now, day, true),
+            keep("kept (younger than 1d0h)")
+        );
+        assert_eq!(
+            verdict(&env(30, Some(-1)), now, day, false),
+            Verdict::Collect("expired")
+        );
+        let unknown_age = Found {
+            created: None,
+            ..env(0, Some(-1))
+        };
+        assert_eq!(
+            verdict(&unknown_age, now, day, false),
+            keep("kept (younger than 1d0h)"),
+            "unknown age never passes --older-than"
         );
     }
 }

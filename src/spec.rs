@@ -63,6 +63,8 @@ pub struct Spec {
     pub ssh_timeout: Duration,
     /// How long the services may take to be up.
     pub healthy_timeout: Duration,
+    /// Time to live from the environment's creation (`--ttl`); `None`: it never expires.
+    pub ttl: Option<Duration>,
 }
 
 impl Spec {
@@ -181,7 +183,36 @@ fn from_common(
         docker_apt_url: a.docker_apt_url.clone(),
         ssh_timeout: Duration::from_secs(a.ssh_timeout),
         healthy_timeout: Duration::from_secs(a.healthy_timeout),
+        ttl: a
+            .ttl
+            .as_deref()
+            .map(|t| parse_duration("--ttl", t))
+            .transpose()?,
     })
+}
+
+/// Parses a duration flag (`--ttl`, `--older-than`): a whole number above zero with a unit s,
+/// m, h or d (`24h`, `90m`, `7d`).
+pub fn parse_duration(flag: &str, text: &str) -> Result<Duration, InputError> {
+    let bad = || {
+        InputError(format!(
+            "{flag} {text:?} is not a duration: give a number above zero with a unit, like 8h, 90m or 7d"
+        ))
+    };
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    match n.checked_mul(secs) {
+        Some(s) if s > 0 => Ok(Duration::from_secs(s)),
+        _ => Err(bad()),
+    }
 }
 
 /// Checks an SSH source range: an IPv4 or IPv6 network with a prefix, never the whole Internet.
@@ -209,6 +240,28 @@ pub fn check_cidr(cidr: &str) -> Result<String, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_parse_with_units_or_fail_clearly() {
+        let d = |t| parse_duration("--ttl", t);
+        assert_eq!(d("24h").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(d("90m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(d("7d").unwrap(), Duration::from_secs(604_800));
+        assert_eq!(d("1s").unwrap(), Duration::from_secs(1));
+        for bad in [
+            "24",
+            "h",
+            "1.5h",
+            "-1h",
+            "24hours",
+            "",
+            "0h",
+            "99999999999999999999d",
+        ] {
+            let e = d(bad).unwrap_err().to_string();
+            assert!(e.starts_with("--ttl "), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn cidr_rules() {

@@ -88,6 +88,10 @@ pub struct EnvState {
     pub nonce: String,
     /// When the environment was first recorded.
     pub created_at: DateTime<Utc>,
+    /// When it expires (`--ttl` from `created_at`), if it was given a time to live; every
+    /// resource carries it as its `carto-expires` tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
     /// When the record was last changed.
     pub updated_at: DateTime<Utc>,
     /// The last step completed (empty before the first).
@@ -122,6 +126,7 @@ impl EnvState {
             domain: domain.into(),
             nonce: format!("{:016x}", fastrand::u64(..)),
             created_at: now,
+            expires_at: None,
             updated_at: now,
             step: String::new(),
             resources: Vec::new(),

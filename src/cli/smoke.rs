@@ -47,6 +47,10 @@ pub struct SmokeArgs {
     /// Write the run as a JUnit XML test suite (one test case per cloud) to this file.
     #[arg(long, value_name = "FILE.xml")]
     pub junit: Option<PathBuf>,
+    /// Every environment's time to live (its --ttl): should the smoke itself be killed before
+    /// it destroys them, `gc --yes` collects them once this has passed.
+    #[arg(long, value_name = "DURATION", default_value = "6h")]
+    pub ttl: String,
     #[command(flatten)]
     pub forward: ForwardArgs,
 }

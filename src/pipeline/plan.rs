@@ -28,8 +28,12 @@ pub struct Plan {
 
 /// Runs preflight and describes everything the deployment would do.
 pub async fn make(spec: &Spec, provider: &dyn Provider) -> anyhow::Result<Plan> {
-    let (infra, resolved) =
-        preflight::check(spec, provider, "plan", chrono::Utc::now().timestamp()).await?;
+    let now = chrono::Utc::now().timestamp();
+    let times = preflight::Times {
+        created: now,
+        expires: spec.ttl.map(|t| now + t.as_secs() as i64),
+    };
+    let (infra, resolved) = preflight::check(spec, provider, "plan", times).await?;
     let size = resolved.size;
     let rules: Vec<String> = infra
         .firewall

@@ -27,7 +27,7 @@ pub struct Ready {
 }
 
 /// The provider's request for `spec`, before keys exist (preflight and `plan` need no keys).
-pub fn infra_spec(spec: &Spec, ssh_cidr: &str, nonce: &str, created: i64) -> InfraSpec {
+pub fn infra_spec(spec: &Spec, ssh_cidr: &str, nonce: &str, times: Times) -> InfraSpec {
     InfraSpec {
         env: spec.env.clone(),
         domain: spec.domain.to_string(),
@@ -41,8 +41,19 @@ pub fn infra_spec(spec: &Spec, ssh_cidr: &str, nonce: &str, created: i64) -> Inf
         ssh_public_key: String::new(),
         user_data: String::new(),
         nonce: nonce.to_string(),
-        created,
+        created: times.created,
+        expires: times.expires,
     }
+}
+
+/// When the environment was created and when it expires (Unix seconds), as every resource is
+/// tagged.
+#[derive(Clone, Copy, Debug)]
+pub struct Times {
+    /// Creation.
+    pub created: i64,
+    /// Expiry, if it has a ttl.
+    pub expires: Option<i64>,
 }
 
 /// Checks `spec` against the cloud (read-only) and returns the operator range and what the
@@ -51,13 +62,13 @@ pub async fn check(
     spec: &Spec,
     provider: &dyn Provider,
     nonce: &str,
-    created: i64,
+    times: Times,
 ) -> anyhow::Result<(InfraSpec, Resolved)> {
     let ssh_cidr = match &spec.ssh_cidr {
         Some(cidr) => cidr.clone(),
         None => operator_cidr().await?,
     };
-    let infra = infra_spec(spec, &ssh_cidr, nonce, created);
+    let infra = infra_spec(spec, &ssh_cidr, nonce, times);
     let resolved = provider.preflight(&infra).await?;
     Ok((infra, resolved))
 }
@@ -70,8 +81,11 @@ pub async fn run(
     recorder: &Recorder<'_>,
 ) -> anyhow::Result<Ready> {
     let state = recorder.snapshot();
-    let (mut infra, resolved) =
-        check(spec, provider, &state.nonce, state.created_at.timestamp()).await?;
+    let times = Times {
+        created: state.created_at.timestamp(),
+        expires: state.expires_at.map(|t| t.timestamp()),
+    };
+    let (mut infra, resolved) = check(spec, provider, &state.nonce, times).await?;
     let keys = EnvKeys::ensure(
         &store.ssh_key_path(&spec.env),
         &store.host_key_path(&spec.env),

@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use carto_core::ResourceRef;
+use chrono::{DateTime, Utc};
 
 use super::Step;
 use crate::interrupt;
@@ -21,7 +22,7 @@ impl<'a> Recorder<'a> {
     /// Loads the environment's state, or starts a new one (not yet written). Refuses an
     /// existing environment of the same name on another cloud or for another domain.
     pub fn open(store: &'a StateStore, spec: &Spec) -> anyhow::Result<Recorder<'a>> {
-        let state = match store.load(&spec.env)? {
+        let mut state = match store.load(&spec.env)? {
             Some(s) => {
                 if s.cloud != spec.cloud() || s.domain != spec.domain.as_str() {
                     return Err(InputError(format!(
@@ -42,6 +43,7 @@ impl<'a> Recorder<'a> {
                 spec.domain.to_string(),
             ),
         };
+        state.expires_at = expiry(spec.ttl, &state)?;
         Ok(Recorder {
             store,
             state: Mutex::new(state),
@@ -74,5 +76,62 @@ impl<'a> Recorder<'a> {
     /// A copy of the current state.
     pub fn snapshot(&self) -> EnvState {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// The environment's expiry: `--ttl` from its creation, else what its state records. Once
+/// resources exist they carry the recorded expiry as a tag, so a different `--ttl` is refused
+/// rather than leaving the environment's resources disagreeing about when it expires.
+fn expiry(
+    ttl: Option<std::time::Duration>,
+    state: &EnvState,
+) -> Result<Option<DateTime<Utc>>, InputError> {
+    let Some(ttl) = ttl else {
+        return Ok(state.expires_at);
+    };
+    let asked = state.created_at + ttl;
+    if state.resources.is_empty() || state.expires_at == Some(asked) {
+        return Ok(Some(asked));
+    }
+    let now = match state.expires_at {
+        Some(t) => format!("expires at {}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+        None => "has no ttl".to_string(),
+    };
+    Err(InputError(format!(
+        "--ttl: environment {} already {now} and its resources are tagged so: run again without --ttl (or with the same one), or destroy it and create it anew",
+        state.name
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use carto_core::{Cloud, EnvName, ResourceKind};
+
+    use super::*;
+
+    #[test]
+    fn the_expiry_is_fixed_once_resources_carry_it() {
+        let mut state = EnvState::new(EnvName::parse("e").unwrap(), Cloud::Aws, "r", "e.test");
+        let hour = Some(Duration::from_secs(3600));
+        let in_an_hour = Some(state.created_at + Duration::from_secs(3600));
+        assert_eq!(expiry(None, &state).unwrap(), None);
+        assert_eq!(expiry(hour, &state).unwrap(), in_an_hour);
+        state.expires_at = in_an_hour;
+        state.record(ResourceRef::new(ResourceKind::Vm, "i-1", "vm", "r"));
+        assert_eq!(
+            expiry(None, &state).unwrap(),
+            in_an_hour,
+            "recorded one kept"
+        );
+        assert_eq!(expiry(hour, &state).unwrap(), in_an_hour);
+        let e = expiry(Some(Duration::from_secs(60)), &state).unwrap_err();
+        assert!(
+            e.0.starts_with("--ttl: environment e already expires at"),
+            "{e}"
+        );
+        state.expires_at = None;
+        assert!(expiry(hour, &state).unwrap_err().0.contains("has no ttl"));
     }
 }

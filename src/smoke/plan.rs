@@ -110,6 +110,7 @@ fn target(
         .map(OsString::from),
     );
     deploy_args.push(args.package.as_os_str().to_owned());
+    deploy_args.extend(["--ttl".into(), args.ttl.clone().into()]);
     deploy_args.extend(forwarded(args));
     let provider = validate(cloud, &deploy_args)
         .map_err(|e| InputError(format!("{cloud}'s deployment: {}", e.0)))?;
@@ -258,6 +259,8 @@ mod tests {
                 "aws-ab12cd.smoke.test",
                 "--package",
                 pkg.to_str().unwrap(),
+                "--ttl",
+                "6h",
                 "--ssh-cidr",
                 "127.0.0.1/32",
                 "--profile",

@@ -289,72 +289,127 @@ fn destroy_without_state_needs_the_cloud() {
     );
 }
 
-/// Three environments 48 h, 30 h and 0 h old (their `carto-created` tag), and a security
-/// group tagged with the oldest environment but not managed by us: `gc` lists all three and
-/// deletes nothing; `gc --yes` destroys the two older than 24 h and nothing else.
+/// Four environments: `gc-prod` 48 h old without a ttl (production), `gc-late` with a ttl of
+/// 8 h, `gc-due` with a ttl of 1 s, and `gc-due-old` with a ttl of 1 s and 48 h old (its
+/// `carto-created` tag); plus a security group tagged with an environment but not managed by
+/// us. `gc` lists them and deletes nothing; `gc --older-than 24h --yes` takes only the old
+/// expired one; `gc --yes` the other expired one and never production; `--include` names
+/// production explicitly.
 #[test]
-fn gc_removes_only_old_managed_environments() {
+fn gc_collects_only_expired_or_named_environments() {
     let f = Fixture::new();
     let now = chrono::Utc::now().timestamp();
-    for (env, hours) in [("gc-old", 48), ("gc-older", 30), ("gc-new", 0)] {
+    for (env, ttl, hours_old) in [
+        ("gc-prod", None, 48),
+        ("gc-late", Some("8h"), 0),
+        ("gc-due", Some("1s"), 0),
+        ("gc-due-old", Some("1s"), 48),
+    ] {
         let domain = format!("{env}.example.test");
-        assert_killed(&f.deploy(env, &domain, Some("recorded:vm")), "recorded:vm");
-        let ids: Vec<String> = f
-            .cloud
-            .managed(env)
-            .into_iter()
-            .filter(|(kind, _)| *kind == "instance")
-            .map(|(_, id)| id)
-            .collect();
+        let mut cmd = TestCommand::new(&f.state_dir)
+            .arg("aws")
+            .args(deploy_args(&domain, &f.pkg, &f.cloud.endpoint()))
+            .args(["--name", env, "--ssh-timeout", "60"])
+            .env("CARTO_PROVISION_DIE_AT", "recorded:vm");
+        if let Some(ttl) = ttl {
+            cmd = cmd.args(["--ttl", ttl]);
+        }
+        assert_killed(&cmd.run(), "recorded:vm");
+        let ids: Vec<String> = f.cloud.managed(env).into_iter().map(|(_, id)| id).collect();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let created = (now - hours * 3600).to_string();
-        f.cloud.must(
-            "retag",
-            f.cloud.aws.set_tag(&ids, "carto-created", &created),
+        let expiring = f
+            .cloud
+            .must("tags", f.cloud.aws.managed_with_key(env, "carto-expires"));
+        assert_eq!(
+            expiring.len(),
+            if ttl.is_some() { ids.len() } else { 0 },
+            "{env}: carto-expires on every resource exactly when --ttl was given"
         );
+        if hours_old > 0 {
+            let created = (now - hours_old * 3600).to_string();
+            f.cloud.must(
+                "retag",
+                f.cloud.aws.set_tag(&ids, "carto-created", &created),
+            );
+        }
     }
     let foreign = f.cloud.must(
         "foreign group",
         f.cloud
             .aws
-            .create_security_group("not-ours", &[("carto-env", "gc-old")]),
+            .create_security_group("not-ours", &[("carto-env", "gc-due")]),
     );
-    let gc = |yes: bool| {
-        let mut cmd = TestCommand::new(&f.state_dir)
-            .args(["gc", "--older-than", "24h", "--clouds", "aws"])
-            .env("CARTO_PROVISION_AWS_ENDPOINT_URL", &f.cloud.endpoint());
-        if yes {
-            cmd = cmd.arg("--yes");
-        }
-        cmd.run()
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let gc = |args: &[&str]| {
+        TestCommand::new(&f.state_dir)
+            .args(["gc", "--clouds", "aws"])
+            .args(args.iter().copied())
+            .env("CARTO_PROVISION_AWS_ENDPOINT_URL", &f.cloud.endpoint())
+            .run()
     };
-
-    let listed = gc(false);
-    listed.expect_code(0);
-    let line = |env: &str| {
-        listed
-            .stdout
+    let action = |out: &Output, env: &str| {
+        out.stdout
             .lines()
             .find(|l| l.split_whitespace().nth(1) == Some(env))
-            .unwrap_or_else(|| panic!("{env} not listed: {}", listed.stdout))
+            .unwrap_or_else(|| panic!("{env} not listed: {}", out.stdout))
             .to_string()
     };
-    assert!(line("gc-old").contains("2d0h") && line("gc-old").ends_with("expired"));
-    assert!(line("gc-older").contains("1d6h") && line("gc-older").ends_with("expired"));
-    assert!(line("gc-new").ends_with("kept"), "{}", line("gc-new"));
-    for env in ["gc-old", "gc-older", "gc-new"] {
-        assert_eq!(
-            f.cloud.managed(env).len(),
-            5,
-            "{env} touched by a listing gc"
-        );
+    let count = |env: &str| f.cloud.managed(env).len();
+    let all = ["gc-prod", "gc-late", "gc-due", "gc-due-old"];
+
+    let listed = gc(&[]);
+    listed.expect_code(0);
+    assert!(
+        action(&listed, "gc-prod").ends_with("kept (no ttl)"),
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        action(&listed, "gc-prod").contains("2d0h"),
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        action(&listed, "gc-late").ends_with(" kept"),
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        action(&listed, "gc-due").ends_with("expired"),
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        action(&listed, "gc-due-old").ends_with("expired"),
+        "{}",
+        listed.stdout
+    );
+    for env in all {
+        assert_eq!(count(env), 5, "{env} touched by a listing gc");
     }
 
-    gc(true).expect_code(0);
-    assert!(f.cloud.managed("gc-old").is_empty(), "gc-old left");
-    assert!(f.cloud.managed("gc-older").is_empty(), "gc-older left");
-    assert_eq!(f.cloud.managed("gc-new").len(), 5, "gc-new touched");
-    assert!(!f.state_file("gc-old").exists() && f.state_file("gc-new").exists());
+    gc(&["--older-than", "24h", "--yes"]).expect_code(0);
+    assert_eq!(count("gc-due-old"), 0, "gc-due-old left");
+    assert_eq!(count("gc-due"), 5, "gc-due is younger than --older-than");
+    assert!(!f.state_file("gc-due-old").exists());
+
+    let swept = gc(&["--yes"]);
+    swept.expect_code(0);
+    assert_eq!(count("gc-due"), 0, "gc-due left");
+    assert_eq!(count("gc-prod"), 5, "production (no ttl) was touched");
+    assert_eq!(
+        count("gc-late"),
+        5,
+        "an environment before its expiry was touched"
+    );
+    assert!(f.state_file("gc-prod").exists() && f.state_file("gc-late").exists());
+
+    gc(&["--yes", "--include", "gc-prod"]).expect_code(0);
+    assert_eq!(count("gc-prod"), 0, "--include gc-prod left it");
+    assert_eq!(count("gc-late"), 5, "gc-late touched");
+    let missing = gc(&["--include", "gc-gone"]);
+    missing.expect_code(1);
+    assert!(missing.stderr.contains("--include gc-gone"), "{missing:#?}");
     let groups = f
         .cloud
         .must("groups", f.cloud.aws.ec2("Action=DescribeSecurityGroups"));

@@ -151,6 +151,7 @@ pub async fn list_tagged(
                     .unwrap_or("")
                     .to_string(),
                 created: tags::created(a.tags()),
+                expires: tags::expires(a.tags()),
             })
         })
         .collect())

@@ -128,6 +128,7 @@ pub async fn list_tagged(
                 k.create_time()
                     .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
             }),
+            expires: tags::expires(k.tags()),
         });
     }
     Ok(found)

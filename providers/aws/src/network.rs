@@ -262,6 +262,7 @@ pub async fn list_tagged(
                 .unwrap_or("")
                 .to_string(),
             created: tags::created(g.tags()),
+            expires: tags::expires(g.tags()),
         });
     }
     Ok(found)

@@ -37,6 +37,11 @@ pub fn created(tags: &[Tag]) -> Option<String> {
     value(tags, TAG_CREATED).and_then(carto_core::created_from_tag)
 }
 
+/// The expiry (Unix seconds) a resource's [`carto_core::TAG_EXPIRES`] tag holds.
+pub fn expires(tags: &[Tag]) -> Option<i64> {
+    value(tags, carto_core::TAG_EXPIRES).and_then(carto_core::expires_from_tag)
+}
+
 /// Filters matching resources made by this tool, in `env` when given.
 pub fn filters(env: Option<&EnvName>) -> Vec<Filter> {
     let mut out = vec![filter(
@@ -87,6 +92,7 @@ mod tests {
             user_data: String::new(),
             nonce: "n".into(),
             created: 1_795_710_422,
+            expires: None,
         };
         let t = tags(&spec, "carto-my-env-sg");
         assert_eq!(value(&t, "Name"), Some("carto-my-env-sg"));

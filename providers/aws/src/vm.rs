@@ -257,6 +257,7 @@ pub async fn list_tagged(
                             .ok()
                     })
                 }),
+                expires: tags::expires(i.tags()),
             })
         })
         .collect())

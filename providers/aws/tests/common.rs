@@ -87,6 +87,7 @@ pub fn spec(env: &str, domain: &str) -> InfraSpec {
         disk_gb: 60,
         disk_type: None,
         created: 1_795_710_422,
+        expires: None,
         dns_zone: None,
         firewall: firewall_rules(OPERATOR_CIDR),
         ssh_public_key: PUBLIC_KEY.into(),

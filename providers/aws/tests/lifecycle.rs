@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use base64::Engine as _;
-use carto_core::{Provider, ResourceRef};
+use carto_core::{InfraSpec, Provider, ResourceRef};
 
 use crate::common::{self, Env, OPERATOR_CIDR, spec};
 
@@ -98,12 +98,18 @@ async fn a_record(env: &Env, zone: &str, name: &str) -> Option<Vec<String>> {
         })
 }
 
+/// An expiry (Unix seconds) the lifecycle test's environment is given: 8 h after its creation.
+const EXPIRES: i64 = 1_795_739_222;
 #[tokio::test]
 async fn create_ensure_again_delete_and_delete_again() {
     let env = common::start(VM_IP).await;
     let zone = env.create_zone("sub.example.com.").await;
     env.create_zone("example.com.").await;
-    let s = spec("life", "carto.sub.example.com");
+    // With a ttl, every resource carries its expiry and list_tagged reads it back.
+    let s = InfraSpec {
+        expires: Some(EXPIRES),
+        ..spec("life", "carto.sub.example.com")
+    };
     let made = create(&env, &s).await;
     let ec2 = &env.ec2;
 
@@ -270,8 +276,9 @@ async fn create_ensure_again_delete_and_delete_again() {
     assert!(
         tagged
             .iter()
-            .all(|t| t.created.as_deref() == Some("2026-11-26T16:27:02Z")),
-        "creation time from the carto-created tag: {tagged:?}"
+            .all(|t| t.created.as_deref() == Some("2026-11-26T16:27:02Z")
+                && t.expires == Some(EXPIRES)),
+        "creation time and expiry from the carto-created and carto-expires tags: {tagged:?}"
     );
 
     // Delete in pipeline order, then again: both fine; nothing tagged remains.

@@ -3,7 +3,7 @@
 //! Resources in an environment's group carry `detail["group"]` so a sweep deletes the group.
 
 use carto_core::{
-    EnvName, ResourceKind, ResourceRef, Result, TAG_CREATED, TAG_ENV, TAG_MANAGED_BY,
+    EnvName, ResourceKind, ResourceRef, Result, TAG_CREATED, TAG_ENV, TAG_EXPIRES, TAG_MANAGED_BY,
     TAG_MANAGED_BY_VALUE, TaggedResource,
 };
 use serde_json::Value;
@@ -60,6 +60,9 @@ fn tagged(v: &Value, env: Option<&EnvName>) -> Option<TaggedResource> {
             .as_str()
             .and_then(carto_core::created_from_tag)
             .or_else(|| v["createdTime"].as_str().map(str::to_string)),
+        expires: tags[TAG_EXPIRES]
+            .as_str()
+            .and_then(carto_core::expires_from_tag),
     })
 }
 
@@ -96,6 +99,7 @@ pub async fn list(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResour
                 resource: record,
                 env: t.env.clone(),
                 created: t.created.clone(),
+                expires: t.expires,
             });
         }
     }

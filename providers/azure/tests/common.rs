@@ -85,6 +85,7 @@ pub fn spec(env: &str) -> InfraSpec {
         user_data: "#cloud-config\nhostname: x\n".into(),
         nonce: "n1".into(),
         created: 1_795_710_422,
+        expires: None,
     }
 }
 

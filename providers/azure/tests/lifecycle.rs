@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use carto_core::{Provider, ResourceKind};
+use carto_core::{InfraSpec, Provider, ResourceKind};
 use serde_json::Value;
 
 use crate::common::{IP, SUB, fake, provider, spec, writes};
@@ -41,11 +41,17 @@ async fn create_all(
     refs
 }
 
+/// An expiry (Unix seconds) the lifecycle test's environment is given: 8 h after its creation.
+const EXPIRES: i64 = 1_795_739_222;
 #[tokio::test]
 async fn creates_everything_once_and_destroy_leaves_nothing() {
     let fake = fake().await;
     let p = provider(&fake).await;
-    let s = spec("life");
+    // With a ttl, every resource carries its expiry and list_tagged reads it back.
+    let s = InfraSpec {
+        expires: Some(EXPIRES),
+        ..spec("life")
+    };
     let refs = create_all(&p, &s).await;
     let rg = rg_id("life");
     let group = &refs[0];
@@ -169,7 +175,11 @@ async fn creates_everything_once_and_destroy_leaves_nothing() {
         created.clone().count() == tagged.len()
             && created.clone().all(|c| c == "2026-11-26T16:27:02Z")
     );
-    assert!(tagged.iter().all(|t| t.env == "life"));
+    assert!(
+        tagged
+            .iter()
+            .all(|t| t.env == "life" && t.expires == Some(EXPIRES))
+    );
     assert!(
         p.list_tagged(Some(&carto_core::EnvName::parse("other").unwrap()))
             .await

@@ -29,6 +29,9 @@ pub const TAG_ENV: &str = "carto-env";
 /// Tag key holding when the environment was first created, in Unix seconds (digits only, so
 /// even a GCP label value holds it): `gc` reads an environment's age from it.
 pub const TAG_CREATED: &str = "carto-created";
+/// Tag key holding when the environment expires, in Unix seconds: set only when asked for
+/// (`--ttl`, every smoke environment). `gc` destroys an environment only once it has passed.
+pub const TAG_EXPIRES: &str = "carto-expires";
 
 /// RFC 3339 (UTC, seconds) for a Unix time, e.g. a [`TAG_CREATED`] value.
 pub fn rfc3339_from_unix(secs: i64) -> String {
@@ -49,6 +52,11 @@ pub fn rfc3339_from_unix(secs: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// The expiry (Unix seconds) a [`TAG_EXPIRES`] tag value stands for, if it is one.
+pub fn expires_from_tag(value: &str) -> Option<i64> {
+    value.parse().ok()
 }
 
 /// The RFC 3339 creation time a [`TAG_CREATED`] tag value stands for, if it is one.

@@ -140,6 +140,9 @@ pub struct TaggedResource {
     pub env: String,
     /// Creation time, RFC 3339, when known.
     pub created: Option<String>,
+    /// Expiry (Unix seconds, its [`crate::TAG_EXPIRES`] tag); `None` when it has none.
+    #[serde(default)]
+    pub expires: Option<i64>,
 }
 
 /// The DNS records of an environment found without a state file, where records carry no tags
@@ -165,6 +168,7 @@ where
                 resource: record,
                 env: a.env.clone(),
                 created: a.created.clone(),
+                expires: a.expires,
             });
         }
     }

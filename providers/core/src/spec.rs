@@ -82,6 +82,10 @@ pub struct InfraSpec {
     /// resource carries it as [`crate::TAG_CREATED`], beside [`crate::TAG_MANAGED_BY`] and
     /// [`crate::TAG_ENV`] (see [`InfraSpec::labels`]).
     pub created: i64,
+    /// When the environment expires (Unix seconds), if it was given a time to live. Every
+    /// resource then carries it as [`crate::TAG_EXPIRES`].
+    #[serde(default)]
+    pub expires: Option<i64>,
     /// Per-environment nonce (from the state file) that idempotency tokens derive from, so a
     /// destroyed-then-recreated environment gets new resources.
     pub nonce: String,
@@ -89,17 +93,21 @@ pub struct InfraSpec {
 
 impl InfraSpec {
     /// The tags (labels) every resource of the environment carries: managed-by, environment,
-    /// creation time. Keys and values are lower-case letters, digits and dashes, valid on every
-    /// cloud.
-    pub fn labels(&self) -> [(&'static str, String); 3] {
-        [
+    /// creation time, and the expiry when there is one. Keys and values are lower-case letters,
+    /// digits and dashes, valid on every cloud.
+    pub fn labels(&self) -> Vec<(&'static str, String)> {
+        let mut labels = vec![
             (
                 crate::TAG_MANAGED_BY,
                 crate::TAG_MANAGED_BY_VALUE.to_string(),
             ),
             (crate::TAG_ENV, self.env.as_str().to_string()),
             (crate::TAG_CREATED, self.created.to_string()),
-        ]
+        ];
+        if let Some(expires) = self.expires {
+            labels.push((crate::TAG_EXPIRES, expires.to_string()));
+        }
+        labels
     }
 }
 

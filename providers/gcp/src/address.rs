@@ -162,6 +162,7 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                     resource,
                     env: owner,
                     created: labels::created(&a.labels, None, a.creation_timestamp.as_ref()),
+                    expires: labels::expires(&a.labels, None),
                 });
             }
         }

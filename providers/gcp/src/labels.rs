@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use carto_core::{EnvName, InfraSpec, TAG_CREATED, TAG_ENV, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
+use carto_core::{
+    EnvName, InfraSpec, TAG_CREATED, TAG_ENV, TAG_EXPIRES, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE,
+};
 
 /// Word in the address's description naming the domain its A record is for, so `destroy
 /// --cloud gcp` finds the record without a state file (a label value cannot hold a dot).
@@ -33,6 +35,16 @@ pub fn created(
         .or_else(from_description)
         .and_then(|v| carto_core::created_from_tag(&v))
         .or_else(|| fallback.cloned())
+}
+
+/// The expiry (Unix seconds) the `carto-expires` label or description word holds.
+pub fn expires(labels: &HashMap<String, String>, description: Option<&str>) -> Option<i64> {
+    let from_description = || words(description?).get(TAG_EXPIRES).map(|v| v.to_string());
+    labels
+        .get(TAG_EXPIRES)
+        .cloned()
+        .or_else(from_description)
+        .and_then(|v| carto_core::expires_from_tag(&v))
 }
 
 /// The `key=value` words of a description.
@@ -104,6 +116,7 @@ mod tests {
             user_data: String::new(),
             nonce: "n".into(),
             created: 1_795_710_422,
+            expires: None,
         };
         let text = description(&spec);
         assert_eq!(

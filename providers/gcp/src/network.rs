@@ -202,6 +202,10 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                     f.description.as_deref(),
                     f.creation_timestamp.as_ref(),
                 ),
+                expires: labels::expires(
+                    &std::collections::HashMap::new(),
+                    f.description.as_deref(),
+                ),
             });
         }
     }

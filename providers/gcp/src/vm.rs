@@ -262,6 +262,7 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                     resource: reference(i, &name, zone),
                     env: owner,
                     created: labels::created(&i.labels, None, i.creation_timestamp.as_ref()),
+                    expires: labels::expires(&i.labels, None),
                 });
             }
         }

@@ -94,6 +94,7 @@ pub fn spec(env: &str, domain: &str) -> InfraSpec {
         user_data: format!("#cloud-config\nssh_authorized_keys:\n  - {PUBLIC_KEY}\n"),
         nonce: format!("nonce-{env}"),
         created: 1_795_710_422,
+        expires: None,
     }
 }
 

@@ -52,7 +52,7 @@ async fn create(env: &Env, s: &InfraSpec) -> Made {
 fn assert_labelled(what: &str, v: &Value) {
     assert_eq!(
         v["labels"],
-        json!({"managed-by": "carto-provision", "carto-env": "life", "carto-created": "1795710422"}),
+        json!({"managed-by": "carto-provision", "carto-env": "life", "carto-created": "1795710422", "carto-expires": EXPIRES.to_string()}),
         "{what}: {v}"
     );
 }
@@ -64,10 +64,16 @@ fn find<'a>(items: &'a [Value], name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} not in {items:?}"))
 }
 
+/// An expiry (Unix seconds) the lifecycle test's environment is given: 8 h after its creation.
+const EXPIRES: i64 = 1_795_739_222;
 #[tokio::test]
 async fn create_ensure_again_list_delete_and_delete_again() {
     let env = common::start().await;
-    let s = spec("life", "carto.sub.example.com");
+    // With a ttl, every resource carries its expiry and list_tagged reads it back.
+    let s = InfraSpec {
+        expires: Some(EXPIRES),
+        ..spec("life", "carto.sub.example.com")
+    };
     let made = create(&env, &s).await;
 
     // Firewall rules: exactly these three, on the environment's network tag, IPv4 sources.
@@ -78,7 +84,7 @@ async fn create_ensure_again_list_delete_and_delete_again() {
         assert_eq!(rule["targetTags"], json!(["carto-life"]), "{rule}");
         assert_eq!(
             rule["description"],
-            "carto-created=1795710422 carto-env=life managed-by=carto-provision",
+            "carto-created=1795710422 carto-env=life carto-expires=1795739222 managed-by=carto-provision",
             "{rule}"
         );
         assert!(rule.get("denied").is_none(), "{rule}");
@@ -251,11 +257,9 @@ async fn create_ensure_again_list_delete_and_delete_again() {
             (ResourceKind::DnsRecord, made.dns.name.clone()),
         ]
     );
-    assert!(
-        tagged
-            .iter()
-            .all(|t| t.env == "life" && t.created.as_deref() == Some("2026-11-26T16:27:02Z"))
-    );
+    assert!(tagged.iter().all(|t| t.env == "life"
+        && t.created.as_deref() == Some("2026-11-26T16:27:02Z")
+        && t.expires == Some(EXPIRES)));
     let record = tagged
         .iter()
         .find(|t| t.resource.kind == ResourceKind::DnsRecord);

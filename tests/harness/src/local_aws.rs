@@ -256,6 +256,15 @@ impl LocalAws {
         self.tagged_with(&[MANAGED_BY, ("tag:carto-env", env)])
     }
 
+    /// Every managed EC2 resource of `env` that carries the tag `key` (any value).
+    pub fn managed_with_key(
+        &self,
+        env: &str,
+        key: &str,
+    ) -> io::Result<Vec<(&'static str, String)>> {
+        self.tagged_with(&[MANAGED_BY, ("tag:carto-env", env), ("tag-key", key)])
+    }
+
     /// Every EC2 resource matching all `(filter, value)` pairs, as `(kind, id)`.
     fn tagged_with(&self, tags: &[(&str, &str)]) -> io::Result<Vec<(&'static str, String)>> {
         let mut found: Vec<(&'static str, String)> = self
