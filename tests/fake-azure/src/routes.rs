@@ -271,21 +271,11 @@ impl Route {
             Some(_) => {}
         }
         let params = self.parameters(c)?;
-        if let Some(undeclared) = query.keys().find(|k| {
-            *k != "api-version"
-                && !params
-                    .iter()
-                    .any(|p| p.schema["in"] == "query" && p.schema["name"] == k.as_str())
-        }) {
-            return Err(ArmError::new(
-                400,
-                "InvalidQueryParameter",
-                format!(
-                    "The query parameter '{undeclared}' is not supported by operation '{}'.",
-                    self.op_id
-                ),
-            ));
-        }
+        only_declared(query, &self.op_id, |k| {
+            params
+                .iter()
+                .any(|p| p.schema["in"] == "query" && p.schema["name"] == k)
+        })?;
         for p in params {
             let name = p.schema["name"].as_str().unwrap_or_default();
             let value = match p.schema["in"].as_str() {
@@ -354,6 +344,23 @@ impl Route {
         self.operation["responses"]
             .get(status.to_string())
             .is_some()
+    }
+}
+
+/// Refuses a query parameter other than `api-version` that `declared` does not accept:
+/// 400 `InvalidQueryParameter` naming it and the operation.
+pub fn only_declared(
+    query: &HashMap<String, String>,
+    op_id: &str,
+    declared: impl Fn(&str) -> bool,
+) -> Result<(), ArmError> {
+    match query.keys().find(|k| *k != "api-version" && !declared(k)) {
+        None => Ok(()),
+        Some(k) => Err(ArmError::new(
+            400,
+            "InvalidQueryParameter",
+            format!("The query parameter '{k}' is not supported by operation '{op_id}'."),
+        )),
     }
 }
 

@@ -45,6 +45,47 @@ async fn an_undeclared_query_parameter_is_refused() {
 }
 
 #[tokio::test]
+async fn catalogue_sku_and_operation_calls_refuse_undeclared_query_parameters() {
+    let arm = Arm::start().await;
+    arm.put_done(&rg("q2"), RES, group_body()).await;
+    let vnet = net("q2", "virtualNetworks", "v");
+    let started = arm.call("PUT", &vnet, NET, Some(vnet_body())).await;
+    let status_url = started
+        .header("azure-asyncoperation")
+        .expect("a long-running PUT");
+    let base = arm.fake.url();
+    let skus = format!(
+        "{base}/subscriptions/{SUB}/providers/Microsoft.Compute/skus?api-version=2021-07-01"
+    );
+    let cases = [
+        format!("{base}/subscriptions/{SUB}?api-version=2021-01-01&verbose=1"),
+        format!("{base}/subscriptions/{SUB}/locations?api-version=2021-01-01&verbose=1"),
+        format!("{skus}&verbose=1"),
+        format!("{status_url}&verbose=1"),
+    ];
+    for url in &cases {
+        let a = arm.send("GET", url, None, &[]).await;
+        assert_eq!(
+            (a.status, a.code()),
+            (400, "InvalidQueryParameter"),
+            "{url}: {:?}",
+            a.body
+        );
+        assert!(a.message().contains("'verbose'"), "{}", a.message());
+    }
+    let declared = [
+        format!(
+            "{base}/subscriptions/{SUB}/locations?api-version=2021-01-01&includeExtendedLocations=false"
+        ),
+        format!("{skus}&$filter=location%20eq%20%27{LOC}%27"),
+        status_url,
+    ];
+    for url in &declared {
+        assert_eq!(arm.send("GET", url, None, &[]).await.status, 200, "{url}");
+    }
+}
+
+#[tokio::test]
 async fn a_value_whose_schema_does_not_resolve_is_refused() {
     let arm = Arm::start().await;
     arm.put_done(&rg("u1"), RES, group_body()).await;
