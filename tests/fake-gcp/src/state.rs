@@ -21,7 +21,7 @@ pub struct LoggedRequest {
     pub status: u16,
     /// The JSON body sent, if any (never for the token endpoint).
     pub body: Option<Value>,
-    /// Whether it carried the access token the fake's token endpoint hands out.
+    /// Whether it carried an access token the fake issued (calls without one are answered 401).
     pub authorized: bool,
 }
 
