@@ -32,6 +32,16 @@ pub enum Item {
     ImageVersions(String, String, String, String, String),
 }
 
+/// The query parameters Azure's REST reference lists for the operation behind `item`
+/// (besides `api-version`); any other is refused.
+pub fn query_params(item: &Item) -> &'static [&'static str] {
+    match item {
+        Item::Subscription(_) => &[],
+        Item::Locations(_) => &["includeExtendedLocations"],
+        Item::ImageVersions(..) => &["$expand", "$top", "$orderby"],
+    }
+}
+
 /// The built-in item a GET path names, if any.
 pub fn parse(path: &str) -> Option<Item> {
     let s: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();

@@ -17,6 +17,7 @@ use crate::lro;
 use crate::reply::Reply;
 use crate::resources::{self, Call};
 use crate::routes::Routes;
+use crate::routes::only_declared;
 use crate::skus;
 use crate::state::{FakeState, LoggedRequest};
 use crate::validate::{self, Mode};
@@ -107,6 +108,7 @@ impl App {
         if req.method == "GET"
             && let Some((is_status, id)) = lro::parse_poll(&req.path)
         {
+            only_declared(&query, "AsyncOperation_Get", |_| false)?;
             let url = format!("{}{}?{}", self.base, req.path, req.query);
             let mut store = self.state.lock();
             return Ok(lro::poll(
@@ -127,6 +129,9 @@ impl App {
                     .unwrap_or_default()
                     .to_string(),
             );
+            only_declared(&query, op_id.as_deref().unwrap_or_default(), |k| {
+                catalog::query_params(&item).contains(&k)
+            })?;
             return catalog::answer(
                 &item,
                 query.get("api-version").map(String::as_str),
@@ -136,6 +141,9 @@ impl App {
         }
         if req.method == "GET" && skus::is_skus_path(&req.path) {
             *op_id = Some("ResourceSkus_List".into());
+            only_declared(&query, "ResourceSkus_List", |k| {
+                matches!(k, "$filter" | "includeExtendedLocations")
+            })?;
             self.throttled("ResourceSkus_List")?;
             return Ok(skus::list(
                 query.get("api-version").map(String::as_str),

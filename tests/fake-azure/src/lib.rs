@@ -2,6 +2,9 @@
 //! each request to its operation in the Azure OpenAPI contracts, checks api-version, query and
 //! body against them, keeps resources in memory, and answers in ARM's shapes (long-running
 //! operations, 404s, throttling, bearer tokens). It never talks to anything off this machine.
+//! It refuses to start on contracts it could not fully check against (patterns its regex
+//! engine cannot compile, served operations whose parameters do not resolve); what it
+//! validates and what the contract files lack is listed in the crate's README.md.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), carto_fake_azure::StartError> {
@@ -20,6 +23,7 @@ pub mod errors;
 pub mod filter;
 pub mod ids;
 pub mod lro;
+pub mod patterns;
 pub mod refs;
 pub mod reply;
 pub mod resources;
@@ -45,6 +49,12 @@ pub enum StartError {
     /// None of the served operations was found in the contracts.
     #[error("no served operation found in the contracts under {0}")]
     NoRoutes(String),
+    /// Patterns in the contracts that the regex engine cannot compile (file: pattern).
+    #[error("contract patterns the fake cannot compile, so cannot check: {0:?}")]
+    Patterns(Vec<String>),
+    /// `$ref`s of served operations' parameters that do not resolve.
+    #[error("served operations whose parameters do not resolve: {0:?}")]
+    Unresolved(Vec<String>),
     /// Binding 127.0.0.1 failed.
     #[error("binding 127.0.0.1: {0}")]
     Bind(#[from] std::io::Error),
@@ -68,6 +78,14 @@ impl FakeServer {
             return Err(StartError::NoRoutes(
                 config.contracts_dir.display().to_string(),
             ));
+        }
+        let bad_patterns = patterns::uncompilable(&contracts);
+        if !bad_patterns.is_empty() {
+            return Err(StartError::Patterns(bad_patterns));
+        }
+        let unresolved = routes.unresolved(&contracts);
+        if !unresolved.is_empty() {
+            return Err(StartError::Unresolved(unresolved));
         }
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let url = format!("http://{}", listener.local_addr()?);

@@ -165,6 +165,12 @@ impl Routes {
         self.routes.is_empty()
     }
 
+    /// Served operations whose parameters do not all resolve (checked at start).
+    pub fn unresolved(&self, c: &Contracts) -> Vec<String> {
+        let broken = self.routes.iter().filter_map(|r| r.parameters(c).err());
+        broken.map(|e| e.message).collect()
+    }
+
     /// The route for `method` + `path`; the one with most literal segments wins.
     pub fn find(&self, method: &str, path: &str) -> Result<Matched<'_>, ArmError> {
         let parts = split(path);
@@ -200,18 +206,21 @@ impl Routes {
 }
 
 impl Route {
-    /// The operation's parameters, `$ref`s resolved (each with the file it lives in).
-    pub fn parameters<'c>(&self, c: &'c Contracts) -> Vec<SchemaAt<'c>> {
+    /// The operation's parameters, `$ref`s resolved (each with the file it lives in). A
+    /// parameter whose `$ref` does not resolve is an error, never silently left unchecked.
+    pub fn parameters<'c>(&self, c: &'c Contracts) -> Result<Vec<SchemaAt<'c>>, ArmError> {
         let Some((file, op)) = self.op(c) else {
-            return Vec::new();
+            return Err(contract_gap(&self.op_id, &self.file));
         };
         op["parameters"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|p| match p.get("$ref").and_then(Value::as_str) {
-                Some(r) => c.resolve(file, r),
-                None => Some(SchemaAt {
+            .map(|p| match p.get("$ref").and_then(Value::as_str) {
+                Some(r) => c
+                    .resolve(file, r)
+                    .ok_or_else(|| contract_gap(&self.op_id, &format!("{file} {r}"))),
+                None => Ok(SchemaAt {
                     file,
                     schema: p,
                     name: "",
@@ -261,7 +270,13 @@ impl Route {
             }
             Some(_) => {}
         }
-        for p in self.parameters(c) {
+        let params = self.parameters(c)?;
+        only_declared(query, &self.op_id, |k| {
+            params
+                .iter()
+                .any(|p| p.schema["in"] == "query" && p.schema["name"] == k)
+        })?;
+        for p in params {
             let name = p.schema["name"].as_str().unwrap_or_default();
             let value = match p.schema["in"].as_str() {
                 Some("path") => path_params.get(name),
@@ -300,7 +315,8 @@ impl Route {
 
     /// The body parameter's schema, if the operation takes a body.
     pub fn body_schema<'c>(&self, c: &'c Contracts) -> Option<(SchemaAt<'c>, bool)> {
-        self.parameters(c).into_iter().find_map(|p| {
+        let params = self.parameters(c).ok()?;
+        params.into_iter().find_map(|p| {
             (p.schema["in"] == "body").then(|| {
                 let schema = SchemaAt {
                     schema: &p.schema["schema"],
@@ -329,6 +345,34 @@ impl Route {
             .get(status.to_string())
             .is_some()
     }
+}
+
+/// Refuses a query parameter other than `api-version` that `declared` does not accept:
+/// 400 `InvalidQueryParameter` naming it and the operation.
+pub fn only_declared(
+    query: &HashMap<String, String>,
+    op_id: &str,
+    declared: impl Fn(&str) -> bool,
+) -> Result<(), ArmError> {
+    match query.keys().find(|k| *k != "api-version" && !declared(k)) {
+        None => Ok(()),
+        Some(k) => Err(ArmError::new(
+            400,
+            "InvalidQueryParameter",
+            format!("The query parameter '{k}' is not supported by operation '{op_id}'."),
+        )),
+    }
+}
+
+/// A piece of an operation's contract that does not resolve: the fake cannot check the call.
+fn contract_gap(op_id: &str, missing: &str) -> ArmError {
+    ArmError::new(
+        500,
+        "InternalServerError",
+        format!(
+            "The contract of {op_id} does not resolve ({missing}); the fake refuses to serve it unchecked."
+        ),
+    )
 }
 
 fn hint(kind: &validate::Kind) -> String {

@@ -43,6 +43,9 @@ pub enum Kind {
     ReadOnly,
     /// A length, range or pattern constraint is broken (the constraint, as text).
     Constraint(String),
+    /// The value's schema is a `$ref` the contracts do not resolve (the reference): it cannot
+    /// be checked, so it is refused rather than let through.
+    Unresolved(String),
 }
 
 impl fmt::Display for Violation {
@@ -76,6 +79,11 @@ impl fmt::Display for Violation {
                 f,
                 "The value of property '{p}' is not valid: it must satisfy {rule}."
             ),
+            Kind::Unresolved(r) => write!(
+                f,
+                "The value of property '{p}' cannot be checked: its schema '{r}' is missing \
+                 from the contracts."
+            ),
             Kind::ReadOnly => write!(
                 f,
                 "Property '{p}' is read-only and cannot be set in a request."
@@ -107,6 +115,8 @@ struct Shape<'a> {
     props: BTreeMap<&'a str, SchemaAt<'a>>,
     required: Vec<&'a str>,
     extra: Option<Extra<'a>>,
+    /// A part of the shape (an `allOf` parent) whose `$ref` does not resolve.
+    unresolved: Option<String>,
 }
 
 enum Extra<'a> {
@@ -128,7 +138,7 @@ fn json_type(v: &Value) -> &'static str {
 }
 
 /// The first of `minLength`, `maxLength`, `pattern`, `minimum`, `maximum`, `minItems`,
-/// `maxItems` that `v` breaks. Patterns regex-lite cannot compile are skipped.
+/// `maxItems` that `v` breaks. A pattern that cannot be compiled counts as broken.
 fn broken_constraint(s: &Value, v: &Value) -> Option<String> {
     let num = |k: &str| s.get(k).and_then(Value::as_f64);
     let len = match v {
@@ -152,11 +162,12 @@ fn broken_constraint(s: &Value, v: &Value) -> Option<String> {
         }
     }
     let pattern = s.get("pattern").and_then(Value::as_str);
-    if let (Some(p), Some(t)) = (pattern, v.as_str())
-        && let Ok(re) = regex_lite::Regex::new(p)
-        && !re.is_match(t)
-    {
-        return Some(format!("pattern {p}"));
+    if let (Some(p), Some(t)) = (pattern, v.as_str()) {
+        match crate::patterns::is_match(p, t) {
+            Ok(true) => {}
+            Ok(false) => return Some(format!("pattern {p}")),
+            Err(_) => return Some(format!("pattern {p} (which the fake cannot compile)")),
+        }
     }
     None
 }
@@ -170,20 +181,25 @@ fn join(path: &str, key: &str) -> String {
 }
 
 impl<'c> Walker<'c> {
-    /// Follows `$ref` chains; `None` when a target is missing (permissive).
-    fn deref(&self, mut at: SchemaAt<'c>, depth: usize) -> Option<SchemaAt<'c>> {
+    /// Follows `$ref` chains; `Err(reference)` when a target is missing (or the chain never
+    /// ends), which callers turn into a violation for any value that would need it.
+    fn deref(&self, mut at: SchemaAt<'c>, depth: usize) -> Result<SchemaAt<'c>, String> {
+        let mut last = String::new();
         for _ in depth..MAX_DEPTH {
             match at.schema.get("$ref").and_then(Value::as_str) {
-                Some(r) => at = self.c.resolve(at.file, r)?,
-                None => return Some(at),
+                Some(r) => {
+                    last = format!("{}{r}", if r.starts_with('#') { at.file } else { "" });
+                    at = self.c.resolve(at.file, r).ok_or_else(|| last.clone())?;
+                }
+                None => return Ok(at),
             }
         }
-        None
+        Err(last)
     }
 
     fn is_read_only(&self, at: SchemaAt<'c>) -> bool {
         let flag = |s: &Value| s.get("readOnly").and_then(Value::as_bool) == Some(true);
-        flag(at.schema) || self.deref(at, 0).is_some_and(|d| flag(d.schema))
+        flag(at.schema) || self.deref(at, 0).is_ok_and(|d| flag(d.schema))
     }
 
     fn value(
@@ -193,8 +209,14 @@ impl<'c> Walker<'c> {
         path: &str,
         depth: usize,
     ) -> Result<(), Violation> {
-        let Some(at) = self.deref(at, depth) else {
-            return Ok(());
+        let at = match self.deref(at, depth) {
+            Ok(at) => at,
+            Err(_) if v.is_null() => return Ok(()),
+            Err(r) => {
+                let kind = Kind::Unresolved(r);
+                let path = path.to_string();
+                return Err(Violation { path, kind });
+            }
         };
         if v.is_null() || depth >= MAX_DEPTH {
             return Ok(());
@@ -296,6 +318,10 @@ impl<'c> Walker<'c> {
                 self.value(*prop, v, &here, depth + 1)?;
                 continue;
             }
+            if let Some(r) = &shape.unresolved {
+                let kind = Kind::Unresolved(r.clone());
+                return Err(Violation { path: here, kind });
+            }
             match &shape.extra {
                 Some(Extra::Schema(x)) => self.value(*x, v, &here, depth + 1)?,
                 Some(Extra::Allowed) => {}
@@ -311,9 +337,12 @@ impl<'c> Walker<'c> {
 
     /// Gathers properties from the schema and its `allOf` parents.
     fn collect(&self, at: SchemaAt<'c>, shape: &mut Shape<'c>, depth: usize) {
-        let Some(at) = self.deref(at, depth) else {
-            shape.extra = Some(Extra::Allowed);
-            return;
+        let at = match self.deref(at, depth) {
+            Ok(at) => at,
+            Err(r) => {
+                shape.unresolved = Some(r);
+                return;
+            }
         };
         if depth >= MAX_DEPTH {
             return;

@@ -140,9 +140,18 @@ fn read_only_is_refused_in_requests_only() {
 }
 
 #[test]
-fn unresolved_refs_are_permissive() {
+fn unresolved_refs_refuse_the_values_that_need_them() {
     let v = json!({"location": "x", "properties": {"remote": {"anything": [1, 2]}}});
-    assert_eq!(run(v, Mode::Request), Ok(()));
+    let err = run(v, Mode::Request).expect_err("unresolved $ref");
+    assert_eq!(err.path, "properties.remote");
+    assert!(
+        matches!(err.kind, Kind::Unresolved(ref r) if r.contains("missing.json")),
+        "{err}"
+    );
+    assert!(err.to_string().contains("cannot be checked"), "{err}");
+    // Absent or null, nothing needs the missing schema.
+    let v = json!({"location": "x", "properties": {"remote": null}});
+    assert_eq!(run(v, Mode::Response), Ok(()));
 }
 
 #[test]

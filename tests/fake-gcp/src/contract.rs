@@ -59,6 +59,14 @@ pub enum ContractError {
         /// Cause.
         source: serde_json::Error,
     },
+    /// `pattern`s the regex engine cannot compile: refused rather than left unchecked.
+    #[error("contract {path} holds patterns the fake cannot compile: {patterns:?}")]
+    Pattern {
+        /// File path.
+        path: PathBuf,
+        /// The patterns.
+        patterns: Vec<String>,
+    },
 }
 
 /// Both documents: schemas, global parameters and methods.
@@ -89,6 +97,8 @@ impl Contracts {
         }
         let compute = read_json(&dir.join("compute.v1.json"))?;
         let dns = read_json(&dir.join("dns.v1.json"))?;
+        check_patterns(&dir.join("compute.v1.json"), &compute)?;
+        check_patterns(&dir.join("dns.v1.json"), &dns)?;
         let mut methods = Vec::new();
         collect_methods(&compute, Api::Compute, &mut methods);
         collect_methods(&dns, Api::Dns, &mut methods);
@@ -187,6 +197,33 @@ fn read_json(path: &Path) -> Result<Value, ContractError> {
     })
 }
 
+/// Refuse a document with a `pattern` that does not compile.
+fn check_patterns(path: &Path, doc: &Value) -> Result<(), ContractError> {
+    let mut bad = Vec::new();
+    let mut stack = vec![doc];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                if let Some(p) = m.get("pattern").and_then(Value::as_str)
+                    && crate::schema::compile(p).is_err()
+                {
+                    bad.push(p.to_string());
+                }
+                stack.extend(m.values());
+            }
+            Value::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(ContractError::Pattern {
+        path: path.to_path_buf(),
+        patterns: bad,
+    })
+}
+
 fn collect_methods(doc: &Value, api: Api, out: &mut Vec<Method>) {
     let service_path = doc.get("servicePath").and_then(Value::as_str).unwrap_or("");
     let mut stack: Vec<&Value> = doc.get("resources").into_iter().collect();
@@ -271,6 +308,17 @@ mod tests {
         let bound = bind(&segs, &parts).unwrap_or_default();
         assert_eq!(bound.get("image").map(String::as_str), Some("a b"));
         assert!(bind(&segs, &parts[..6]).is_none());
+    }
+
+    #[test]
+    fn uncompilable_patterns_refuse_the_document() {
+        let doc = serde_json::json!({"parameters": {"a": {"pattern": "[a-z"}, "b": {"pattern": "[a-z]"}}});
+        let err = check_patterns(Path::new("x.json"), &doc).unwrap_err();
+        assert!(matches!(err, ContractError::Pattern { patterns, .. } if patterns == ["[a-z"]));
+        let shipped = crate::default_contracts_dir();
+        if let Err(e) = Contracts::load(&shipped) {
+            panic!("the shipped patterns compile: {e}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! injected faults, check query parameters and body against the contract, run the handler,
 //! check the response against the method's response schema, log, and answer JSON.
 
+use crate::auth;
 use crate::contract::{Api, Contracts, Matched, Method, percent_decode};
 use crate::errors::ApiError;
 use crate::route::{self, Call};
@@ -29,11 +30,10 @@ pub(crate) async fn handle(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let http_method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let authorized = req
+    let header = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {ACCESS_TOKEN}"));
+        .map(|v| v.to_str().unwrap_or_default().to_string());
     let query = parse_query(req.uri().query().unwrap_or(""));
     let body = match req.into_body().collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -42,14 +42,19 @@ pub(crate) async fn handle(
     if http_method == "POST" && path == TOKEN_PATH {
         return Ok(token_answer(&shared, path, query, &body));
     }
+    let signed_in = auth::check(
+        &shared.state.lock(),
+        auth::presented(header.as_deref(), &query),
+    );
+    let authorized = signed_in.is_ok();
     let routed = shared.contracts.route(&http_method, &path);
     let method_id = routed.as_ref().ok().map(|m| m.method.id.clone());
     let delay = shared.state.lock().latency(method_id.as_deref());
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let result = routed
-        .map_err(|known| unrouted(known, &path))
+    let result = signed_in
+        .and(routed.map_err(|known| unrouted(known, &path)))
         .and_then(|m| process(&shared, m, &query, &body));
     let (status, value) = match result {
         Ok(value) => (200, value),
@@ -69,11 +74,9 @@ pub(crate) async fn handle(
 
 /// Where the fake's OAuth 2.0 token endpoint listens (the `token_uri` of test credentials).
 pub const TOKEN_PATH: &str = "/token";
-/// The access token the token endpoint hands out.
-pub const ACCESS_TOKEN: &str = "fake-gcp-access-token";
-
-/// The OAuth 2.0 token endpoint: any refresh-token or JWT grant gets [`ACCESS_TOKEN`]. The
-/// request body (it holds the test credentials' secrets) is not logged.
+/// The OAuth 2.0 token endpoint: any refresh-token or JWT grant gets a fresh access token,
+/// which API calls must then present (see `auth`). The request body (it holds the test
+/// credentials' secrets) is not logged.
 fn token_answer(
     shared: &Shared,
     path: String,
@@ -89,17 +92,18 @@ fn token_answer(
                 .find(|(k, _)| k == "grant_type")
                 .map(|(_, v)| v)
         });
+    let mut state = shared.state.lock();
     let (status, value) = match grant {
         Some(_) => (
             200,
-            serde_json::json!({"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3600}),
+            serde_json::json!({"access_token": auth::issue(&mut state), "token_type": "Bearer", "expires_in": 3600}),
         ),
         None => (
             400,
             serde_json::json!({"error": "invalid_request", "error_description": "grant_type missing"}),
         ),
     };
-    shared.state.lock().log.push(LoggedRequest {
+    state.log.push(LoggedRequest {
         http_method: "POST".to_string(),
         path,
         query,
@@ -108,6 +112,7 @@ fn token_answer(
         body: None,
         authorized: false,
     });
+    drop(state);
     json_response(status, &value)
 }
 
@@ -143,6 +148,7 @@ fn process(
     if let Some(code) = shared.state.lock().take_fault(&method.id) {
         return Err(ApiError::rate_limited(code));
     }
+    check_path(method, &matched.path_params)?;
     check_query(&shared.contracts, method, query)?;
     let body = parse_body(&shared.contracts, method, body)?;
     let call = Call {
@@ -166,6 +172,24 @@ fn process(
             })?;
     }
     Ok(value)
+}
+
+/// Check every path variable against its declared `pattern`, `enum` and type.
+pub(crate) fn check_path(
+    method: &Method,
+    path_params: &std::collections::HashMap<String, String>,
+) -> Result<(), ApiError> {
+    let no_schemas = Map::new();
+    let validator = Validator::new(&no_schemas, None);
+    for (name, value) in path_params {
+        let Some(spec) = method.params.get(name) else {
+            continue; // routing binds only declared variables
+        };
+        validator
+            .check(spec, &Value::String(value.clone()), name)
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Check every query parameter against the method's and the document's declared parameters.
@@ -225,20 +249,31 @@ fn is_api_version(value: &str) -> bool {
         && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Parse and validate the body of a method that takes one; other methods' bodies are ignored.
+/// Parse and validate the body of a method that takes one; a body with content sent to a
+/// method that takes none is refused.
 pub(crate) fn parse_body(
     contracts: &Contracts,
     method: &Method,
     body: &[u8],
 ) -> Result<Option<Value>, ApiError> {
+    let empty = body.iter().all(u8::is_ascii_whitespace);
     let Some(schema) = &method.request else {
-        return Ok(None);
+        // Google's client libraries send an empty message (`{}`) with every POST and PUT.
+        let empty_message = serde_json::from_slice::<Value>(body)
+            .is_ok_and(|v| v.as_object().is_some_and(Map::is_empty));
+        if empty || empty_message {
+            return Ok(None);
+        }
+        return Err(ApiError::invalid(format!(
+            "Invalid JSON payload received. {} takes no request body.",
+            method.id
+        )));
     };
     let root = match method.api {
         Api::Compute => "resource".to_string(),
         Api::Dns => lower_first(schema),
     };
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if empty {
         let err = SchemaError::MissingRequired { at: root };
         return Err(ApiError::invalid(err.to_string()));
     }

@@ -8,10 +8,14 @@
 //!
 //! Besides the per-resource calls it serves `projects.get` (for projects seeded with
 //! `FakeState::add_project`), the `aggregatedList` of instances and addresses (label filters as
-//! on `list`), and an OAuth 2.0 token endpoint at [`TOKEN_PATH`] handing out [`ACCESS_TOKEN`],
-//! so clients can sign in with `authorized_user` credentials whose `token_uri` points here; the
-//! log marks each request that carried that token (`LoggedRequest::authorized`). Google's client
+//! on `list`), and an OAuth 2.0 token endpoint at [`TOKEN_PATH`] handing out access tokens, so
+//! clients sign in with `authorized_user` credentials whose `token_uri` points here. Every API
+//! call must carry a token that endpoint issued (or one from `FakeState::issue_token`): a
+//! missing or unknown token is a 401 `UNAUTHENTICATED`, as on Google. Google's client
 //! libraries' `$alt` and `$apiVersion` system parameters are accepted.
+//!
+//! What is validated, and what the discovery documents cannot tell, is listed in the crate's
+//! README.md.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), carto_fake_gcp::FakeError> {
@@ -25,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod auth;
 pub mod catalogue;
 mod compute;
 pub mod contract;
@@ -39,7 +44,7 @@ pub mod schema;
 mod state;
 
 pub use errors::{ApiError, FakeError};
-pub use http::{ACCESS_TOKEN, TOKEN_PATH};
+pub use http::TOKEN_PATH;
 pub use state::{FakeState, LoggedRequest};
 
 use hyper::server::conn::http1;

@@ -1,8 +1,11 @@
 //! Generic JSON validator over discovery-document schemas: walks `$ref`, `type`, `properties`,
 //! `items`, `enum`, `additionalProperties`, JSON-schema `required` lists and discovery's
-//! per-method `annotations.required`. Knows nothing about Compute or DNS.
+//! per-method `annotations.required`, and string `pattern`s (anchored: the whole value must
+//! match, as Google checks them). Knows nothing about Compute or DNS.
 
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 /// Why a value does not fit its schema; `at` is the dotted location (`resource.disks[0].type`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +42,20 @@ pub enum SchemaError {
         /// Location of the missing property.
         at: String,
     },
+    /// A string that does not match the declared `pattern` (Compute's wording).
+    #[error("Invalid value for field '{at}': '{value}'. Must be a match of regex '{pattern}'")]
+    Pattern {
+        /// Location of the value (a parameter name or a body path).
+        at: String,
+        /// The offending value.
+        value: String,
+        /// The declared pattern.
+        pattern: String,
+    },
+    /// A `pattern` the regex engine cannot compile (a contract problem; `Contracts::load`
+    /// refuses such documents, so this only shows with hand-made schemas).
+    #[error("pattern '{0}' in the contract does not compile")]
+    BadPattern(String),
     /// A `$ref` naming no schema (a contract problem, not a request problem).
     #[error("schema '{0}' is not in the contract")]
     UnknownRef(String),
@@ -193,7 +210,35 @@ fn check_string(schema: &Value, value: &Value, at: &str) -> Result<(), SchemaErr
             found: value.to_string(),
         });
     }
+    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+        && !full_match(pattern, text)?
+    {
+        return Err(SchemaError::Pattern {
+            at: at.to_string(),
+            value: text.to_string(),
+            pattern: pattern.to_string(),
+        });
+    }
     Ok(())
+}
+
+/// Compile `pattern` anchored at both ends (`^(?:…)$`), as the whole value must match.
+pub fn compile(pattern: &str) -> Result<regex_lite::Regex, regex_lite::Error> {
+    regex_lite::Regex::new(&format!("^(?:{pattern})$"))
+}
+
+/// Whether all of `text` matches `pattern`; compiled patterns are kept for the process.
+fn full_match(pattern: &str, text: &str) -> Result<bool, SchemaError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, regex_lite::Regex>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !cache.contains_key(pattern) {
+        let re = compile(pattern).map_err(|_| SchemaError::BadPattern(pattern.to_string()))?;
+        cache.insert(pattern.to_string(), re);
+    }
+    Ok(cache.get(pattern).is_some_and(|re| re.is_match(text)))
 }
 
 fn check_integer(value: &Value, at: &str) -> Result<(), SchemaError> {
@@ -223,6 +268,7 @@ mod tests {
                 "id": {"type": "string", "format": "uint64"},
                 "on": {"type": "boolean"},
                 "kind": {"type": "string", "enum": ["A", "B"]},
+                "zone": {"type": "string", "pattern": "[a-z]+-[a-z]|[0-9]+"},
                 "labels": {"type": "object", "additionalProperties": {"type": "string"}},
                 "parts": {"type": "array", "items": {"$ref": "Part"}},
                 "free": {"type": "object"}
@@ -285,6 +331,19 @@ mod tests {
         assert!(
             matches!(check(None, json!({"kind": "C"})), Err(SchemaError::BadEnum { found, .. }) if found == "\"C\"")
         );
+    }
+
+    #[test]
+    fn patterns_must_match_the_whole_value() {
+        assert_eq!(check(None, json!({"zone": "us-a"})), Ok(()));
+        assert_eq!(check(None, json!({"zone": "42"})), Ok(()));
+        assert!(
+            matches!(check(None, json!({"zone": "us-a9"})), Err(SchemaError::Pattern { at, .. }) if at == "resource.zone")
+        );
+        assert!(matches!(
+            check(None, json!({"zone": "x42"})),
+            Err(SchemaError::Pattern { .. })
+        ));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! `FakeState`, the handle tests use to seed, inspect and steer it.
 
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,7 +21,7 @@ pub struct LoggedRequest {
     pub status: u16,
     /// The JSON body sent, if any (never for the token endpoint).
     pub body: Option<Value>,
-    /// Whether it carried the access token the fake's token endpoint hands out.
+    /// Whether it carried an access token the fake issued (calls without one are answered 401).
     pub authorized: bool,
 }
 
@@ -97,6 +97,8 @@ pub(crate) struct State {
     /// (project, zone name, change id) -> change.
     pub changes: BTreeMap<(String, String, String), DnsChange>,
     pub log: Vec<LoggedRequest>,
+    /// Access tokens the token endpoint handed out (see `auth`).
+    pub tokens: HashSet<String>,
     /// method id -> failure for the next operation that method starts.
     pub op_failures: HashMap<String, Failure>,
     faults: HashMap<String, Fault>,
@@ -123,6 +125,7 @@ impl State {
             rrsets: BTreeMap::new(),
             changes: BTreeMap::new(),
             log: Vec::new(),
+            tokens: HashSet::new(),
             op_failures: HashMap::new(),
             faults: HashMap::new(),
             throttle_percent: 0,

@@ -5,4 +5,5 @@ mod client;
 mod crud;
 mod lro;
 mod security;
+mod strict;
 mod validation;

@@ -12,6 +12,8 @@ pub const REGION: &str = "us-central1";
 pub struct Fake {
     pub server: FakeServer,
     http: reqwest::Client,
+    /// An access token the fake issued, sent with every call of `send`.
+    pub token: String,
 }
 
 impl Fake {
@@ -21,7 +23,12 @@ impl Fake {
             .no_proxy()
             .build()
             .expect("client");
-        Fake { server, http }
+        let token = server.state().issue_token();
+        Fake {
+            server,
+            http,
+            token,
+        }
     }
 
     pub async fn default() -> Fake {
@@ -39,9 +46,26 @@ impl Fake {
     }
 
     pub async fn send(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let auth = format!("Bearer {}", self.token);
+        let body = body.map(Value::to_string);
+        self.send_as(method, path, body.as_deref(), Some(&auth))
+            .await
+    }
+
+    /// Send a raw body with the given `Authorization` header (or none).
+    pub async fn send_as(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        authorization: Option<&str>,
+    ) -> (u16, Value) {
         let url = format!("{}{path}", self.server.url());
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.http.request(method, url);
+        if let Some(auth) = authorization {
+            req = req.header("authorization", auth);
+        }
         if let Some(body) = body {
             req = req
                 .header("content-type", "application/json")

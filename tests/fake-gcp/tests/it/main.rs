@@ -1,5 +1,5 @@
 //! The fake's HTTP-level tests, one binary with a module per topic (compute, DNS, requests,
-//! failed operations, lists); `common` starts the fake and builds request bodies.
+//! failed operations, lists, refusals of what Google refuses); `common` starts the fake and builds request bodies.
 
 mod common;
 mod compute;
@@ -7,3 +7,4 @@ mod dns;
 mod failures;
 mod lists;
 mod requests;
+mod strict;

@@ -316,27 +316,6 @@ async fn projects_exist_only_when_seeded() {
 }
 
 #[tokio::test]
-async fn the_token_endpoint_hands_out_the_token_requests_are_checked_for() {
-    let fake = Fake::default().await;
-    let grant = json!({"grant_type": "refresh_token", "client_id": "c", "client_secret": "s", "refresh_token": "r"});
-    let (status, token) = fake.post(carto_fake_gcp::TOKEN_PATH, &grant).await;
-    assert_eq!(status, 200, "{token}");
-    assert_eq!(token["access_token"], carto_fake_gcp::ACCESS_TOKEN);
-    assert_eq!(token["token_type"], "Bearer");
-    let (status, _) = fake.post(carto_fake_gcp::TOKEN_PATH, &json!({})).await;
-    assert_eq!(status, 400);
-    // The secrets in the grant are not logged; an unauthenticated call is marked as such.
-    fake.get(&Fake::compute(&format!("zones/{}", crate::common::ZONE)))
-        .await;
-    let log = fake.server.state().requests();
-    assert!(
-        log.iter()
-            .all(|r| r.body.is_none() || r.method_id.as_deref() != Some("oauth2.token"))
-    );
-    assert!(!log.last().unwrap().authorized);
-}
-
-#[tokio::test]
 async fn the_client_libraries_api_version_parameter_is_accepted_only_as_a_date() {
     let fake = Fake::default().await;
     let zone = Fake::compute(&format!("zones/{}", crate::common::ZONE));
