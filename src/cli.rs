@@ -270,6 +270,11 @@ pub struct DeployArgs {
     /// environment never expires and `gc` keeps it.
     #[arg(long, env = "CARTO_PROVISION_TTL", value_name = "DURATION")]
     pub ttl: Option<String>,
+    /// Replace the A, AAAA or CNAME records another owner already has at --domain (without
+    /// it, any record there stops the run). Their values are kept in the state file and
+    /// `destroy` puts them back.
+    #[arg(long, env = "CARTO_PROVISION_TAKE_OVER_DNS")]
+    pub take_over_dns: bool,
     /// carto-selfhosted release tag to install.
     #[arg(
         long,

@@ -65,6 +65,8 @@ pub struct Spec {
     pub healthy_timeout: Duration,
     /// Time to live from the environment's creation (`--ttl`); `None`: it never expires.
     pub ttl: Option<Duration>,
+    /// Whether records someone else holds at the domain may be replaced (`--take-over-dns`).
+    pub take_over_dns: bool,
 }
 
 impl Spec {
@@ -188,6 +190,7 @@ fn from_common(
             .as_deref()
             .map(|t| parse_duration("--ttl", t))
             .transpose()?,
+        take_over_dns: a.take_over_dns,
     })
 }
 

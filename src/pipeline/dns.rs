@@ -21,7 +21,13 @@ pub async fn run(
     recorder: &Recorder<'_>,
 ) -> anyhow::Result<()> {
     let record = provider
-        .ensure_dns_record(&ready.infra, &ready.resolved, &infra.address, DNS_TIMEOUT)
+        .ensure_dns_record(
+            &ready.infra,
+            &ready.resolved,
+            &infra.address,
+            &ready.dns_replace,
+            DNS_TIMEOUT,
+        )
         .await?;
     recorder.record(record)?;
     recorder.reached(Step::Dns)

@@ -33,7 +33,9 @@ pub async fn make(spec: &Spec, provider: &dyn Provider) -> anyhow::Result<Plan> 
         created: now,
         expires: spec.ttl.map(|t| now + t.as_secs() as i64),
     };
-    let (infra, resolved) = preflight::check(spec, provider, "plan", times).await?;
+    let preflight::Checked {
+        infra, resolved, ..
+    } = preflight::check(spec, provider, "plan", times, None).await?;
     let size = resolved.size;
     let rules: Vec<String> = infra
         .firewall

@@ -8,13 +8,16 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use carto_core::{InfraSpec, Provider, Resolved, firewall_rules};
+use carto_core::{InfraSpec, Provider, RecordSet, Resolved, dns, firewall_rules};
 
 use super::record::Recorder;
 use crate::cloud_init::UserData;
 use crate::keys::EnvKeys;
-use crate::spec::{Spec, check_cidr};
+use crate::spec::{InputError, Spec, check_cidr};
 use crate::state::StateStore;
+
+/// State `extra` key holding (JSON) the record sets a `--take-over-dns` run replaces.
+const DNS_REPLACED: &str = "dns_replaced";
 
 /// What preflight hands to the later steps.
 pub struct Ready {
@@ -24,6 +27,8 @@ pub struct Ready {
     pub resolved: Resolved,
     /// The environment's SSH and host keys.
     pub keys: EnvKeys,
+    /// Record sets at the domain the A record replaces (`--take-over-dns`).
+    pub dns_replace: Vec<RecordSet>,
 }
 
 /// The provider's request for `spec`, before keys exist (preflight and `plan` need no keys).
@@ -56,21 +61,68 @@ pub struct Times {
     pub expires: Option<i64>,
 }
 
-/// Checks `spec` against the cloud (read-only) and returns the operator range and what the
-/// provider resolved.
+/// What preflight checked against the cloud, read-only.
+pub struct Checked {
+    /// The provider's request (without keys and user-data yet).
+    pub infra: InfraSpec,
+    /// What the provider resolved.
+    pub resolved: Resolved,
+    /// Record sets someone else holds at the domain that `--take-over-dns` replaces.
+    pub dns_replace: Vec<RecordSet>,
+}
+
+/// Checks `spec` against the cloud (read-only): the provider's inputs, then the records at the
+/// domain. `our_ip` is the environment's own address when it already has one.
 pub async fn check(
     spec: &Spec,
     provider: &dyn Provider,
     nonce: &str,
     times: Times,
-) -> anyhow::Result<(InfraSpec, Resolved)> {
+    our_ip: Option<&str>,
+) -> anyhow::Result<Checked> {
     let ssh_cidr = match &spec.ssh_cidr {
         Some(cidr) => cidr.clone(),
         None => operator_cidr().await?,
     };
     let infra = infra_spec(spec, &ssh_cidr, nonce, times);
     let resolved = provider.preflight(&infra).await?;
-    Ok((infra, resolved))
+    let records = provider.find_dns_records(&infra, &resolved).await?;
+    let dns_replace = dns_takeover(spec, &resolved, &records, nonce, our_ip)?;
+    Ok(Checked {
+        infra,
+        resolved,
+        dns_replace,
+    })
+}
+
+/// The record sets at the domain this environment may replace: none when the name is free or
+/// already ours; with `--take-over-dns`, the foreign A/AAAA/CNAME sets; else the foreign sets
+/// stop the run, named with their values.
+fn dns_takeover(
+    spec: &Spec,
+    resolved: &Resolved,
+    records: &[RecordSet],
+    nonce: &str,
+    our_ip: Option<&str>,
+) -> Result<Vec<RecordSet>, InputError> {
+    let foreign = dns::foreign(records, nonce, our_ip);
+    if foreign.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !spec.take_over_dns {
+        let held: Vec<String> = foreign.iter().map(|s| s.to_string()).collect();
+        return Err(InputError(format!(
+            "--domain {}: the DNS zone {} already has a record there that this environment did not make ({}); choose another --domain, remove that record, or pass --take-over-dns to replace it (destroy then puts it back)",
+            spec.domain.as_str(),
+            resolved.dns_zone_name,
+            held.join("; ")
+        )));
+    }
+    Ok(foreign
+        .into_iter()
+        .filter(|s| s.is_address())
+        .cloned()
+        .collect())
 }
 
 /// The preflight step of a deployment.
@@ -85,7 +137,24 @@ pub async fn run(
         created: state.created_at.timestamp(),
         expires: state.expires_at.map(|t| t.timestamp()),
     };
-    let (mut infra, resolved) = check(spec, provider, &state.nonce, times).await?;
+    let Checked {
+        mut infra,
+        resolved,
+        dns_replace,
+    } = check(
+        spec,
+        provider,
+        &state.nonce,
+        times,
+        state.public_ip.as_deref(),
+    )
+    .await?;
+    // What a take-over replaces is recorded before the record is changed, so a run killed in
+    // between still knows what to put back (the re-run finds the name already ours).
+    let dns_replace = match state.extra.get(DNS_REPLACED) {
+        Some(json) if dns_replace.is_empty() => serde_json::from_str(json)?,
+        _ => dns_replace,
+    };
     let keys = EnvKeys::ensure(
         &store.ssh_key_path(&spec.env),
         &store.host_key_path(&spec.env),
@@ -106,12 +175,17 @@ pub async fn run(
         s.extra
             .insert("selfhosted_version".into(), spec.selfhosted_version.clone());
         spec.provider.remember(&mut s.extra);
+        if !dns_replace.is_empty() {
+            let json = serde_json::to_string(&dns_replace).unwrap_or_default();
+            s.extra.insert(DNS_REPLACED.into(), json);
+        }
     })?;
     recorder.reached(super::Step::Preflight)?;
     Ok(Ready {
         infra,
         resolved,
         keys,
+        dns_replace,
     })
 }
 

@@ -415,3 +415,68 @@ fn gc_collects_only_expired_or_named_environments() {
         .must("groups", f.cloud.aws.ec2("Action=DescribeSecurityGroups"));
     assert!(groups.contains(&foreign), "the unmanaged group was deleted");
 }
+
+/// Someone else's A record at the domain (the hazard, issue 10): the deployment stops in
+/// preflight with exit 2, naming the record and its value, and creates nothing; with
+/// `--take-over-dns` it replaces the record, the state file keeps the old value, and `destroy`
+/// puts it back.
+#[test]
+fn a_record_someone_else_holds_is_taken_only_when_asked_and_comes_back() {
+    let f = Fixture::new();
+    let (domain, theirs) = ("shop.example.test", "192.0.2.44");
+    f.cloud.must(
+        "their record",
+        f.cloud
+            .aws
+            .create_record(&f.cloud.zone_id, "shop.example.test.", "A", theirs),
+    );
+    let shop_records = || {
+        let all = f
+            .cloud
+            .must("records", f.cloud.aws.a_records(&f.cloud.zone_id));
+        all.into_iter()
+            .filter(|(name, _)| name == "shop.example.test.")
+            .map(|(_, ip)| ip)
+            .collect::<Vec<_>>()
+    };
+    let deploy = |extra: &[&str]| {
+        TestCommand::new(&f.state_dir)
+            .arg("aws")
+            .args(deploy_args(domain, &f.pkg, &f.cloud.endpoint()))
+            .args(["--name", "shop", "--ssh-timeout", "60"])
+            .args(extra.iter().copied())
+            .env("CARTO_PROVISION_DIE_AT", "recorded:dns-record")
+            .run()
+    };
+
+    let refused = deploy(&[]);
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains(&format!("A {theirs}"))
+            && refused.stderr.contains("--take-over-dns"),
+        "{refused:#?}"
+    );
+    assert!(
+        f.cloud.managed("shop").is_empty(),
+        "created before refusing"
+    );
+    assert!(!f.state_file("shop").exists());
+    assert_eq!(shop_records(), [theirs]);
+
+    assert_killed(&deploy(&["--take-over-dns"]), "recorded:dns-record");
+    let ours = shop_records();
+    assert!(ours.len() == 1 && ours[0] != theirs, "{ours:?}");
+    let state = std::fs::read_to_string(f.state_file("shop")).expect("state");
+    assert!(
+        state.contains(theirs),
+        "the replaced value is not in the state: {state}"
+    );
+
+    TestCommand::new(&f.state_dir)
+        .args(["destroy", "shop"])
+        .env("CARTO_PROVISION_AWS_ENDPOINT_URL", &f.cloud.endpoint())
+        .run()
+        .expect_code(0);
+    assert_eq!(shop_records(), [theirs], "their record was not put back");
+    assert!(f.cloud.managed("shop").is_empty());
+}

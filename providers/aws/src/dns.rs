@@ -1,6 +1,8 @@
 //! Route53: finding the public hosted zone a domain belongs to (the longest matching suffix,
-//! or the zone the user named), upserting the A record and waiting until the change is
-//! INSYNC, and deleting the record only while it still points at our address.
+//! or the zone the user named), reading what stands at the domain, creating the A record
+//! conditionally (CREATE, plus an exact DELETE of each set a take-over replaces) and waiting
+//! until the change is INSYNC, and deleting the record only while it still points at our
+//! address, putting back what it replaced.
 
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use aws_sdk_route53::types::{
 };
 use carto_core::OrAbsent;
 use carto_core::retry::{Poll, wait_until};
-use carto_core::{ErrorKind, ProviderError, ResourceKind, ResourceRef, Result};
+use carto_core::{ErrorKind, ProviderError, RecordSet, ResourceKind, ResourceRef, Result};
 
 use crate::config::Clients;
 use crate::send::send;
@@ -142,37 +144,68 @@ fn build_error(e: aws_sdk_route53::error::BuildError) -> ProviderError {
 
 /// The A record set `domain -> ip`.
 fn a_record(domain: &str, ip: &str, ttl: i64) -> Result<ResourceRecordSet> {
+    record_set(domain, &RecordSet::a(ttl as u32, ip))
+}
+
+/// The Route53 form of a core record set at `domain`.
+fn record_set(domain: &str, set: &RecordSet) -> Result<ResourceRecordSet> {
+    let records = set
+        .values
+        .iter()
+        .map(|v| {
+            ResourceRecord::builder()
+                .value(v)
+                .build()
+                .map_err(build_error)
+        })
+        .collect::<Result<Vec<_>>>()?;
     ResourceRecordSet::builder()
         .name(fqdn(domain))
-        .r#type(RrType::A)
-        .ttl(ttl)
-        .resource_records(
-            ResourceRecord::builder()
-                .value(ip)
-                .build()
-                .map_err(build_error)?,
-        )
+        .r#type(RrType::from(set.rtype.as_str()))
+        .ttl(i64::from(set.ttl))
+        .set_resource_records(Some(records))
         .build()
         .map_err(build_error)
 }
 
-/// Applies one change to `zone_id` and waits until Route53 reports it INSYNC.
+/// The core form of a Route53 record set (an alias as `ALIAS <target>`, which has no TTL).
+fn core_set(set: &ResourceRecordSet) -> RecordSet {
+    let values = match set.alias_target() {
+        Some(alias) => vec![format!("ALIAS {}", alias.dns_name())],
+        None => set
+            .resource_records()
+            .iter()
+            .map(|r| r.value().to_string())
+            .collect(),
+    };
+    RecordSet {
+        rtype: set.r#type().as_str().to_string(),
+        ttl: set.ttl().unwrap_or(0) as u32,
+        values,
+        nonce: None,
+    }
+}
+
+/// One change of a batch.
+fn change_of(action: ChangeAction, record: ResourceRecordSet) -> Result<Change> {
+    Change::builder()
+        .action(action)
+        .resource_record_set(record)
+        .build()
+        .map_err(build_error)
+}
+
+/// Applies one batch of changes to `zone_id` (all or nothing: Route53 checks every CREATE and
+/// DELETE against the zone first) and waits until Route53 reports it INSYNC.
 async fn change(
     clients: &Clients,
     zone_id: &str,
-    action: ChangeAction,
-    record: ResourceRecordSet,
+    changes: Vec<Change>,
     timeout: Duration,
 ) -> Result<()> {
     let r53 = clients.route53();
     let batch = ChangeBatch::builder()
-        .changes(
-            Change::builder()
-                .action(action)
-                .resource_record_set(record)
-                .build()
-                .map_err(build_error)?,
-        )
+        .set_changes(Some(changes))
         .build()
         .map_err(build_error)?;
     let out = send(&clients.policy, "route53:ChangeResourceRecordSets", || {
@@ -203,25 +236,101 @@ async fn change(
     .await
 }
 
-/// Upserts `domain A ip` (TTL [`RECORD_TTL`]) in `zone_id` and waits until it is live.
-pub async fn upsert_a(
+/// The record's reference as the pipeline records it.
+fn reference(zone_id: &str, domain: &str, ip: &str) -> ResourceRef {
+    ResourceRef::new(ResourceKind::DnsRecord, fqdn(domain), domain, "global")
+        .with("zone_id", zone_id)
+        .with("ip", ip)
+}
+
+/// Creates `domain A ip` (TTL [`RECORD_TTL`]) in `zone_id`, replacing exactly the sets in
+/// `replace`, in one batch: a CREATE (never an UPSERT) and a DELETE per replaced set with the
+/// values preflight read, so Route53 refuses the whole batch when the name changed since.
+/// An A record already pointing at `ip` is kept as it is.
+pub async fn create_a(
     clients: &Clients,
     zone_id: &str,
     domain: &str,
     ip: &str,
+    replace: &[RecordSet],
     timeout: Duration,
 ) -> Result<ResourceRef> {
-    let record = a_record(domain, ip, RECORD_TTL)?;
-    change(clients, zone_id, ChangeAction::Upsert, record, timeout).await?;
-    Ok(
-        ResourceRef::new(ResourceKind::DnsRecord, fqdn(domain), domain, "global")
-            .with("zone_id", zone_id)
-            .with("ip", ip),
-    )
+    let made = carto_core::dns::with_replaced(reference(zone_id, domain, ip), replace);
+    let current = record_sets(clients, zone_id, &fqdn(domain)).await?;
+    if current
+        .iter()
+        .map(core_set)
+        .any(|s| s.rtype == "A" && s.values == [ip])
+    {
+        return Ok(made);
+    }
+    let mut changes = Vec::new();
+    for set in replace {
+        changes.push(change_of(ChangeAction::Delete, record_set(domain, set)?)?);
+    }
+    changes.push(change_of(
+        ChangeAction::Create,
+        a_record(domain, ip, RECORD_TTL)?,
+    )?);
+    change(clients, zone_id, changes, timeout)
+        .await
+        .map_err(|e| changed_meanwhile(e, domain))?;
+    Ok(made)
+}
+
+/// A batch Route53 refused because the name no longer holds what preflight read.
+fn changed_meanwhile(e: ProviderError, domain: &str) -> ProviderError {
+    if e.code.as_deref() != Some("InvalidChangeBatch") {
+        return e;
+    }
+    ProviderError {
+        kind: ErrorKind::Other,
+        message: format!(
+            "the records at {domain} changed after preflight read them, so nothing was replaced ({}); run again to check them anew",
+            e.message
+        ),
+        ..e
+    }
+}
+
+/// Every record set at `name` in `zone_id` (none when the zone is gone).
+async fn record_sets(
+    clients: &Clients,
+    zone_id: &str,
+    name: &str,
+) -> Result<Vec<ResourceRecordSet>> {
+    let r53 = clients.route53();
+    let out = send(&clients.policy, "route53:ListResourceRecordSets", || {
+        r53.list_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .start_record_name(name)
+            .max_items(100)
+            .send()
+    })
+    .await;
+    let Some(out) = out.or_absent()? else {
+        return Ok(Vec::new());
+    };
+    Ok(out
+        .resource_record_sets()
+        .iter()
+        .filter(|r| fqdn(r.name()) == name)
+        .cloned()
+        .collect())
+}
+
+/// Every record set at `domain` in `zone_id`, in core form.
+pub async fn find_records(
+    clients: &Clients,
+    zone_id: &str,
+    domain: &str,
+) -> Result<Vec<RecordSet>> {
+    let sets = record_sets(clients, zone_id, &fqdn(domain)).await?;
+    Ok(sets.iter().map(core_set).collect())
 }
 
 /// The A record for `domain` when it points at exactly `ip` (the environment's record, found
-/// without a state file), described as [`upsert_a`] describes it.
+/// without a state file), described as [`create_a`] describes it.
 pub async fn find_a(clients: &Clients, domain: &str, ip: &str) -> Result<Option<ResourceRef>> {
     let zones = list_zones(clients).await?;
     let Ok(zone) = pick_zone(domain, &zones, None) else {
@@ -230,11 +339,7 @@ pub async fn find_a(clients: &Clients, domain: &str, ip: &str) -> Result<Option<
     let Some(set) = current_a(clients, &zone.id, &fqdn(domain)).await? else {
         return Ok(None);
     };
-    Ok((values(&set) == Some(vec![ip])).then(|| {
-        ResourceRef::new(ResourceKind::DnsRecord, fqdn(domain), domain, "global")
-            .with("zone_id", &zone.id)
-            .with("ip", ip)
-    }))
+    Ok((values(&set) == Some(vec![ip])).then(|| reference(&zone.id, domain, ip)))
 }
 
 /// The A record set `name` in `zone_id`; `None` when there is no such record or zone.
@@ -243,24 +348,8 @@ async fn current_a(
     zone_id: &str,
     name: &str,
 ) -> Result<Option<ResourceRecordSet>> {
-    let r53 = clients.route53();
-    let out = send(&clients.policy, "route53:ListResourceRecordSets", || {
-        r53.list_resource_record_sets()
-            .hosted_zone_id(zone_id)
-            .start_record_name(name)
-            .start_record_type(RrType::A)
-            .max_items(1)
-            .send()
-    })
-    .await;
-    let Some(out) = out.or_absent()? else {
-        return Ok(None);
-    };
-    Ok(out
-        .resource_record_sets()
-        .iter()
-        .find(|r| fqdn(r.name()) == name && *r.r#type() == RrType::A)
-        .cloned())
+    let sets = record_sets(clients, zone_id, name).await?;
+    Ok(sets.into_iter().find(|r| *r.r#type() == RrType::A))
 }
 
 /// The values of a plain (non-alias) record set.
@@ -271,8 +360,8 @@ fn values(set: &ResourceRecordSet) -> Option<Vec<&str>> {
 }
 
 /// Deletes the A record `resource` describes while it still points at exactly its `ip`
-/// detail; a record changed by someone else is left alone with a warning. A missing record
-/// or zone is success.
+/// detail, putting back in the same batch the record sets it replaced; a record changed by
+/// someone else is left alone with a warning. A missing record or zone is success.
 pub async fn delete_a(clients: &Clients, resource: &ResourceRef, timeout: Duration) -> Result<()> {
     let (Some(zone_id), Some(ip)) = (resource.detail.get("zone_id"), resource.detail.get("ip"))
     else {
@@ -285,6 +374,7 @@ pub async fn delete_a(clients: &Clients, resource: &ResourceRef, timeout: Durati
             ),
         ));
     };
+    let restore = carto_core::dns::replaced(resource)?;
     let name = fqdn(&resource.name);
     let Some(current) = current_a(clients, zone_id, &name).await? else {
         return Ok(());
@@ -294,8 +384,11 @@ pub async fn delete_a(clients: &Clients, resource: &ResourceRef, timeout: Durati
         tracing::warn!(record = %name, expected = %ip, found = ?found, "A record no longer points at this environment's address; leaving it");
         return Ok(());
     }
-    let record = a_record(&name, ip, current.ttl().unwrap_or(RECORD_TTL))?;
-    change(clients, zone_id, ChangeAction::Delete, record, timeout)
+    let mut changes = vec![change_of(ChangeAction::Delete, current)?];
+    for set in &restore {
+        changes.push(change_of(ChangeAction::Create, record_set(&name, set)?)?);
+    }
+    change(clients, zone_id, changes, timeout)
         .await
         .or_absent()
         .map(drop)

@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::config::Credentials;
 use carto_core::retry::RetryPolicy;
 use carto_core::{
-    Address, Cloud, EnvName, InfraSpec, Provider, ProviderError, Resolved, ResourceKind,
+    Address, Cloud, EnvName, InfraSpec, Provider, ProviderError, RecordSet, Resolved, ResourceKind,
     ResourceRef, Result, TaggedResource,
 };
 
@@ -162,18 +162,28 @@ impl Provider for AwsProvider {
         address::associate(&self.clients, address, &vm.id).await
     }
 
+    async fn find_dns_records(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+    ) -> Result<Vec<RecordSet>> {
+        dns::find_records(&self.clients, &resolved.dns_zone_id, &spec.domain).await
+    }
+
     async fn ensure_dns_record(
         &self,
         spec: &InfraSpec,
         resolved: &Resolved,
         address: &Address,
+        replace: &[RecordSet],
         timeout: Duration,
     ) -> Result<ResourceRef> {
-        dns::upsert_a(
+        dns::create_a(
             &self.clients,
             &resolved.dns_zone_id,
             &spec.domain,
             &address.ip,
+            replace,
             timeout,
         )
         .await

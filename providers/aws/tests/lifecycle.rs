@@ -44,7 +44,7 @@ async fn create(env: &Env, s: &carto_core::InfraSpec) -> Made {
         .await
         .expect("vm ready");
     let dns = p
-        .ensure_dns_record(s, &resolved, &address, WAIT)
+        .ensure_dns_record(s, &resolved, &address, &[], WAIT)
         .await
         .expect("dns");
     Made {
@@ -321,7 +321,7 @@ async fn dns_delete_leaves_a_record_someone_repointed() {
         .expect("address");
     let record = env
         .provider
-        .ensure_dns_record(&s, &resolved, &address, WAIT)
+        .ensure_dns_record(&s, &resolved, &address, &[], WAIT)
         .await
         .expect("dns");
     let mut moved = record.clone();
@@ -337,4 +337,119 @@ async fn dns_delete_leaves_a_record_someone_repointed() {
     );
     env.provider.delete(&record, WAIT).await.expect("delete");
     assert_eq!(a_record(&env, &zone, "carto.example.com").await, None);
+}
+
+/// Someone else's CNAME at the domain (the hazard): preflight reads it, a CREATE without
+/// taking it over is refused by Route53 and changes nothing, a take-over replaces it in one
+/// batch, and delete puts it back exactly.
+#[tokio::test]
+async fn a_foreign_record_is_refused_and_a_taken_over_one_comes_back_on_delete() {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
+    let env = common::start(Ipv4Addr::new(127, 0, 0, 2)).await;
+    let zone = env.create_zone("example.com.").await;
+    let theirs = ResourceRecordSet::builder()
+        .name("shop.example.com.")
+        .r#type(RrType::Cname)
+        .ttl(300)
+        .resource_records(
+            ResourceRecord::builder()
+                .value("shop.elsewhere.example.net.")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    env.r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Create)
+                        .resource_record_set(theirs)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("their record");
+    let cname = |env: &common::Env| {
+        let zone = zone.clone();
+        let r53 = env.r53.clone();
+        async move {
+            let out = r53
+                .list_resource_record_sets()
+                .hosted_zone_id(&zone)
+                .send()
+                .await
+                .unwrap();
+            out.resource_record_sets()
+                .iter()
+                .filter(|r| r.r#type().as_str() == "CNAME")
+                .map(|r| (r.ttl(), r.resource_records()[0].value().to_string()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let s = spec("dnstake", "shop.example.com");
+    let resolved = env.provider.preflight(&s).await.expect("preflight");
+    let found = env
+        .provider
+        .find_dns_records(&s, &resolved)
+        .await
+        .expect("records");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rtype, "CNAME");
+    assert_eq!(found[0].values, ["shop.elsewhere.example.net."]);
+    let address = env
+        .provider
+        .ensure_address(&s, &resolved)
+        .await
+        .expect("address");
+
+    let refused = env
+        .provider
+        .ensure_dns_record(&s, &resolved, &address, &[], WAIT)
+        .await
+        .expect_err("created beside someone else's CNAME");
+    assert!(
+        refused.message.contains("changed after preflight"),
+        "{refused}"
+    );
+    // Route53 refuses the DELETE of a set whose values changed: the batch fails as a whole.
+    let mut stale = found.clone();
+    stale[0].values = vec!["old.example.net.".into()];
+    env.provider
+        .ensure_dns_record(&s, &resolved, &address, &stale, WAIT)
+        .await
+        .expect_err("replaced a set other than the one read");
+    assert_eq!(a_record(&env, &zone, "shop.example.com").await, None);
+    assert_eq!(
+        cname(&env).await,
+        [(Some(300), "shop.elsewhere.example.net.".to_string())]
+    );
+
+    let record = env
+        .provider
+        .ensure_dns_record(&s, &resolved, &address, &found, WAIT)
+        .await
+        .expect("take over");
+    assert_eq!(
+        a_record(&env, &zone, "shop.example.com").await,
+        Some(vec!["127.0.0.2".to_string()])
+    );
+    assert!(cname(&env).await.is_empty());
+    assert_eq!(carto_core::dns::replaced(&record).unwrap(), found);
+
+    env.provider.delete(&record, WAIT).await.expect("delete");
+    assert_eq!(a_record(&env, &zone, "shop.example.com").await, None);
+    assert_eq!(
+        cname(&env).await,
+        [(Some(300), "shop.elsewhere.example.net.".to_string())]
+    );
 }

@@ -28,9 +28,13 @@ macro_rules! raw {
     };
 }
 
+/// Metadata key of a DNS record set holding the nonce of the environment that made it: the
+/// proof that a record at the domain is this environment's own.
+pub const TAG_NONCE: &str = "carto-nonce";
+
 /// The tags of the environment's DNS record set (its `metadata`).
-pub fn tags(env: &EnvName) -> Value {
-    json!({ TAG_MANAGED_BY: TAG_MANAGED_BY_VALUE, TAG_ENV: env.as_str() })
+pub fn tags(env: &EnvName, nonce: &str) -> Value {
+    json!({ TAG_MANAGED_BY: TAG_MANAGED_BY_VALUE, TAG_ENV: env.as_str(), TAG_NONCE: nonce })
 }
 
 /// Tag on the public IP naming the domain its A record is for, so `destroy --cloud` finds the

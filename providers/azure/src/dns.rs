@@ -1,12 +1,16 @@
 //! Azure DNS: finding the zone a domain belongs to (the longest matching suffix among the
 //! subscription's zones, or the zone the user named, optionally in `--dns-resource-group`),
-//! putting the A record set, and deleting it only while it still points at our address.
+//! reading what stands at the domain, putting the A record set only where none exists
+//! (`If-None-Match: *`, after deleting exactly what a take-over replaces), and deleting it only
+//! while it still points at our address, putting back what it replaced.
 //! The record set lives in the zone's resource group, never in the environment's.
 
-use carto_core::{EnvName, OrAbsent, ProviderError, ResourceKind, ResourceRef, Result};
+use carto_core::{
+    InfraSpec, OrAbsent, ProviderError, RecordSet, ResourceKind, ResourceRef, Result,
+};
 use serde_json::{Value, json};
 
-use crate::arm::{body, find, group_of, model, pages, tags};
+use crate::arm::{TAG_NONCE, find, group_of, model, pages, tags};
 use crate::config::Clients;
 use crate::send::send;
 
@@ -131,41 +135,204 @@ fn zone_parts(zone_id: &str) -> Result<(String, String)> {
     }
 }
 
-/// Puts `domain A ip` (TTL [`RECORD_TTL`]) in the zone `zone_id` and reads it back.
-pub async fn upsert_a(
-    c: &Clients,
-    env: &EnvName,
-    zone_id: &str,
-    domain: &str,
-    ip: &str,
-) -> Result<ResourceRef> {
-    const CALL: &str = "dns:RecordSets_CreateOrUpdate";
+/// Record types read at a name (NS and SOA, the zone's own, are never a conflict).
+const TYPES: [&str; 8] = ["A", "AAAA", "CNAME", "TXT", "MX", "CAA", "SRV", "PTR"];
+
+/// The record sets at `domain` in the zone `zone_id`, each with its etag.
+async fn record_sets(c: &Clients, zone_id: &str, domain: &str) -> Result<Vec<(RecordSet, Value)>> {
+    const GET: &str = "dns:RecordSets_Get";
     let sub = c.sub()?;
     let (group, zone) = zone_parts(zone_id)?;
     let name = relative(domain, &zone.to_ascii_lowercase());
-    let record: azure_mgmt_dns::package_2018_05::models::RecordSet = model(
-        CALL,
-        json!({"properties": {"TTL": RECORD_TTL, "ARecords": [{"ipv4Address": ip}], "metadata": tags(env)}}),
-    )?;
+    let sets = c.dns.record_sets_client();
+    let mut found = Vec::new();
+    for rtype in TYPES {
+        let get = crate::raw!(sets.get(&group, &zone, &name, rtype, sub));
+        if let Some(v) = find(c, GET, get).await? {
+            found.push((core_set(rtype, &v), v));
+        }
+    }
+    Ok(found)
+}
+
+/// The core form of an ARM record set of type `rtype`.
+fn core_set(rtype: &str, v: &Value) -> RecordSet {
+    let p = &v["properties"];
+    let list = |key: &str, field: &str| -> Vec<String> {
+        p[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r[field].as_str().map(str::to_string))
+            .collect()
+    };
+    let values = match rtype {
+        "A" => list("ARecords", "ipv4Address"),
+        "AAAA" => list("AAAARecords", "ipv6Address"),
+        "CNAME" => p["CNAMERecord"]["cname"]
+            .as_str()
+            .map(|c| vec![c.to_string()])
+            .unwrap_or_default(),
+        _ => p
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| k.ends_with("Records") || k.ends_with("Record"))
+            .map(|(_, v)| v.to_string())
+            .collect(),
+    };
+    RecordSet {
+        rtype: rtype.to_string(),
+        ttl: p["TTL"].as_u64().unwrap_or(0) as u32,
+        values,
+        nonce: p["metadata"][TAG_NONCE].as_str().map(str::to_string),
+    }
+}
+
+/// The ARM body of a core record set (A, AAAA or CNAME: the sets a take-over replaces).
+fn arm_body(set: &RecordSet, metadata: Option<Value>) -> Result<Value> {
+    let records = match set.rtype.as_str() {
+        "A" => {
+            json!({"ARecords": set.values.iter().map(|v| json!({"ipv4Address": v})).collect::<Vec<_>>()})
+        }
+        "AAAA" => {
+            json!({"AAAARecords": set.values.iter().map(|v| json!({"ipv6Address": v})).collect::<Vec<_>>()})
+        }
+        "CNAME" => json!({"CNAMERecord": {"cname": set.values.first()}}),
+        other => {
+            return Err(ProviderError::invalid_input(
+                "dns:RecordSets_CreateOrUpdate",
+                format!(
+                    "a {other} record set cannot be written back; only A, AAAA and CNAME are taken over"
+                ),
+            ));
+        }
+    };
+    let mut properties = records;
+    properties["TTL"] = json!(set.ttl);
+    if let Some(metadata) = metadata {
+        properties["metadata"] = metadata;
+    }
+    Ok(json!({ "properties": properties }))
+}
+
+/// Puts one record set `rtype` at `name` only where none exists yet (`If-None-Match: *`).
+async fn create_set(
+    c: &Clients,
+    zone_id: &str,
+    name: &str,
+    rtype: &str,
+    body: Value,
+) -> Result<Value> {
+    const CALL: &str = "dns:RecordSets_CreateOrUpdate";
+    let sub = c.sub()?;
+    let (group, zone) = zone_parts(zone_id)?;
+    let record: azure_mgmt_dns::package_2018_05::models::RecordSet = model(CALL, body)?;
     let sets = c.dns.record_sets_client();
     let rsp = send(c, CALL, || async {
-        let b = sets.create_or_update(&group, &zone, &name, "A", record.clone(), sub);
+        let b = sets
+            .create_or_update(&group, &zone, name, rtype, record.clone(), sub)
+            .if_none_match("*");
         Ok(b.send().await?.into_raw_response())
     })
     .await?;
-    let v = body(CALL, rsp).await?;
+    crate::arm::body(CALL, rsp).await
+}
+
+/// Deletes one record set only while its etag is still `etag`.
+async fn delete_set(
+    c: &Clients,
+    zone_id: &str,
+    name: &str,
+    rtype: &str,
+    etag: Option<&str>,
+) -> Result<()> {
+    const DELETE: &str = "dns:RecordSets_Delete";
+    let sub = c.sub()?;
+    let (group, zone) = zone_parts(zone_id)?;
+    let sets = c.dns.record_sets_client();
+    send(c, DELETE, || async {
+        let mut b = sets.delete(&group, &zone, name, rtype, sub);
+        if let Some(etag) = etag {
+            b = b.if_match(etag.to_string());
+        }
+        Ok(b.send().await?.into_raw_response())
+    })
+    .await
+    .or_absent()
+    .map(drop)
+}
+
+/// Every record set at `domain` in the zone `zone_id`, in core form.
+pub async fn find_records(c: &Clients, zone_id: &str, domain: &str) -> Result<Vec<RecordSet>> {
+    let sets = record_sets(c, zone_id, domain).await?;
+    Ok(sets.into_iter().map(|(s, _)| s).collect())
+}
+
+/// Creates `domain A ip` (TTL [`RECORD_TTL`], the environment's nonce in its metadata) in the
+/// zone `zone_id`: each set in `replace` is deleted only while it still holds what preflight
+/// read (and its etag), then ours is put with `If-None-Match: *`, so a record that appeared
+/// meanwhile is never overwritten. An A record already pointing at `ip` is kept.
+pub async fn create_a(
+    c: &Clients,
+    spec: &InfraSpec,
+    zone_id: &str,
+    ip: &str,
+    replace: &[RecordSet],
+) -> Result<ResourceRef> {
+    let domain = spec.domain.as_str();
+    let (_, zone) = zone_parts(zone_id)?;
+    let name = relative(domain, &zone.to_ascii_lowercase());
+    let current = record_sets(c, zone_id, domain).await?;
+    let reference = |id: &str| {
+        let r = ResourceRef::new(ResourceKind::DnsRecord, id, bare(domain), "global")
+            .with("zone_id", zone_id)
+            .with("ip", ip);
+        carto_core::dns::with_replaced(r, replace)
+    };
+    if let Some((_, v)) = current
+        .iter()
+        .find(|(s, _)| s.rtype == "A" && s.values == [ip])
+    {
+        let id = v["id"]
+            .as_str()
+            .ok_or_else(|| ProviderError::missing_field("dns:RecordSets_Get", "id"))?;
+        return Ok(reference(id));
+    }
+    for wanted in replace {
+        let held = current.iter().find(|(s, _)| s.rtype == wanted.rtype);
+        let Some((set, v)) = held.filter(|(s, _)| s.values == wanted.values) else {
+            return Err(changed_meanwhile(domain, &wanted.rtype));
+        };
+        delete_set(c, zone_id, &name, &set.rtype, v["etag"].as_str()).await?;
+    }
+    let metadata = tags(&spec.env, &spec.nonce);
+    let body = arm_body(&RecordSet::a(RECORD_TTL as u32, ip), Some(metadata))?;
+    let v = create_set(c, zone_id, &name, "A", body)
+        .await
+        .map_err(|e| match e.code.as_deref() {
+            Some("PreconditionFailed") => changed_meanwhile(domain, "A"),
+            _ => e,
+        })?;
     let id = v["id"]
         .as_str()
-        .ok_or_else(|| ProviderError::missing_field(CALL, "id"))?;
-    Ok(
-        ResourceRef::new(ResourceKind::DnsRecord, id, bare(domain), "global")
-            .with("zone_id", zone_id)
-            .with("ip", ip),
+        .ok_or_else(|| ProviderError::missing_field("dns:RecordSets_CreateOrUpdate", "id"))?;
+    Ok(reference(id))
+}
+
+/// The error for a record set that changed after preflight read it.
+fn changed_meanwhile(domain: &str, rtype: &str) -> ProviderError {
+    ProviderError::new(
+        carto_core::ErrorKind::Other,
+        "dns:RecordSets_CreateOrUpdate",
+        format!(
+            "the {rtype} record set at {domain} changed after preflight read it, so nothing was overwritten; run again to check it anew"
+        ),
     )
 }
 
 /// The A record set for `domain` when its metadata says environment `env` made it (found
-/// without a state file), described as [`upsert_a`] describes it.
+/// without a state file), described as [`create_a`] describes it.
 pub async fn find_ours(c: &Clients, domain: &str, env: &str) -> Result<Option<ResourceRef>> {
     const GET: &str = "dns:RecordSets_Get";
     let sub = c.sub()?;
@@ -208,11 +375,13 @@ fn addresses(v: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// Deletes the A record set `resource` while it still points at exactly its `ip` detail; one
-/// changed by someone else is left alone with a warning. Absent is success.
+/// Deletes the A record set `resource` while it still points at exactly its `ip` detail (and
+/// its etag), then puts back the record sets it replaced; one changed by someone else is left
+/// alone with a warning. Absent is success.
 pub async fn delete_a(c: &Clients, resource: &ResourceRef) -> Result<()> {
     const GET: &str = "dns:RecordSets_Get";
     const DELETE: &str = "dns:RecordSets_Delete";
+    let restore = carto_core::dns::replaced(resource)?;
     let (Some(zone_id), Some(ip)) = (resource.detail.get("zone_id"), resource.detail.get("ip"))
     else {
         return Err(ProviderError::invalid_input(
@@ -241,17 +410,11 @@ pub async fn delete_a(c: &Clients, resource: &ResourceRef) -> Result<()> {
         tracing::warn!(record = %resource.name, expected = %ip, ?found, "A record no longer points at this environment's address; leaving it");
         return Ok(());
     }
-    let etag = current["etag"].as_str().map(str::to_string);
-    send(c, DELETE, || async {
-        let mut b = sets.delete(&group, &zone, &name, "A", sub);
-        if let Some(etag) = &etag {
-            b = b.if_match(etag.clone());
-        }
-        Ok(b.send().await?.into_raw_response())
-    })
-    .await
-    .or_absent()
-    .map(drop)
+    delete_set(c, zone_id, &name, "A", current["etag"].as_str()).await?;
+    for set in restore {
+        create_set(c, zone_id, &name, &set.rtype, arm_body(&set, None)?).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -34,8 +34,8 @@ use async_trait::async_trait;
 use azure_core::auth::TokenCredential;
 use carto_core::retry::RetryPolicy;
 use carto_core::{
-    Address, Cloud, EnvName, InfraSpec, Provider, Resolved, ResourceKind, ResourceRef, Result,
-    TaggedResource,
+    Address, Cloud, EnvName, InfraSpec, Provider, RecordSet, Resolved, ResourceKind, ResourceRef,
+    Result, TaggedResource,
 };
 
 pub use config::{ARM_ENDPOINT, ARM_SCOPE, AzureOptions, DEFAULT_LOCATION};
@@ -151,20 +151,29 @@ impl Provider for AzureProvider {
         vm::wait_running(&self.clients, vm, address, timeout).await
     }
 
+    async fn find_dns_records(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+    ) -> Result<Vec<RecordSet>> {
+        dns::find_records(&self.clients, &resolved.dns_zone_id, &spec.domain).await
+    }
+
     async fn ensure_dns_record(
         &self,
         spec: &InfraSpec,
         resolved: &Resolved,
         address: &Address,
+        replace: &[RecordSet],
         _timeout: Duration,
     ) -> Result<ResourceRef> {
         // Azure DNS serves a record set as soon as its PUT succeeded: nothing to wait for.
-        dns::upsert_a(
+        dns::create_a(
             &self.clients,
-            &spec.env,
+            spec,
             &resolved.dns_zone_id,
-            &spec.domain,
             &address.ip,
+            replace,
         )
         .await
     }

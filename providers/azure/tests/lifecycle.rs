@@ -33,7 +33,7 @@ async fn create_all(
     assert_eq!(addr.ip, IP);
     let vm = p.ensure_vm(s, &r, &fw, &addr).await.unwrap();
     p.wait_vm_ready(&vm, &addr, T).await.unwrap();
-    let dns = p.ensure_dns_record(s, &r, &addr, T).await.unwrap();
+    let dns = p.ensure_dns_record(s, &r, &addr, &[], T).await.unwrap();
     refs.extend(fw);
     refs.push(addr.resource);
     refs.push(vm);
@@ -197,7 +197,7 @@ async fn creates_everything_once_and_destroy_leaves_nothing() {
         again.iter().map(|r| &r.id).collect::<Vec<_>>(),
         refs.iter().map(|r| &r.id).collect::<Vec<_>>()
     );
-    let dns_puts = 1; // the record set PUT is an upsert by name
+    let dns_puts = 0; // the record set already points at the address: not written again
     assert_eq!(
         writes(fake.state()),
         before + dns_puts,
@@ -231,7 +231,7 @@ async fn record_pointing_elsewhere_is_left() {
         resource: carto_core::ResourceRef::new(ResourceKind::Address, "x", "x", "eastus"),
         ip: "127.0.0.9".into(),
     };
-    let mut rec = p.ensure_dns_record(&s, &r, &addr, T).await.unwrap();
+    let mut rec = p.ensure_dns_record(&s, &r, &addr, &[], T).await.unwrap();
     rec.detail.insert("ip".into(), "127.0.0.8".into());
     p.delete(&rec, T).await.unwrap();
     let (status, body) = fake.call("GET", &format!("/subscriptions/{SUB}/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/test/A/carto?api-version=2018-05-01"), None);
@@ -270,4 +270,61 @@ async fn throttling_is_retried_and_long_operations_followed() {
     assert_eq!(throttled.len(), 3, "{throttled:?}");
     let vnet = fake.state().resource(&refs[1].id).unwrap();
     assert_eq!(vnet["properties"]["provisioningState"], "Succeeded");
+}
+
+/// Someone else's CNAME at the domain (the hazard): preflight reads it, creating beside it
+/// without taking it over fails and changes nothing, a take-over replaces it, and delete puts
+/// it back.
+#[tokio::test]
+async fn a_foreign_record_is_refused_and_a_taken_over_one_comes_back_on_delete() {
+    let fake = fake().await;
+    let p = provider(&fake).await;
+    let s = spec("dnstake");
+    let url = |t: &str| {
+        format!(
+            "/subscriptions/{SUB}/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/test/{t}/carto?api-version=2018-05-01"
+        )
+    };
+    let theirs = serde_json::json!({"properties": {"TTL": 300, "CNAMERecord": {"cname": "shop.elsewhere.example.net"}}});
+    assert!(fake.call("PUT", &url("CNAME"), Some(&theirs)).0 < 300);
+    let r = p.preflight(&s).await.unwrap();
+    let found = p.find_dns_records(&s, &r).await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].rtype.as_str(), found[0].ttl), ("CNAME", 300));
+    assert_eq!(found[0].values, ["shop.elsewhere.example.net"]);
+    let addr = carto_core::Address {
+        resource: carto_core::ResourceRef::new(ResourceKind::Address, "x", "x", "eastus"),
+        ip: "127.0.0.9".into(),
+    };
+    let cname = || fake.call("GET", &url("CNAME"), None);
+
+    let mut stale = found.clone();
+    stale[0].values = vec!["old.example.net".into()];
+    let refused = p.ensure_dns_record(&s, &r, &addr, &stale, T).await;
+    assert!(refused.is_err(), "replaced a set other than the one read");
+    assert_eq!(fake.call("GET", &url("A"), None).0, 404);
+    assert_eq!(cname().0, 200);
+
+    let rec = p.ensure_dns_record(&s, &r, &addr, &found, T).await.unwrap();
+    assert_eq!(cname().0, 404);
+    let (status, a) = fake.call("GET", &url("A"), None);
+    assert_eq!(status, 200);
+    assert_eq!(a["properties"]["metadata"]["carto-nonce"], s.nonce.as_str());
+    assert_eq!(carto_core::dns::replaced(&rec).unwrap(), found);
+    // Our record, found again (by its nonce), is ours: no longer a conflict.
+    let again = p.find_dns_records(&s, &r).await.unwrap();
+    assert!(
+        carto_core::dns::foreign(&again, &s.nonce, None).is_empty(),
+        "{again:?}"
+    );
+
+    p.delete(&rec, T).await.unwrap();
+    assert_eq!(fake.call("GET", &url("A"), None).0, 404);
+    let (status, back) = cname();
+    assert_eq!(status, 200);
+    assert_eq!(
+        back["properties"]["CNAMERecord"]["cname"],
+        "shop.elsewhere.example.net"
+    );
+    assert_eq!(back["properties"]["TTL"], 300);
 }

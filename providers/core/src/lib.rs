@@ -5,6 +5,7 @@
 //! once ([`retry`]) and are driven by [`ErrorKind`], so the clouds do not each invent their own.
 #![deny(missing_docs)]
 
+pub mod dns;
 pub mod error;
 pub mod firewall;
 pub mod name;
@@ -13,6 +14,7 @@ pub mod resource;
 pub mod retry;
 pub mod spec;
 
+pub use dns::RecordSet;
 pub use error::{ErrorKind, OrAbsent, ProviderError, Result};
 pub use firewall::{FirewallRule, Protocol, firewall_rules};
 pub use name::EnvName;

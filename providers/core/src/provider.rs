@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{Address, Cloud, EnvName, InfraSpec, Resolved, ResourceRef, Result, TaggedResource};
+use crate::{
+    Address, Cloud, EnvName, InfraSpec, RecordSet, Resolved, ResourceRef, Result, TaggedResource,
+};
 
 /// One cloud's way of creating, finding and deleting an environment's resources.
 #[async_trait]
@@ -77,18 +79,31 @@ pub trait Provider: Send + Sync {
         timeout: Duration,
     ) -> Result<()>;
 
+    /// Every record set at `spec.domain` in the zone preflight resolved, of any type
+    /// (read-only). Preflight refuses a name held by someone else (see [`crate::dns::foreign`]).
+    async fn find_dns_records(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+    ) -> Result<Vec<RecordSet>>;
+
     /// Points the A record for `spec.domain` at `address` and waits until the cloud says the
-    /// change is live.
+    /// change is live. Creation is conditional: it replaces exactly the sets in `replace` (what
+    /// preflight read and the user allowed to be taken over) and fails, changing nothing, when
+    /// the name holds anything else; an A record already pointing at `address` is kept. The
+    /// returned reference carries `replace` (see [`crate::dns::with_replaced`]).
     async fn ensure_dns_record(
         &self,
         spec: &InfraSpec,
         resolved: &Resolved,
         address: &Address,
+        replace: &[RecordSet],
         timeout: Duration,
     ) -> Result<ResourceRef>;
 
     /// Deletes one resource and waits until it is gone. Not found is success. A DNS record is
-    /// deleted only while it still points at the address recorded in its `detail`. A resource
+    /// deleted only while it still points at the address recorded in its `detail`, and the
+    /// record sets it replaced (its `detail`, see [`crate::dns::replaced`]) are put back. A resource
     /// whose `detail["group"]` names a recorded [`ResourceKind::Group`] is not passed here:
     /// deleting the group deletes it.
     ///

@@ -1,12 +1,16 @@
 //! Cloud DNS: finding the public managed zone a domain belongs to (the longest dnsName
-//! suffix, or the zone the user named), pointing the A record at our address in one change
-//! (replacing an existing A record for the name in the same change) and waiting until the
-//! change is `done`, and deleting the record only while it still points at our address.
+//! suffix, or the zone the user named), reading what stands at the domain, creating the A
+//! record in one change whose deletions are exactly what a take-over replaces (so Cloud DNS
+//! refuses it when the name changed since) and waiting until the change is `done`, and
+//! deleting the record only while it still points at our address, putting back what it
+//! replaced.
 
 use std::time::Duration;
 
 use carto_core::retry::{Poll, wait_until};
-use carto_core::{ErrorKind, OrAbsent, ProviderError, ResourceKind, ResourceRef, Result};
+use carto_core::{
+    ErrorKind, OrAbsent, ProviderError, RecordSet, ResourceKind, ResourceRef, Result,
+};
 use google_cloud_dns_v1::model::{Change, ResourceRecordSet};
 
 use crate::config::Clients;
@@ -121,8 +125,8 @@ fn names(zones: &[Zone]) -> String {
     }
 }
 
-/// The A record set of `name` in `zone`, if there is one.
-async fn current_a(c: &Clients, zone: &str, name: &str) -> Result<Option<ResourceRecordSet>> {
+/// Every record set at `name` in `zone` (one list call filtered by name).
+async fn record_sets(c: &Clients, zone: &str, name: &str) -> Result<Vec<ResourceRecordSet>> {
     let project = c.project()?;
     let page = send(&c.policy, "dns.resourceRecordSets.list", || {
         c.rrsets
@@ -130,22 +134,40 @@ async fn current_a(c: &Clients, zone: &str, name: &str) -> Result<Option<Resourc
             .set_project(project)
             .set_managed_zone(zone)
             .set_name(name)
-            .set_type("A")
             .send()
     })
     .await?;
-    Ok(page.rrsets.into_iter().find(|r| {
-        r.name.as_deref().map(fqdn).as_deref() == Some(name) && r.r#type.as_deref() == Some("A")
-    }))
+    Ok(page
+        .rrsets
+        .into_iter()
+        .filter(|r| r.name.as_deref().map(fqdn).as_deref() == Some(name))
+        .collect())
 }
 
-fn a_record(name: &str, ip: &str) -> ResourceRecordSet {
+/// The A record set of `name` in `zone`, if there is one.
+async fn current_a(c: &Clients, zone: &str, name: &str) -> Result<Option<ResourceRecordSet>> {
+    let sets = record_sets(c, zone, name).await?;
+    Ok(sets.into_iter().find(|r| r.r#type.as_deref() == Some("A")))
+}
+
+/// The Cloud DNS form of a core record set at `name`.
+fn record_set(name: &str, set: &RecordSet) -> ResourceRecordSet {
     let mut r = ResourceRecordSet::default();
     r.name = Some(name.to_string());
-    r.r#type = Some("A".to_string());
-    r.ttl = Some(RECORD_TTL);
-    r.rrdatas = vec![ip.to_string()];
+    r.r#type = Some(set.rtype.clone());
+    r.ttl = Some(set.ttl as i32);
+    r.rrdatas = set.values.clone();
     r
+}
+
+/// The core form of a Cloud DNS record set.
+fn core_set(r: &ResourceRecordSet) -> RecordSet {
+    RecordSet {
+        rtype: r.r#type.clone().unwrap_or_default(),
+        ttl: r.ttl.unwrap_or(0).max(0) as u32,
+        values: r.rrdatas.clone(),
+        nonce: None,
+    }
 }
 
 /// Applies `change` to `zone` and waits until Cloud DNS reports it `done`.
@@ -194,32 +216,67 @@ async fn apply(c: &Clients, zone: &str, change: Change, timeout: Duration) -> Re
     .await
 }
 
-/// Points `domain A` at `ip` in `zone` (one change: the old A record out, ours in) and waits
-/// until it is live. Nothing changes when the record already points at `ip` alone.
-pub async fn upsert_a(
+/// The record's reference as the pipeline records it.
+fn reference(zone: &str, domain: &str, ip: &str) -> ResourceRef {
+    ResourceRef::new(ResourceKind::DnsRecord, fqdn(domain), domain, "global")
+        .with("zone", zone)
+        .with("ip", ip)
+}
+
+/// Creates `domain A ip` in `zone` in one change whose deletions are exactly the sets in
+/// `replace` (what preflight read), so Cloud DNS refuses it (412 for deletions that no longer
+/// match, 409 for an A record that appeared) when the name changed since. Nothing changes when
+/// the record already points at `ip` alone.
+pub async fn create_a(
     c: &Clients,
     zone: &str,
     domain: &str,
     ip: &str,
+    replace: &[RecordSet],
     timeout: Duration,
 ) -> Result<ResourceRef> {
     let name = fqdn(domain);
+    let made = carto_core::dns::with_replaced(reference(zone, domain, ip), replace);
     let current = current_a(c, zone, &name).await?;
-    let reference = ResourceRef::new(ResourceKind::DnsRecord, name.clone(), domain, "global")
-        .with("zone", zone)
-        .with("ip", ip);
     if current.as_ref().is_some_and(|r| r.rrdatas == [ip]) {
-        return Ok(reference);
+        return Ok(made);
     }
     let mut change = Change::default();
-    change.additions = vec![a_record(&name, ip)];
-    change.deletions = current.into_iter().collect();
-    apply(c, zone, change, timeout).await?;
-    Ok(reference)
+    change.additions = vec![record_set(&name, &RecordSet::a(RECORD_TTL as u32, ip))];
+    change.deletions = replace.iter().map(|s| record_set(&name, s)).collect();
+    apply(c, zone, change, timeout)
+        .await
+        .map_err(|e| changed_meanwhile(e, domain))?;
+    Ok(made)
+}
+
+/// A change Cloud DNS refused because the name no longer holds what preflight read.
+fn changed_meanwhile(e: ProviderError, domain: &str) -> ProviderError {
+    let refused = matches!(
+        e.code.as_deref(),
+        Some("conditionNotMet" | "alreadyExists" | "notFound" | "HTTP 409" | "HTTP 412")
+    );
+    if !refused {
+        return e;
+    }
+    ProviderError {
+        kind: ErrorKind::Other,
+        message: format!(
+            "the records at {domain} changed after preflight read them, so nothing was replaced ({}); run again to check them anew",
+            e.message
+        ),
+        ..e
+    }
+}
+
+/// Every record set at `domain` in `zone`, in core form.
+pub async fn find_records(c: &Clients, zone: &str, domain: &str) -> Result<Vec<RecordSet>> {
+    let sets = record_sets(c, zone, &fqdn(domain)).await?;
+    Ok(sets.iter().map(core_set).collect())
 }
 
 /// The A record for `domain` when it points at exactly `ip` (the environment's record, found
-/// without a state file), described as [`upsert_a`] describes it.
+/// without a state file), described as [`create_a`] describes it.
 pub async fn find_a(c: &Clients, domain: &str, ip: &str) -> Result<Option<ResourceRef>> {
     let zones = list_zones(c).await?;
     let Ok(zone) = pick_zone(domain, &zones, None) else {
@@ -227,16 +284,14 @@ pub async fn find_a(c: &Clients, domain: &str, ip: &str) -> Result<Option<Resour
     };
     let name = fqdn(domain);
     let current = current_a(c, &zone.name, &name).await.or_absent()?.flatten();
-    Ok(current.filter(|r| r.rrdatas == [ip]).map(|_| {
-        ResourceRef::new(ResourceKind::DnsRecord, name.clone(), domain, "global")
-            .with("zone", &zone.name)
-            .with("ip", ip)
-    }))
+    Ok(current
+        .filter(|r| r.rrdatas == [ip])
+        .map(|_| reference(&zone.name, domain, ip)))
 }
 
 /// Deletes the A record `resource` describes while it still points at exactly its `ip`
-/// detail; a record changed by someone else is left alone with a warning. A missing record
-/// or zone is success.
+/// detail, putting back in the same change the record sets it replaced; a record changed by
+/// someone else is left alone with a warning. A missing record or zone is success.
 pub async fn delete_a(c: &Clients, resource: &ResourceRef, timeout: Duration) -> Result<()> {
     let (Some(zone), Some(ip)) = (resource.detail.get("zone"), resource.detail.get("ip")) else {
         return Err(ProviderError::new(
@@ -248,6 +303,7 @@ pub async fn delete_a(c: &Clients, resource: &ResourceRef, timeout: Duration) ->
             ),
         ));
     };
+    let restore = carto_core::dns::replaced(resource)?;
     let name = fqdn(&resource.name);
     let Some(current) = current_a(c, zone, &name).await.or_absent()?.flatten() else {
         return Ok(());
@@ -258,6 +314,7 @@ pub async fn delete_a(c: &Clients, resource: &ResourceRef, timeout: Duration) ->
     }
     let mut change = Change::default();
     change.deletions = vec![current];
+    change.additions = restore.iter().map(|s| record_set(&name, s)).collect();
     apply(c, zone, change, timeout).await.or_absent().map(drop)
 }
 

@@ -28,8 +28,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use carto_core::retry::RetryPolicy;
 use carto_core::{
-    Address, Cloud, EnvName, ErrorKind, InfraSpec, Provider, ProviderError, Resolved, ResourceKind,
-    ResourceRef, Result, TaggedResource,
+    Address, Cloud, EnvName, ErrorKind, InfraSpec, Provider, ProviderError, RecordSet, Resolved,
+    ResourceKind, ResourceRef, Result, TaggedResource,
 };
 
 pub use config::{DEFAULT_ZONE, GcpOptions};
@@ -169,18 +169,28 @@ impl Provider for GcpProvider {
         vm::wait_running(&self.clients, vm, address, timeout).await
     }
 
+    async fn find_dns_records(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+    ) -> Result<Vec<RecordSet>> {
+        dns::find_records(&self.clients, &resolved.dns_zone_id, &spec.domain).await
+    }
+
     async fn ensure_dns_record(
         &self,
         spec: &InfraSpec,
         resolved: &Resolved,
         address: &Address,
+        replace: &[RecordSet],
         timeout: Duration,
     ) -> Result<ResourceRef> {
-        dns::upsert_a(
+        dns::create_a(
             &self.clients,
             &resolved.dns_zone_id,
             &spec.domain,
             &address.ip,
+            replace,
             timeout,
         )
         .await

@@ -28,7 +28,13 @@ async fn throttling_is_retried_and_creates_once() {
         .expect("firewall");
     assert_eq!(firewall.len(), 3);
     env.provider
-        .ensure_dns_record(&s, &resolved, &address, std::time::Duration::from_secs(30))
+        .ensure_dns_record(
+            &s,
+            &resolved,
+            &address,
+            &[],
+            std::time::Duration::from_secs(30),
+        )
         .await
         .expect("dns");
     let statuses = |method: &str| -> Vec<u16> {

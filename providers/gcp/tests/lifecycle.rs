@@ -38,7 +38,7 @@ async fn create(env: &Env, s: &InfraSpec) -> Made {
         .await
         .expect("vm ready");
     let dns = p
-        .ensure_dns_record(s, &resolved, &address, WAIT)
+        .ensure_dns_record(s, &resolved, &address, &[], WAIT)
         .await
         .expect("dns");
     Made {
@@ -295,7 +295,7 @@ async fn create_ensure_again_list_delete_and_delete_again() {
 }
 
 #[tokio::test]
-async fn dns_record_replaced_in_one_change_and_kept_when_it_points_elsewhere() {
+async fn a_foreign_record_is_refused_and_a_taken_over_one_comes_back_on_delete() {
     let env = common::start().await;
     let s = spec("dnsrec", "www.example.com");
     let state = env.fake.state();
@@ -313,20 +313,48 @@ async fn dns_record_replaced_in_one_change_and_kept_when_it_points_elsewhere() {
         .ensure_address(&s, &resolved)
         .await
         .expect("address");
+    // Preflight reads the record someone else holds at the name.
+    let found = env
+        .provider
+        .find_dns_records(&s, &resolved)
+        .await
+        .expect("records");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].rtype.as_str(), &found[0].values),
+        ("A", &vec!["192.0.2.10".to_string()])
+    );
+    let theirs = || {
+        [(
+            "www.example.com.".to_string(),
+            vec!["192.0.2.10".to_string()],
+        )]
+    };
+    // Creation without taking it over is refused by Cloud DNS (409) and changes nothing.
+    let refused = env
+        .provider
+        .ensure_dns_record(&s, &resolved, &address, &[], WAIT)
+        .await
+        .expect_err("a record someone else holds was overwritten");
+    assert!(
+        refused.message.contains("changed after preflight"),
+        "{refused}"
+    );
+    assert_eq!(env.a_records("example-zone"), theirs());
+
+    // Taken over: one change whose deletions are exactly what preflight read.
     let record = env
         .provider
-        .ensure_dns_record(&s, &resolved, &address, WAIT)
+        .ensure_dns_record(&s, &resolved, &address, &found, WAIT)
         .await
         .expect("dns");
-
-    // One change: the old A record out, ours in.
     let changes: Vec<_> = state
         .requests()
         .into_iter()
         .filter(|r| r.method_id.as_deref() == Some("dns.changes.create"))
         .collect();
-    assert_eq!(changes.len(), 1, "{changes:?}");
-    let body = changes[0].body.clone().unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    let body = changes[1].body.clone().unwrap();
     assert_eq!(
         body["deletions"][0]["rrdatas"],
         json!(["192.0.2.10"]),
@@ -338,24 +366,13 @@ async fn dns_record_replaced_in_one_change_and_kept_when_it_points_elsewhere() {
         env.a_records("example-zone"),
         [("www.example.com.".to_string(), vec![VM_IP.to_string()])]
     );
-    // The change was waited on until done.
     assert!(env.calls("dns.changes.get") >= 1);
+    assert_eq!(carto_core::dns::replaced(&record).unwrap(), found);
 
-    // Someone points the name elsewhere: delete leaves their record alone.
-    state.put_record_set(
-        common::PROJECT,
-        "example-zone",
-        "www.example.com.",
-        "A",
-        &["192.0.2.99"],
-    );
+    // Delete puts their record back.
     env.provider.delete(&record, WAIT).await.expect("delete");
-    assert_eq!(
-        env.a_records("example-zone"),
-        [(
-            "www.example.com.".to_string(),
-            vec!["192.0.2.99".to_string()]
-        )]
-    );
-    assert_eq!(env.calls("dns.changes.create"), 1);
+    assert_eq!(env.a_records("example-zone"), theirs());
+    env.provider.delete(&record, WAIT).await.expect("again");
+    assert_eq!(env.a_records("example-zone"), theirs(), "theirs deleted");
+    assert_eq!(env.calls("dns.changes.create"), 3);
 }

@@ -143,6 +143,22 @@ impl LocalAws {
             .ok_or_else(|| io::Error::other(format!("no zone id in {answer}")))
     }
 
+    /// Creates one record set `name type value` (TTL 300) in a zone, as its owner would.
+    pub fn create_record(
+        &self,
+        zone_id: &str,
+        name: &str,
+        kind: &str,
+        value: &str,
+    ) -> io::Result<()> {
+        let id = zone_id.trim_start_matches("/hostedzone/");
+        let body = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch><Changes><Change><Action>CREATE</Action><ResourceRecordSet><Name>{name}</Name><Type>{kind}</Type><TTL>300</TTL><ResourceRecords><ResourceRecord><Value>{value}</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"#
+        );
+        self.route53("POST", &format!("/2013-04-01/hostedzone/{id}/rrset"), &body)
+            .map(drop)
+    }
+
     /// One EC2 query API call (`Action=…&…`), returning the XML body.
     pub fn ec2(&self, query: &str) -> io::Result<String> {
         let (status, body) =

@@ -1,0 +1,143 @@
+//! What stands at a DNS name: the record sets preflight reads before the A record is made, the
+//! rule for which of them are this environment's own, and which `--take-over-dns` replaces
+//! (and `destroy` puts back). Providers read and write them; the decisions are made here once.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ResourceRef, Result};
+
+/// Detail key of a DNS record's [`ResourceRef`] holding, as JSON, the record sets it replaced:
+/// `delete` puts them back instead of leaving the name empty.
+pub const DETAIL_REPLACED: &str = "replaced";
+
+/// One record set at a name, as the cloud holds it. Never secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSet {
+    /// Type: `A`, `AAAA`, `CNAME`, `TXT`, …
+    #[serde(rename = "type")]
+    pub rtype: String,
+    /// Time to live, seconds.
+    pub ttl: u32,
+    /// Values as the cloud writes them.
+    pub values: Vec<String>,
+    /// The `carto-nonce` of the environment that made it, where the cloud lets a record carry
+    /// one (Azure record set metadata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
+impl RecordSet {
+    /// An A record set.
+    pub fn a(ttl: u32, ip: &str) -> RecordSet {
+        RecordSet {
+            rtype: "A".into(),
+            ttl,
+            values: vec![ip.to_string()],
+            nonce: None,
+        }
+    }
+
+    /// NS and SOA: what every zone apex holds. Never a conflict, never replaced.
+    pub fn is_zone_plumbing(&self) -> bool {
+        matches!(self.rtype.as_str(), "NS" | "SOA")
+    }
+
+    /// A, AAAA and CNAME: the sets that decide where the name leads, which `--take-over-dns`
+    /// replaces. Others (TXT, MX, CAA…) stay beside the A record.
+    pub fn is_address(&self) -> bool {
+        matches!(self.rtype.as_str(), "A" | "AAAA" | "CNAME")
+    }
+
+    /// Whether this environment made it: it carries the environment's nonce, or it is an A set
+    /// pointing at exactly the environment's own address (a run killed between creating the
+    /// record and recording it).
+    pub fn is_ours(&self, nonce: &str, our_ip: Option<&str>) -> bool {
+        self.nonce.as_deref() == Some(nonce)
+            || (self.rtype == "A"
+                && our_ip.is_some_and(|ip| self.values.len() == 1 && self.values[0] == ip))
+    }
+}
+
+impl std::fmt::Display for RecordSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.rtype, self.values.join(","))
+    }
+}
+
+/// The record sets at a name that block creating this environment's A record: all but the
+/// zone's own NS/SOA and what this environment made.
+pub fn foreign<'a>(sets: &'a [RecordSet], nonce: &str, our_ip: Option<&str>) -> Vec<&'a RecordSet> {
+    sets.iter()
+        .filter(|s| !s.is_zone_plumbing() && !s.is_ours(nonce, our_ip))
+        .collect()
+}
+
+/// The record sets a DNS record replaced, from its `detail` (none when it replaced nothing).
+pub fn replaced(record: &ResourceRef) -> Result<Vec<RecordSet>> {
+    match record.detail.get(DETAIL_REPLACED) {
+        None => Ok(Vec::new()),
+        Some(json) => serde_json::from_str(json).map_err(|e| {
+            crate::ProviderError::new(
+                crate::ErrorKind::InvalidInput,
+                "state file",
+                format!(
+                    "the replaced record sets of DNS record {} do not parse: {e}",
+                    record.name
+                ),
+            )
+        }),
+    }
+}
+
+/// `record` with the sets it replaced in its `detail`.
+pub fn with_replaced(record: ResourceRef, sets: &[RecordSet]) -> ResourceRef {
+    if sets.is_empty() {
+        return record;
+    }
+    let json = serde_json::to_string(sets).unwrap_or_default();
+    record.with(DETAIL_REPLACED, json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ResourceKind;
+
+    fn set(rtype: &str, value: &str) -> RecordSet {
+        RecordSet {
+            rtype: rtype.into(),
+            ttl: 300,
+            values: vec![value.into()],
+            nonce: None,
+        }
+    }
+
+    #[test]
+    fn only_what_is_neither_plumbing_nor_ours_blocks() {
+        let ours_by_nonce = RecordSet {
+            nonce: Some("n1".into()),
+            ..set("A", "198.51.100.1")
+        };
+        let sets = [
+            set("NS", "ns1.example."),
+            set("SOA", "ns1.example. admin. 1 2 3 4 5"),
+            set("A", "203.0.113.9"),
+            set("TXT", "\"v=spf1 -all\""),
+            set("A", "127.0.0.9"),
+            ours_by_nonce,
+        ];
+        let blocking = foreign(&sets, "n1", Some("127.0.0.9"));
+        assert_eq!(blocking, [&sets[2], &sets[3]]);
+        assert!(sets[2].is_address() && !sets[3].is_address());
+        assert_eq!(foreign(&sets, "n2", None).len(), 4);
+    }
+
+    #[test]
+    fn replaced_sets_round_trip_through_the_detail() {
+        let r = ResourceRef::new(ResourceKind::DnsRecord, "id", "a.example.com", "global");
+        assert_eq!(replaced(&r).unwrap(), []);
+        let sets = [set("CNAME", "elsewhere.example.net.")];
+        let r = with_replaced(r, &sets);
+        assert_eq!(replaced(&r).unwrap(), sets);
+    }
+}
