@@ -12,8 +12,6 @@ use serde::Deserialize;
 pub const SERVICE_LABEL: &str = "com.docker.compose.service";
 /// The one-shot service that must end exited with code 0.
 pub const MIGRATIONS: &str = "workspace-migrations";
-/// Consecutive polls with a growing restart count after which a service counts as failing.
-pub const RESTART_STRIKES: u32 = 3;
 
 /// Minimum Docker Engine CARTO's install.sh accepts.
 pub const MIN_DOCKER: Version3 = Version3::new(20, 10, 0);
@@ -115,6 +113,10 @@ pub struct ServiceState {
     pub service: String,
     /// The container name (without the leading `/`).
     pub container: String,
+    /// The container id (a re-created container gets a new one).
+    pub id: String,
+    /// `State.StartedAt` (changes on every restart).
+    pub started_at: String,
     /// `running`, `exited`, `restarting`, `created`, `dead`, `paused`…
     pub status: String,
     /// The last exit code.
@@ -126,6 +128,8 @@ pub struct ServiceState {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Inspected {
+    #[serde(default)]
+    id: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -141,6 +145,8 @@ struct InspectedState {
     status: String,
     #[serde(default)]
     exit_code: i64,
+    #[serde(default)]
+    started_at: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -166,98 +172,14 @@ pub fn parse_inspect(json: &str) -> Result<Vec<ServiceState>, ComposeError> {
             ServiceState {
                 service,
                 container,
+                id: c.id,
+                started_at: c.state.started_at,
                 status: c.state.status,
                 exit_code: c.state.exit_code,
                 restarts: c.restart_count,
             }
         })
         .collect())
-}
-
-/// The verdict of one poll.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Health {
-    /// Every service up and stable; migrations (if any) exited 0.
-    Ready,
-    /// Not yet: why.
-    Waiting(String),
-    /// These services are failing, and why.
-    Failed {
-        /// The failing services.
-        services: Vec<String>,
-        /// What was seen.
-        why: String,
-    },
-}
-
-/// Per-container count of consecutive polls in which its restart count grew.
-pub type Strikes = HashMap<String, u32>;
-
-/// Judge the current poll against the previous one. `strikes` carries restart growth across
-/// polls: a container whose restart count grows `RESTART_STRIKES` polls in a row is failing.
-pub fn judge_health(
-    previous: Option<&[ServiceState]>,
-    current: &[ServiceState],
-    strikes: &mut Strikes,
-) -> Health {
-    if current.is_empty() {
-        return Health::Waiting("no containers yet".into());
-    }
-    let before: HashMap<&str, u64> = previous
-        .unwrap_or_default()
-        .iter()
-        .map(|s| (s.container.as_str(), s.restarts))
-        .collect();
-    let mut failing: Vec<(String, String)> = Vec::new();
-    let mut waiting: Vec<String> = Vec::new();
-    for s in current {
-        let grew = before
-            .get(s.container.as_str())
-            .is_some_and(|b| s.restarts > *b);
-        let n = strikes.entry(s.container.clone()).or_insert(0);
-        *n = if grew { *n + 1 } else { 0 };
-        if *n >= RESTART_STRIKES {
-            failing.push((
-                s.service.clone(),
-                format!("restarting repeatedly (restart count {})", s.restarts),
-            ));
-            continue;
-        }
-        match (s.service.as_str(), s.status.as_str()) {
-            (MIGRATIONS, "exited") if s.exit_code == 0 => {}
-            (MIGRATIONS, "exited") => waiting.push(format!(
-                "{} exited {} (Docker retries it)",
-                s.service, s.exit_code
-            )),
-            (MIGRATIONS, st) => waiting.push(format!("{} still {st}", s.service)),
-            (_, "running") if grew => {
-                waiting.push(format!("{} restarted (count {})", s.service, s.restarts))
-            }
-            (_, "running") if !before.contains_key(s.container.as_str()) => {
-                waiting.push(format!("{} running, checking it stays up", s.service))
-            }
-            (_, "running") => {}
-            (_, "exited" | "dead") if s.exit_code != 0 => failing.push((
-                s.service.clone(),
-                format!("{} with code {}", s.status, s.exit_code),
-            )),
-            (_, st) => waiting.push(format!("{} {st}", s.service)),
-        }
-    }
-    if !failing.is_empty() {
-        let why = failing
-            .iter()
-            .map(|(s, w)| format!("{s}: {w}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut services: Vec<String> = failing.into_iter().map(|(s, _)| s).collect();
-        services.dedup();
-        return Health::Failed { services, why };
-    }
-    if !waiting.is_empty() {
-        return Health::Waiting(waiting.join("; "));
-    }
-    Health::Ready
 }
 
 #[cfg(test)]
@@ -337,6 +259,8 @@ mod tests {
             ServiceState {
                 service: "router".into(),
                 container: "carto_router_1".into(),
+                id: "router-id".into(),
+                started_at: String::new(),
                 status: "running".into(),
                 exit_code: 0,
                 restarts: 2
@@ -345,92 +269,5 @@ mod tests {
         assert_eq!(s[1].service, MIGRATIONS);
         assert!(parse_inspect("not json").is_err());
         assert!(parse_inspect("[]").expect("empty array").is_empty());
-    }
-
-    #[test]
-    fn ready_needs_a_stable_second_look_and_migrations_exited_zero() {
-        let mut k = Strikes::new();
-        let p1 = poll(&[
-            ("router", "running", 0, 0),
-            ("api", "running", 0, 0),
-            (MIGRATIONS, "running", 0, 0),
-        ]);
-        assert!(
-            matches!(judge_health(None, &p1, &mut k), Health::Waiting(w) if w.contains(MIGRATIONS))
-        );
-        let p2 = poll(&[
-            ("router", "running", 0, 0),
-            ("api", "running", 0, 0),
-            (MIGRATIONS, "exited", 0, 0),
-        ]);
-        assert_eq!(judge_health(Some(&p1), &p2, &mut k), Health::Ready);
-        // A first look alone is never enough.
-        assert!(matches!(
-            judge_health(None, &p2, &mut Strikes::new()),
-            Health::Waiting(_)
-        ));
-    }
-
-    #[test]
-    fn a_stand_in_without_migrations_can_be_ready() {
-        let p = poll(&[("router", "running", 0, 0)]);
-        assert_eq!(
-            judge_health(Some(&p), &p, &mut Strikes::new()),
-            Health::Ready
-        );
-        assert!(matches!(
-            judge_health(Some(&p), &[], &mut Strikes::new()),
-            Health::Waiting(_)
-        ));
-    }
-
-    #[test]
-    fn a_service_restarting_poll_after_poll_fails_and_a_single_restart_does_not() {
-        let mut k = Strikes::new();
-        let mut prev = poll(&[
-            ("router", "running", 0, 0),
-            ("cdn-invalidator-sub", "running", 0, 0),
-        ]);
-        for n in 1..=RESTART_STRIKES as u64 {
-            let cur = poll(&[
-                ("router", "running", 0, 0),
-                ("cdn-invalidator-sub", "restarting", 1, n),
-            ]);
-            let h = judge_health(Some(&prev), &cur, &mut k);
-            if n < RESTART_STRIKES as u64 {
-                assert!(matches!(h, Health::Waiting(_)), "poll {n}: {h:?}");
-            } else {
-                let Health::Failed { services, why } = h else {
-                    panic!("poll {n}: {h:?}")
-                };
-                assert_eq!(services, ["cdn-invalidator-sub"]);
-                assert!(why.contains("restarting repeatedly"), "{why}");
-            }
-            prev = cur;
-        }
-        // One restart, then stable: recovers to Ready.
-        let mut k = Strikes::new();
-        let a = poll(&[("api", "running", 0, 0)]);
-        let b = poll(&[("api", "running", 0, 1)]);
-        assert!(matches!(
-            judge_health(Some(&a), &b, &mut k),
-            Health::Waiting(_)
-        ));
-        assert_eq!(judge_health(Some(&b), &b, &mut k), Health::Ready);
-    }
-
-    #[test]
-    fn exited_non_zero_fails_except_migrations_which_docker_retries() {
-        let p = poll(&[("router", "running", 0, 0), ("api", "exited", 137, 0)]);
-        let h = judge_health(Some(&p), &p, &mut Strikes::new());
-        assert!(
-            matches!(&h, Health::Failed { services, why } if services == &["api"] && why.contains("137")),
-            "{h:?}"
-        );
-        let p = poll(&[("router", "running", 0, 0), (MIGRATIONS, "exited", 1, 0)]);
-        assert!(matches!(
-            judge_health(Some(&p), &p, &mut Strikes::new()),
-            Health::Waiting(_)
-        ));
     }
 }

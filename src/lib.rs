@@ -16,6 +16,7 @@ pub mod gc;
 pub mod interrupt;
 pub mod keys;
 pub mod logging;
+pub mod mask;
 pub mod package;
 pub mod pipeline;
 pub mod progress;

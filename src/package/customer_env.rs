@@ -117,6 +117,13 @@ impl CustomerEnv {
         Ok(())
     }
 
+    /// Every `KEY=value` entry (value unquoted), in file order; comments skipped.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.lines
+            .iter()
+            .filter_map(|l| key_of(l).map(|k| (k, unquote(&l[k.len() + 1..]))))
+    }
+
     /// The file's text, byte for byte as read plus any edits.
     pub fn render(&self) -> String {
         self.lines.join("\n")

@@ -7,6 +7,7 @@
 //! through uploads: checks compare a locally computed sha256, never the bytes.
 
 mod health;
+mod verdict;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ use crate::remote::{Cmd, Output, RemoteError, RemoteStep, Secret};
 pub use crate::compose::ComposeError;
 pub use crate::remote::{DockerSource, RemoteSpec, UploadFile};
 pub use health::{HealthOptions, wait_healthy};
+pub use verdict::{Health, Poll, Rules, judge};
 
 /// Why installing failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! Deployments that must fail, each with a message a user can act on, and a state file that
 //! still lets `destroy` remove everything.
 
+use carto_harness::package::assert_no_secret;
 use carto_harness::selfhosted::raise_min_version;
 use carto_harness::vm::Variant;
 
@@ -82,6 +83,17 @@ fn a_service_that_keeps_restarting_is_named_with_its_logs() {
         err.contains("workspace-api"),
         "failing service not named: {err}"
     );
+    assert!(
+        err.contains("restarts repeatedly"),
+        "the crash loop is not called one: {err}"
+    );
+    // The crashing stand-in prints POSTGRES_ADMIN_PASSWORD: it must be masked everywhere.
+    assert_no_secret("stdout", &out);
+    assert_no_secret("stderr", &err);
+    for file in files_under(&d.state_dir()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert_no_secret(&file.display().to_string(), &text);
+    }
     let logs = d.state_dir().join(format!("{}.logs", d.env));
     for saved in ["compose-ps.txt", "compose-logs.txt"] {
         assert!(
@@ -102,6 +114,20 @@ fn cloud_init_error_fails_bootstrap_with_its_log() {
     assert_eq!(code, EXIT_REMOTE, "stdout: {out}\nstderr: {err}");
     assert!(err.contains("cloud-init"), "{err}");
     d.destroy_leaves_nothing();
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
 
 /// Replaces the host key pair in a user-data document with a freshly made one.

@@ -1,7 +1,8 @@
 //! `wait_healthy`: poll the compose project until every service is up and stable, or say
 //! which services fail, with their last log lines, and save `ps -a` + `logs -t` locally.
 //!
-//! The verdict itself is `compose::judge_health`; this file only runs the commands for it.
+//! The verdict itself is `verdict::judge`; this file only runs the commands for it. Every log
+//! tail shown or saved is masked with the package's secrets (`crate::mask`).
 
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -9,8 +10,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::verdict::{self, Health, Poll, Rules};
 use super::{InstallError, RemoteSpec, in_checkout};
-use crate::compose::{self, Health, ServiceState, Strikes};
+use crate::compose::{self, ServiceState};
+use crate::mask::Secrets;
 use crate::remote::{Cmd, NullSink, RemoteError, Runner};
 
 /// How often and how long to poll, and where to save diagnostics.
@@ -22,6 +25,8 @@ pub struct HealthOptions {
     pub timeout: Duration,
     /// Local folder for `compose-ps.txt` and `compose-logs.txt` when it fails.
     pub log_dir: Option<PathBuf>,
+    /// The verdict's thresholds (60 s of stability; only tests shorten it).
+    pub rules: Rules,
 }
 
 impl Default for HealthOptions {
@@ -30,6 +35,7 @@ impl Default for HealthOptions {
             interval: Duration::from_secs(10),
             timeout: Duration::from_secs(20 * 60),
             log_dir: None,
+            rules: Rules::default(),
         }
     }
 }
@@ -46,20 +52,23 @@ pub async fn wait_healthy(
     let version = run_ok(runner, &Cmd::new("docker-compose").arg("--version")).await?;
     let compose_version = compose::parse_compose_version(&version)?;
     let ps: Vec<&str> = compose::ps_all_ids_args(compose_version);
+    let secrets = package_secrets(spec);
     let start = Instant::now();
-    let mut previous: Option<Vec<ServiceState>> = None;
-    let mut strikes = Strikes::new();
+    let mut polls: Vec<Poll> = Vec::new();
     let mut last = String::from("no poll yet");
     loop {
-        let current = poll(runner, spec, &ps).await?;
-        match compose::judge_health(previous.as_deref(), &current, &mut strikes) {
+        let at = start.elapsed();
+        let states = poll(runner, spec, &ps).await?;
+        polls.push(Poll { at, states });
+        let current = &polls[polls.len() - 1].states;
+        match verdict::judge(&polls, &opts.rules) {
             Health::Ready => {
                 tracing::info!("all {} containers up", current.len());
                 return Ok(());
             }
             Health::Failed { services, why } => {
-                let logs = service_logs(runner, spec, &services).await;
-                let saved = save(runner, spec, opts).await;
+                let logs = service_logs(runner, spec, &services, &secrets).await;
+                let saved = save(runner, spec, opts, &secrets).await;
                 return Err(InstallError::Unhealthy {
                     services,
                     why,
@@ -75,9 +84,9 @@ pub async fn wait_healthy(
             }
         }
         if start.elapsed() + opts.interval > opts.timeout {
-            let stuck = not_ready(&current);
-            let logs = service_logs(runner, spec, &stuck).await;
-            let saved = save(runner, spec, opts).await;
+            let stuck = not_ready(current);
+            let logs = service_logs(runner, spec, &stuck, &secrets).await;
+            let saved = save(runner, spec, opts, &secrets).await;
             return Err(InstallError::Timeout {
                 waited: start.elapsed(),
                 last,
@@ -85,9 +94,23 @@ pub async fn wait_healthy(
                 saved,
             });
         }
-        previous = Some(current);
         tokio::time::sleep(opts.interval).await;
     }
+}
+
+/// The secrets of the uploaded customer.env and key.json, to mask in every log shown or saved.
+fn package_secrets(spec: &RemoteSpec) -> Secrets {
+    let file = |name: &str| {
+        spec.files
+            .iter()
+            .find(|f| f.path() == name)
+            .map(|f| f.contents.expose().as_slice())
+            .unwrap_or_default()
+    };
+    Secrets::from_package(
+        &String::from_utf8_lossy(file("customer.env")),
+        file("key.json"),
+    )
 }
 
 /// Container states now: `ps -q` ids, then `docker inspect` (empty while nothing is created).
@@ -147,6 +170,7 @@ async fn service_logs(
     runner: &mut dyn Runner,
     spec: &RemoteSpec,
     services: &[String],
+    secrets: &Secrets,
 ) -> Vec<(String, Vec<String>)> {
     let mut logs = Vec::new();
     for s in services {
@@ -158,8 +182,12 @@ async fn service_logs(
                 .arg(s),
         );
         let lines = match runner.exec(&cmd, &mut NullSink).await {
-            Ok(out) => out.tail(LOG_LINES),
-            Err(e) => vec![format!("(logs unavailable: {e})")],
+            Ok(out) => out
+                .tail(LOG_LINES)
+                .iter()
+                .map(|l| secrets.mask(l))
+                .collect(),
+            Err(e) => vec![secrets.mask(&format!("(logs unavailable: {e})"))],
         };
         logs.push((s.clone(), lines));
     }
@@ -167,7 +195,12 @@ async fn service_logs(
 }
 
 /// Save `docker-compose ps -a` and `docker-compose logs -t` (what CARTO support asks for).
-async fn save(runner: &mut dyn Runner, spec: &RemoteSpec, opts: &HealthOptions) -> Option<PathBuf> {
+async fn save(
+    runner: &mut dyn Runner,
+    spec: &RemoteSpec,
+    opts: &HealthOptions,
+    secrets: &Secrets,
+) -> Option<PathBuf> {
     let dir = opts.log_dir.as_ref()?;
     let files = [
         ("compose-ps.txt", vec!["ps", "-a"]),
@@ -176,7 +209,7 @@ async fn save(runner: &mut dyn Runner, spec: &RemoteSpec, opts: &HealthOptions) 
     for (name, args) in files {
         let cmd = in_checkout(spec, Cmd::new("docker-compose").args(args));
         let text = match runner.exec(&cmd, &mut NullSink).await {
-            Ok(out) => format!("{}{}", out.stdout, out.stderr),
+            Ok(out) => secrets.mask(&format!("{}{}", out.stdout, out.stderr)),
             Err(e) => format!("could not run `{}`: {e}\n", cmd.display()),
         };
         if let Err(e) = write_private(&dir.join(name), &text) {

@@ -292,7 +292,7 @@ fn compose_v1() -> RecordingRunner {
 }
 
 #[tokio::test]
-async fn wait_healthy_returns_once_everything_is_up_twice() {
+async fn wait_healthy_returns_once_everything_is_up_and_unchanged_for_three_polls() {
     let running = r#"[{"Name":"/c_router_1","RestartCount":0,"State":{"Status":"running","ExitCode":0},"Config":{"Labels":{"com.docker.compose.service":"router"}}},
         {"Name":"/c_mig_1","RestartCount":0,"State":{"Status":"exited","ExitCode":0},"Config":{"Labels":{"com.docker.compose.service":"workspace-migrations"}}}]"#;
     let mut r = compose_v1()
@@ -305,9 +305,15 @@ async fn wait_healthy_returns_once_everything_is_up_twice() {
         interval: Duration::from_millis(1),
         timeout: Duration::from_secs(5),
         log_dir: None,
+        rules: Rules {
+            stable_for: Duration::ZERO,
+            ..Rules::default()
+        },
     };
     wait_healthy(&mut r, &spec(), &opts).await.expect("ready");
     let cmds = r.commands();
+    let inspects = cmds.iter().filter(|c| c.contains("docker inspect")).count();
+    assert_eq!(inspects, 3, "ready after three identical polls: {cmds:#?}");
     assert!(
         cmds.iter().any(|c| c.contains("docker inspect aaa bbb")),
         "{cmds:#?}"
@@ -332,17 +338,26 @@ async fn wait_healthy_names_the_failing_service_shows_its_logs_and_saves_diagnos
         .answer("docker inspect", vec![Output::new(0, crashed, "")])
         .answer(
             "logs --no-color --tail 100",
-            vec![Output::new(0, "cdn | exec: not found\n", "")],
+            vec![Output::new(
+                0,
+                "cdn | exec: not found, password sup3r-s3cret key -----BEGIN PRIVATE KEY-----MIIEv\n",
+                "",
+            )],
         )
         .answer("ps -a", vec![Output::new(0, "NAME STATUS\n", "")])
         .answer(
             "logs -t",
-            vec![Output::new(0, "2026-01-01T00:00:00Z all logs\n", "")],
+            vec![Output::new(
+                0,
+                "2026-01-01T00:00:00Z all logs sup3r-s3cret\n",
+                "",
+            )],
         );
     let opts = HealthOptions {
         interval: Duration::from_millis(1),
         timeout: Duration::from_secs(5),
         log_dir: Some(dir.path().join("diag")),
+        rules: Rules::default(),
     };
     let err = wait_healthy(&mut r, &spec(), &opts)
         .await
@@ -357,7 +372,14 @@ async fn wait_healthy_names_the_failing_service_shows_its_logs_and_saves_diagnos
         "{text}"
     );
     let logs = std::fs::read_to_string(dir.path().join("diag/compose-logs.txt")).expect("saved");
-    assert!(logs.contains("all logs"));
+    assert!(logs.contains("all logs ***"), "{logs}");
+    // customer.env's password and key.json's private key are masked everywhere.
+    for shown in [&text, &logs] {
+        assert!(
+            !shown.contains("sup3r-s3cret") && !shown.contains("KEY-----MIIEv"),
+            "{shown}"
+        );
+    }
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(dir.path().join("diag/compose-ps.txt"))
             .expect("saved")
@@ -376,6 +398,7 @@ async fn wait_healthy_times_out_with_the_last_state() {
         interval: Duration::from_millis(20),
         timeout: Duration::from_millis(100),
         log_dir: None,
+        rules: Rules::default(),
     };
     let err = wait_healthy(&mut r, &spec(), &opts)
         .await
