@@ -262,6 +262,9 @@ pub struct DeployArgs {
     /// Address range allowed to SSH in [default: this machine's public address as /32].
     #[arg(long, env = "CARTO_PROVISION_SSH_CIDR", value_name = "CIDR")]
     pub ssh_cidr: Option<String>,
+    /// Accept an --ssh-cidr wider than /24 (IPv4) or /56 (IPv6); /0 is refused even so.
+    #[arg(long, env = "CARTO_PROVISION_ALLOW_WIDE_SSH")]
+    pub allow_wide_ssh: bool,
     /// DNS zone for the A record [default: the zone with the longest suffix of the domain].
     #[arg(long, env = "CARTO_PROVISION_DNS_ZONE")]
     pub dns_zone: Option<String>,

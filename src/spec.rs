@@ -133,7 +133,11 @@ fn from_common(
             a.disk_gb
         )));
     }
-    let ssh_cidr = a.ssh_cidr.as_deref().map(check_cidr).transpose()?;
+    let ssh_cidr = a
+        .ssh_cidr
+        .as_deref()
+        .map(|c| check_cidr(c, a.allow_wide_ssh))
+        .transpose()?;
     let source = match (&a.package, &a.customer_env, &a.key_json) {
         (Some(dir), _, _) => PackageSource::from_dir(dir),
         (None, Some(env_file), Some(key)) => PackageSource { customer_env: env_file.clone(), key_json: key.clone(), certs: None },
@@ -218,8 +222,14 @@ pub fn parse_duration(flag: &str, text: &str) -> Result<Duration, InputError> {
     }
 }
 
-/// Checks an SSH source range: an IPv4 or IPv6 network with a prefix, never the whole Internet.
-pub fn check_cidr(cidr: &str) -> Result<String, InputError> {
+/// Widest SSH source ranges accepted without `--allow-wide-ssh`: an office, not a provider.
+const WIDEST_V4: u8 = 24;
+/// The IPv6 counterpart of [`WIDEST_V4`] (one site's allocation).
+const WIDEST_V6: u8 = 56;
+
+/// Checks an SSH source range: an IPv4 or IPv6 network with a prefix, never the whole
+/// Internet, and no wider than /24 (IPv4) or /56 (IPv6) unless `allow_wide`.
+pub fn check_cidr(cidr: &str, allow_wide: bool) -> Result<String, InputError> {
     let bad = || {
         InputError(format!(
             "--ssh-cidr {cidr:?} is not an address range: give one like 203.0.113.7/32"
@@ -235,6 +245,12 @@ pub fn check_cidr(cidr: &str) -> Result<String, InputError> {
     if prefix == 0 {
         return Err(InputError(format!(
             "--ssh-cidr {cidr} would open SSH to the whole Internet: give your own address as /32"
+        )));
+    }
+    let widest = if ip.is_ipv4() { WIDEST_V4 } else { WIDEST_V6 };
+    if prefix < widest && !allow_wide {
+        return Err(InputError(format!(
+            "--ssh-cidr {cidr} opens SSH to more than a /{widest}: give your own address (/32 or /128), or pass --allow-wide-ssh if that range is really yours"
         )));
     }
     Ok(format!("{ip}/{prefix}"))
@@ -268,13 +284,24 @@ mod tests {
 
     #[test]
     fn cidr_rules() {
-        assert_eq!(check_cidr("203.0.113.7/32").unwrap(), "203.0.113.7/32");
-        assert_eq!(check_cidr("2001:db8::1/128").unwrap(), "2001:db8::1/128");
+        let narrow = |c| check_cidr(c, false);
+        assert_eq!(narrow("203.0.113.7/32").unwrap(), "203.0.113.7/32");
+        assert_eq!(narrow("2001:db8::1/128").unwrap(), "2001:db8::1/128");
+        assert_eq!(narrow("203.0.113.0/24").unwrap(), "203.0.113.0/24");
+        assert_eq!(narrow("2001:db8::/56").unwrap(), "2001:db8::/56");
         for bad in ["203.0.113.7", "203.0.113.7/33", "x/32", "0.0.0.0/0", "::/0"] {
-            assert!(check_cidr(bad).is_err(), "{bad} accepted");
+            assert!(narrow(bad).is_err(), "{bad} accepted");
+        }
+        for wide in ["203.0.0.0/16", "10.0.0.0/23", "2001:db8::/48"] {
+            let e = narrow(wide).unwrap_err().0;
+            assert!(e.contains("--allow-wide-ssh"), "{wide}: {e}");
+            assert_eq!(check_cidr(wide, true).unwrap(), wide);
+        }
+        for never in ["0.0.0.0/0", "::/0"] {
+            assert!(check_cidr(never, true).is_err(), "{never} accepted");
         }
         assert!(
-            check_cidr("0.0.0.0/0")
+            narrow("0.0.0.0/0")
                 .unwrap_err()
                 .to_string()
                 .contains("whole Internet")

@@ -202,5 +202,5 @@ async fn operator_cidr() -> anyhow::Result<String> {
         .context("finding this machine's public address for the SSH rule failed; pass --ssh-cidr YOUR.IP/32")?
         .text()
         .await?;
-    Ok(check_cidr(&format!("{}/32", text.trim()))?)
+    Ok(check_cidr(&format!("{}/32", text.trim()), false)?)
 }

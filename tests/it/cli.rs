@@ -51,6 +51,9 @@ const CASES: &[Case] = &[
     ("small disk", DOMAIN, "good", "--disk-gb 59", None, &["--disk-gb 59", "60"], false),
     ("unknown region", DOMAIN, "good", "--region xx-nowhere-1", None, &["--region xx-nowhere-1"], true),
     ("world SSH", DOMAIN, "good", "- --ssh-cidr 0.0.0.0/0", None, &["--ssh-cidr 0.0.0.0/0", "whole Internet"], false),
+    ("world SSH even allowed wide", DOMAIN, "good", "- --ssh-cidr ::/0 --allow-wide-ssh", None, &["--ssh-cidr ::/0", "whole Internet"], false),
+    ("wide SSH", DOMAIN, "good", "- --ssh-cidr 198.51.0.0/16", None, &["--ssh-cidr 198.51.0.0/16", "--allow-wide-ssh"], false),
+    ("wide IPv6 SSH", DOMAIN, "good", "- --ssh-cidr 2001:db8::/48", None, &["--ssh-cidr 2001:db8::/48", "/56"], false),
     ("disk from env", DOMAIN, "good", "", Some(("CARTO_PROVISION_DISK_GB", "59")), &["--disk-gb 59"], false),
 ];
 
