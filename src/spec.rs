@@ -145,6 +145,10 @@ fn from_common(
     };
     let package = Package::load(&source, &domain, &a.selfhosted_version)
         .map_err(|e| InputError(e.to_string()))?;
+    check_url("--selfhosted-repo", &a.selfhosted_repo, REPO_SCHEMES)?;
+    if let Some(url) = &a.docker_apt_url {
+        check_url("--docker-apt-url", url, &["https"])?;
+    }
     if matches!(a.docker_source, DockerSourceArg::Docker)
         && !a
             .docker_apt_url
@@ -196,6 +200,47 @@ fn from_common(
             .transpose()?,
         take_over_dns: a.take_over_dns,
     })
+}
+
+/// Schemes `--selfhosted-repo` may use (besides git's `user@host:path` form).
+const REPO_SCHEMES: &[&str] = &["https", "http", "ssh", "git", "file"];
+
+/// Checks a URL flag that ends up on the VM's command line: one of `schemes` (or, for a git
+/// repository, `user@host:path`), with no whitespace or shell metacharacter in it.
+fn check_url(flag: &str, url: &str, schemes: &[&str]) -> Result<(), InputError> {
+    const UNSAFE: &str = ";&|$`'\"<>(){}[]*?!~#\\";
+    if let Some(c) = url
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || UNSAFE.contains(*c))
+    {
+        return Err(InputError(format!(
+            "{flag} {url:?} holds {c:?}, which no URL here needs: give a plain URL such as {}",
+            if schemes.contains(&"git") {
+                "https://host/org/repo.git"
+            } else {
+                "https://host/path"
+            }
+        )));
+    }
+    let scheme_ok = url
+        .split_once("://")
+        .is_some_and(|(scheme, rest)| schemes.contains(&scheme) && !rest.is_empty());
+    let scp_like = schemes.contains(&"git")
+        && !url.starts_with('-')
+        && url.split_once(':').is_some_and(|(user_host, path)| {
+            user_host.contains('@') && !user_host.contains('/') && !path.is_empty()
+        });
+    if scheme_ok || scp_like {
+        return Ok(());
+    }
+    Err(InputError(format!(
+        "{flag} {url:?} is not a URL: give one starting with {}",
+        schemes
+            .iter()
+            .map(|s| format!("{s}://"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
 /// Parses a duration flag (`--ttl`, `--older-than`): a whole number above zero with a unit s,
@@ -280,6 +325,37 @@ mod tests {
             let e = d(bad).unwrap_err().to_string();
             assert!(e.starts_with("--ttl "), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn urls_reaching_the_vm_are_plain() {
+        let repo = |u| check_url("--selfhosted-repo", u, REPO_SCHEMES);
+        for good in [
+            "https://github.com/CartoDB/carto-selfhosted.git",
+            "file:///srv/carto-selfhosted.git",
+            "git@github.com:CartoDB/carto-selfhosted.git",
+            "ssh://git@host:2222/org/repo.git",
+        ] {
+            assert!(repo(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "https://h/r.git; rm -rf /",
+            "https://h/$(id).git",
+            "https://h/`id`.git",
+            "https://h/r .git",
+            "https://h/\"r\".git",
+            "--upload-pack=touch",
+            "/srv/repo.git",
+            "ftp://h/r.git",
+            "",
+        ] {
+            let e = repo(bad).unwrap_err().0;
+            assert!(e.starts_with("--selfhosted-repo "), "{bad}: {e}");
+        }
+        let apt = |u| check_url("--docker-apt-url", u, &["https"]);
+        assert!(apt("https://download.example/linux/ubuntu").is_ok());
+        assert!(apt("http://download.example/linux/ubuntu").is_err());
+        assert!(apt("https://x/ubuntu'$(id)").is_err());
     }
 
     #[test]

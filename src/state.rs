@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use carto_core::{Cloud, EnvName, ResourceKind, ResourceRef};
@@ -217,7 +217,7 @@ impl StateStore {
     pub fn host_pub_path(&self, env: &EnvName) -> PathBuf {
         self.file(env, "hostkey.pub")
     }
-    /// `NAME.logs/`: collected remote logs.
+    /// `NAME.logs/`: collected remote logs. Callers create it with [`ensure_dir`] (0700).
     pub fn logs_dir(&self, env: &EnvName) -> PathBuf {
         self.file(env, "logs")
     }
@@ -382,15 +382,36 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
-fn ensure_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
+/// Creates `dir` (and its parents) 0700, or tightens an existing one to 0700: it holds keys,
+/// state and logs that only this user may read.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io_err("creating directory", dir));
     }
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io_err("creating directory", dir))
+    let mode = fs::metadata(dir)
+        .map_err(io_err("reading", dir))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(io_err("tightening", dir))?;
+    }
+    Ok(())
+}
+
+/// Opens `path` for appending, created 0600 (an existing file is tightened to 0600).
+pub fn append_private(path: &Path) -> std::io::Result<File> {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
@@ -401,9 +422,32 @@ fn sync_dir(dir: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
     use super::*;
+
+    #[test]
+    fn a_loose_state_dir_and_log_file_are_tightened() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("state");
+        let logs = dir.join("e.logs");
+        fs::create_dir_all(&logs).unwrap();
+        for d in [&dir, &logs] {
+            fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let log = logs.join("remote.log");
+        fs::write(&log, "old\n").unwrap();
+        fs::set_permissions(&log, fs::Permissions::from_mode(0o644)).unwrap();
+        ensure_dir(&dir).unwrap();
+        ensure_dir(&logs).unwrap();
+        drop(append_private(&log).unwrap());
+        assert_eq!((mode(&dir), mode(&logs), mode(&log)), (0o700, 0o700, 0o600));
+        let fresh = dir.join("f.logs");
+        ensure_dir(&fresh).unwrap();
+        drop(append_private(&fresh.join("remote.log")).unwrap());
+        assert_eq!(
+            (mode(&fresh), mode(&fresh.join("remote.log"))),
+            (0o700, 0o600)
+        );
+    }
 
     fn env(name: &str) -> EnvName {
         EnvName::parse(name).unwrap()

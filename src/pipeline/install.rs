@@ -72,7 +72,7 @@ git -C "$1" diff --quiet -- docker-compose.yml"#;
 /// Clone $1 into $2 (when absent) and check out tag $3; exit 3 on local compose edits.
 const CHECKOUT: &str = r#"set -eu
 repo="$1"; dir="$2"; tag="$3"
-if [ ! -d "$dir/.git" ]; then git clone --quiet "$repo" "$dir"; fi
+if [ ! -d "$dir/.git" ]; then git clone --quiet -- "$repo" "$dir"; fi
 if ! git -C "$dir" diff --quiet -- docker-compose.yml; then
   echo "$dir/docker-compose.yml has local edits (see: git -C $dir diff docker-compose.yml)" >&2
   exit 3

@@ -75,7 +75,7 @@ struct Forward<'a> {
 impl<'a> Forward<'a> {
     fn new(step: Step, events: &'a dyn Events, store: &StateStore, spec: &Spec) -> Self {
         let dir = store.logs_dir(&spec.env);
-        let log = std::fs::create_dir_all(&dir)
+        let log = crate::state::ensure_dir(&dir)
             .ok()
             .and_then(|_| FileSink::append(&dir.join("remote.log")).ok());
         Forward { step, events, log }

@@ -80,10 +80,7 @@ pub struct FileSink {
 impl FileSink {
     /// Open (create or append) the log file at `path`.
     pub fn append(path: &std::path::Path) -> std::io::Result<Self> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        let file = crate::state::append_private(path)?;
         Ok(FileSink {
             file,
             failed: false,

@@ -52,6 +52,8 @@ const CASES: &[Case] = &[
     ("unknown region", DOMAIN, "good", "--region xx-nowhere-1", None, &["--region xx-nowhere-1"], true),
     ("world SSH", DOMAIN, "good", "- --ssh-cidr 0.0.0.0/0", None, &["--ssh-cidr 0.0.0.0/0", "whole Internet"], false),
     ("world SSH even allowed wide", DOMAIN, "good", "- --ssh-cidr ::/0 --allow-wide-ssh", None, &["--ssh-cidr ::/0", "whole Internet"], false),
+    ("repo with shell", DOMAIN, "good", "--selfhosted-repo https://h/$(id).git", None, &["--selfhosted-repo", "'$'"], false),
+    ("apt URL not https", DOMAIN, "good", "--docker-source docker --docker-apt-url http://h/ubuntu", None, &["--docker-apt-url", "https://"], false),
     ("wide SSH", DOMAIN, "good", "- --ssh-cidr 198.51.0.0/16", None, &["--ssh-cidr 198.51.0.0/16", "--allow-wide-ssh"], false),
     ("wide IPv6 SSH", DOMAIN, "good", "- --ssh-cidr 2001:db8::/48", None, &["--ssh-cidr 2001:db8::/48", "/56"], false),
     ("disk from env", DOMAIN, "good", "", Some(("CARTO_PROVISION_DISK_GB", "59")), &["--disk-gb 59"], false),

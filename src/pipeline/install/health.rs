@@ -224,7 +224,7 @@ async fn save(
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+        crate::state::ensure_dir(parent).map_err(std::io::Error::other)?;
     }
     let mut f = std::fs::OpenOptions::new()
         .create(true)
