@@ -274,24 +274,12 @@ pub async fn create_a(
     )?);
     change(clients, zone_id, changes, timeout)
         .await
-        .map_err(|e| changed_meanwhile(e, domain))?;
+        .map_err(|e| carto_core::dns::changed_meanwhile(e, domain, REFUSALS))?;
     Ok(made)
 }
 
-/// A batch Route53 refused because the name no longer holds what preflight read.
-fn changed_meanwhile(e: ProviderError, domain: &str) -> ProviderError {
-    if e.code.as_deref() != Some("InvalidChangeBatch") {
-        return e;
-    }
-    ProviderError {
-        kind: ErrorKind::Other,
-        message: format!(
-            "the records at {domain} changed after preflight read them, so nothing was replaced ({}); run again to check them anew",
-            e.message
-        ),
-        ..e
-    }
-}
+/// Route53's answer to a batch whose CREATE or DELETE no longer matches the zone.
+const REFUSALS: &[&str] = &["InvalidChangeBatch"];
 
 /// Every record set at `name` in `zone_id` (none when the zone is gone).
 async fn record_sets(

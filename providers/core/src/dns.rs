@@ -72,6 +72,27 @@ pub fn foreign<'a>(sets: &'a [RecordSet], nonce: &str, our_ip: Option<&str>) -> 
         .collect()
 }
 
+/// `e` restated as "the name changed since preflight read it" when its code is one of
+/// `refusals` (the cloud's answers to a conditional change whose precondition failed);
+/// any other error is returned as it is.
+pub fn changed_meanwhile(
+    e: crate::ProviderError,
+    domain: &str,
+    refusals: &[&str],
+) -> crate::ProviderError {
+    if !e.code.as_deref().is_some_and(|c| refusals.contains(&c)) {
+        return e;
+    }
+    crate::ProviderError {
+        kind: crate::ErrorKind::Other,
+        message: format!(
+            "the records at {domain} changed after preflight read them, so nothing was replaced ({}); run again to check them anew",
+            e.message
+        ),
+        ..e
+    }
+}
+
 /// The record sets a DNS record replaced, from its `detail` (none when it replaced nothing).
 pub fn replaced(record: &ResourceRef) -> Result<Vec<RecordSet>> {
     match record.detail.get(DETAIL_REPLACED) {

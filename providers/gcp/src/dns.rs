@@ -246,28 +246,18 @@ pub async fn create_a(
     change.deletions = replace.iter().map(|s| record_set(&name, s)).collect();
     apply(c, zone, change, timeout)
         .await
-        .map_err(|e| changed_meanwhile(e, domain))?;
+        .map_err(|e| carto_core::dns::changed_meanwhile(e, domain, REFUSALS))?;
     Ok(made)
 }
 
-/// A change Cloud DNS refused because the name no longer holds what preflight read.
-fn changed_meanwhile(e: ProviderError, domain: &str) -> ProviderError {
-    let refused = matches!(
-        e.code.as_deref(),
-        Some("conditionNotMet" | "alreadyExists" | "notFound" | "HTTP 409" | "HTTP 412")
-    );
-    if !refused {
-        return e;
-    }
-    ProviderError {
-        kind: ErrorKind::Other,
-        message: format!(
-            "the records at {domain} changed after preflight read them, so nothing was replaced ({}); run again to check them anew",
-            e.message
-        ),
-        ..e
-    }
-}
+/// Cloud DNS's answers to a change whose deletions or additions no longer match the zone.
+const REFUSALS: &[&str] = &[
+    "conditionNotMet",
+    "alreadyExists",
+    "notFound",
+    "HTTP 409",
+    "HTTP 412",
+];
 
 /// Every record set at `domain` in `zone`, in core form.
 pub async fn find_records(c: &Clients, zone: &str, domain: &str) -> Result<Vec<RecordSet>> {
