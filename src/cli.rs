@@ -82,6 +82,10 @@ pub struct DestroyArgs {
     /// Without a state file: find the environment's resources by tag on this cloud.
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
+    /// With --cloud, when two environments of this name exist: the `carto-nonce` of the one to
+    /// destroy (the refusal lists them).
+    #[arg(long, requires = "cloud")]
+    pub nonce: Option<String>,
     #[command(flatten)]
     pub access: CloudAccess,
 }

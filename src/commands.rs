@@ -43,7 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 PlanTarget::Gcp(args) => spec::from_gcp(&args)?,
                 PlanTarget::Azure(args) => spec::from_azure(&args)?,
             };
-            plan(spec, cli.json).await
+            plan(spec, &store, cli.json).await
         }
         Command::Destroy(d) => destroy(&store, &d, events.as_ref(), cli.json).await,
         Command::Gc(args) => crate::gc::run(&args, &store, events.as_ref(), cli.json).await,
@@ -100,9 +100,10 @@ async fn deploy(
     Ok(())
 }
 
-async fn plan(spec: Spec, json: bool) -> anyhow::Result<()> {
+async fn plan(spec: Spec, store: &StateStore, json: bool) -> anyhow::Result<()> {
     let provider = spec.provider.connect().await?;
-    let plan = plan::make(&spec, provider.as_ref()).await?;
+    let state = store.load(&spec.env)?.filter(|s| s.cloud == spec.cloud());
+    let plan = plan::make(&spec, provider.as_ref(), state.as_ref()).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else {
@@ -147,7 +148,9 @@ async fn destroy(
         }
         (Some(state), _) => state,
         (None, Some(cloud)) => {
-            return destroy_untracked(store, &env, access(cloud, &args.access), events, json).await;
+            let config = access(cloud, &args.access);
+            return destroy_untracked(store, &env, config, args.nonce.as_deref(), events, json)
+                .await;
         }
         (None, None) => {
             return Err(InputError(format!(
@@ -182,23 +185,29 @@ async fn destroy(
 }
 
 /// `destroy NAME --cloud …` without a state file: deletes what the cloud finds tagged with the
-/// environment, then any local keys left for it.
+/// environment, then any local keys left for it. Two environments of one name (two nonces)
+/// are refused unless `nonce` picks one.
 async fn destroy_untracked(
     store: &StateStore,
     env: &carto_core::EnvName,
     config: ProviderConfig,
+    nonce: Option<&str>,
     events: &dyn Events,
     json: bool,
 ) -> anyhow::Result<()> {
     let _lock = store.lock(env)?;
     let provider = config.connect().await?;
-    let found: Vec<carto_core::ResourceRef> = provider
+    let tagged = provider
         .list_tagged(Some(env))
         .await
-        .with_context(|| format!("listing the resources tagged carto-env={env}"))?
-        .into_iter()
-        .map(|t| t.resource)
-        .collect();
+        .with_context(|| format!("listing the resources tagged carto-env={env}"))?;
+    let (chosen, found) = pick_nonce_group(env, config.cloud(), tagged, nonce)?;
+    if let Some(n) = chosen {
+        events.note(
+            Step::Destroy,
+            &format!("environment {env} of carto-nonce {n}"),
+        );
+    }
     for r in &found {
         events.note(Step::Destroy, &format!("found {r}"));
     }
@@ -225,6 +234,56 @@ async fn destroy_untracked(
         );
     }
     Ok(())
+}
+
+/// The resources of the one environment named `env` found by tag: all of them when they
+/// carry one nonce (or none), else those of `nonce`; two nonces without `--nonce`, or a
+/// `--nonce` matching none, is bad input listing the groups.
+fn pick_nonce_group(
+    env: &carto_core::EnvName,
+    cloud: carto_core::Cloud,
+    tagged: Vec<carto_core::TaggedResource>,
+    nonce: Option<&str>,
+) -> Result<(Option<String>, Vec<carto_core::ResourceRef>), InputError> {
+    let groups = carto_core::ownership::by_nonce(tagged);
+    let listing = || {
+        groups
+            .iter()
+            .map(|(n, rs)| {
+                format!(
+                    "{} ({} resources)",
+                    n.as_deref().unwrap_or("no nonce"),
+                    rs.len()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (chosen, resources) = match nonce {
+        Some(n) => groups.get_key_value(&Some(n.to_string())).ok_or_else(|| {
+            InputError(format!(
+                "--nonce {n}: no resource tagged carto-env={env} on {cloud} carries it; found: {}",
+                if groups.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    listing()
+                }
+            ))
+        })?,
+        None if groups.len() > 1 => {
+            return Err(InputError(format!(
+                "{} environments named {env} exist on {cloud}, told apart by their carto-nonce: {}; pass --nonce with the one to destroy",
+                groups.len(),
+                listing()
+            )));
+        }
+        None => match groups.iter().next() {
+            Some(all) => all,
+            None => return Ok((None, Vec::new())),
+        },
+    };
+    let resources = resources.iter().map(|t| t.resource.clone()).collect();
+    Ok((chosen.clone(), resources))
 }
 
 /// The core cloud for a `--cloud` value.

@@ -1,5 +1,6 @@
 //! `gc`: garbage collection of test environments. Lists every environment the clouds have
-//! tagged `managed-by=carto-provision`, grouped by `carto-env`, with its age (from the
+//! tagged `managed-by=carto-provision`, grouped by `carto-env` and `carto-nonce` (two
+//! environments of one name are listed apart and never collected), with its age (from the
 //! `carto-created` tag, else the cloud's own creation time) and its expiry (the
 //! `carto-expires` tag a `--ttl` deployment carries); with `--yes`, destroys those whose
 //! expiry has passed. An environment without an expiry (production) is never collected unless
@@ -26,6 +27,9 @@ pub struct Found {
     pub cloud: Cloud,
     /// Its name.
     pub env: String,
+    /// Its `carto-nonce`: which of the environments of that name it is (`None` for resources
+    /// made before the tag).
+    pub nonce: Option<String>,
     /// When it was created (the oldest resource), if any resource says.
     pub created: Option<DateTime<Utc>>,
     /// When it expires: the latest expiry of its resources, and only when every one has one.
@@ -76,9 +80,10 @@ pub fn verdict(
     }
 }
 
-/// Groups tagged resources into environments (resources without an environment tag are left out).
+/// Groups tagged resources into environments, one per name and nonce (resources without an
+/// environment tag are left out).
 pub fn group(cloud: Cloud, tagged: Vec<TaggedResource>) -> Vec<Found> {
-    let mut by_env: BTreeMap<String, (Found, bool)> = BTreeMap::new();
+    let mut by_env: BTreeMap<(String, Option<String>), (Found, bool)> = BTreeMap::new();
     for t in tagged.into_iter().filter(|t| !t.env.is_empty()) {
         let created = t
             .created
@@ -86,10 +91,12 @@ pub fn group(cloud: Cloud, tagged: Vec<TaggedResource>) -> Vec<Found> {
             .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
             .map(|c| c.with_timezone(&Utc));
         let expires = t.expires.and_then(|e| DateTime::from_timestamp(e, 0));
-        let (found, all_expire) = by_env.entry(t.env.clone()).or_insert_with(|| {
+        let key = (t.env.clone(), t.nonce.clone());
+        let (found, all_expire) = by_env.entry(key).or_insert_with(|| {
             let found = Found {
                 cloud,
                 env: t.env.clone(),
+                nonce: t.nonce.clone(),
                 created: None,
                 expires: None,
                 resources: Vec::new(),
@@ -201,7 +208,12 @@ async fn collect(
         .await
         .context("listing resources tagged managed-by=carto-provision")?;
     let mut found = group(cloud_of(cloud), tagged);
-    for env in &mut found {
+    let shared = shared_names(&found);
+    for (env, shared) in found.iter_mut().zip(shared) {
+        if let Some(reason) = shared {
+            env.action = reason;
+            continue;
+        }
         let included = args.include.contains(&env.env);
         match verdict(env, now, older_than, included) {
             Verdict::Keep(reason) => env.action = reason,
@@ -217,6 +229,29 @@ async fn collect(
     Ok(found)
 }
 
+/// For each of `found`, why it is kept when another environment of the same cloud has its
+/// name (told apart by nonce only, which is meant is for a person to say), else `None`.
+pub fn shared_names(found: &[Found]) -> Vec<Option<String>> {
+    found
+        .iter()
+        .map(|f| {
+            let sharing = found
+                .iter()
+                .filter(|o| o.env == f.env && o.cloud == f.cloud)
+                .count();
+            (sharing > 1).then(|| match &f.nonce {
+                Some(n) => format!(
+                    "kept ({sharing} environments share this name: destroy {} --cloud {} --nonce {n})",
+                    f.env, f.cloud
+                ),
+                None => format!(
+                    "kept ({sharing} environments share this name; these resources carry no carto-nonce)"
+                ),
+            })
+        })
+        .collect()
+}
+
 /// Destroys one expired environment: through its state file when this machine has one for
 /// the same cloud, else by tag.
 async fn destroy(
@@ -229,7 +264,10 @@ async fn destroy(
     let _lock = store.lock(&env)?;
     let on_deleted = |r: &ResourceRef| events.note(Step::Destroy, &format!("deleted {r}"));
     match store.load(&env)? {
-        Some(state) if state.cloud == found.cloud => {
+        Some(state)
+            if state.cloud == found.cloud
+                && found.nonce.as_ref().is_none_or(|n| *n == state.nonce) =>
+        {
             pipeline::destroy::run(store, state, provider, &on_deleted).await?;
         }
         _ => {
@@ -242,8 +280,8 @@ async fn destroy(
 /// The human table.
 pub fn render(found: &[Found], now: DateTime<Utc>) -> String {
     let mut out = format!(
-        "{:<6} {:<28} {:>8} {:<21} {:<21} {:>9}  {}\n",
-        "CLOUD", "ENVIRONMENT", "AGE", "CREATED", "EXPIRES", "RESOURCES", "ACTION"
+        "{:<6} {:<28} {:<16} {:>8} {:<21} {:<21} {:>9}  {}\n",
+        "CLOUD", "ENVIRONMENT", "NONCE", "AGE", "CREATED", "EXPIRES", "RESOURCES", "ACTION"
     );
     let time = |t: Option<DateTime<Utc>>| {
         t.map_or("-".to_string(), |t| {
@@ -253,9 +291,10 @@ pub fn render(found: &[Found], now: DateTime<Utc>) -> String {
     for f in found {
         let age = f.age(now).map_or("unknown".to_string(), human);
         out.push_str(&format!(
-            "{:<6} {:<28} {:>8} {:<21} {:<21} {:>9}  {}\n",
+            "{:<6} {:<28} {:<16} {:>8} {:<21} {:<21} {:>9}  {}\n",
             f.cloud.as_str(),
             f.env,
+            f.nonce.as_deref().unwrap_or("-"),
             age,
             time(f.created),
             time(f.expires),
@@ -291,6 +330,7 @@ mod tests {
             env: env.into(),
             created: created.map(String::from),
             expires,
+            nonce: None,
         }
     }
 
@@ -323,6 +363,40 @@ mod tests {
     }
 
     #[test]
+    fn two_environments_of_one_name_are_told_apart_and_never_collected() {
+        let twin = |id: &str, nonce: &str| TaggedResource {
+            nonce: Some(nonce.into()),
+            ..tagged("e", id, None, Some(100))
+        };
+        let found = group(
+            Cloud::Aws,
+            vec![
+                twin("1", "n1"),
+                twin("2", "n2"),
+                twin("3", "n1"),
+                tagged("f", "4", None, None),
+            ],
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0].nonce.as_deref(), Some("n1"));
+        assert_eq!(found[0].resources.len(), 2);
+        let shared = shared_names(&found);
+        assert!(
+            shared[0]
+                .as_deref()
+                .is_some_and(|r| r.contains("--nonce n1")),
+            "{shared:?}"
+        );
+        assert!(
+            shared[1]
+                .as_deref()
+                .is_some_and(|r| r.contains("--nonce n2"))
+        );
+        assert_eq!(shared[2], None);
+        assert!(render(&found, Utc::now()).contains("n2"));
+    }
+
+    #[test]
     fn an_environment_expires_only_when_every_resource_says_so_and_at_the_latest() {
         let found = group(
             Cloud::Gcp,
@@ -343,6 +417,7 @@ mod tests {
         let env = |created_h_ago: i64, expires_h: Option<i64>| Found {
             cloud: Cloud::Aws,
             env: "e".into(),
+            nonce: None,
             created: Some(now - chrono::Duration::hours(created_h_ago)),
             expires: expires_h.map(|h| now + chrono::Duration::hours(h)),
             resources: Vec::new(),

@@ -10,6 +10,7 @@ use super::remote::remote_spec;
 use crate::pipeline::{bootstrap, install};
 use crate::remote::RemoteStep;
 use crate::spec::Spec;
+use crate::state::EnvState;
 
 /// A deployment plan.
 #[derive(Debug, Serialize)]
@@ -26,8 +27,13 @@ pub struct Plan {
     pub remote_steps: Vec<(String, Vec<String>)>,
 }
 
-/// Runs preflight and describes everything the deployment would do.
-pub async fn make(spec: &Spec, provider: &dyn Provider) -> anyhow::Result<Plan> {
+/// Runs preflight and describes everything the deployment would do. `state` is the
+/// environment's state file when it has one: what it made is then its own, as in a real run.
+pub async fn make(
+    spec: &Spec,
+    provider: &dyn Provider,
+    state: Option<&EnvState>,
+) -> anyhow::Result<Plan> {
     let now = chrono::Utc::now().timestamp();
     let times = preflight::Times {
         created: now,
@@ -35,7 +41,17 @@ pub async fn make(spec: &Spec, provider: &dyn Provider) -> anyhow::Result<Plan> 
     };
     let preflight::Checked {
         infra, resolved, ..
-    } = preflight::check(spec, provider, "plan", times, None).await?;
+    } = match state {
+        Some(state) => preflight::check(spec, provider, &preflight::Ours::of(state), times).await?,
+        None => {
+            let fresh = preflight::Ours {
+                nonce: "plan",
+                ip: None,
+                ids: Vec::new(),
+            };
+            preflight::check(spec, provider, &fresh, times).await?
+        }
+    };
     let size = resolved.size;
     let rules: Vec<String> = infra
         .firewall

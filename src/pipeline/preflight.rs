@@ -8,13 +8,15 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use carto_core::{InfraSpec, Provider, RecordSet, Resolved, dns, firewall_rules};
+use carto_core::{
+    InfraSpec, Provider, RecordSet, Resolved, TaggedResource, dns, firewall_rules, ownership,
+};
 
 use super::record::Recorder;
 use crate::cloud_init::UserData;
 use crate::keys::EnvKeys;
 use crate::spec::{InputError, Spec, check_cidr};
-use crate::state::StateStore;
+use crate::state::{EnvState, StateStore};
 
 /// State `extra` key holding (JSON) the record sets a `--take-over-dns` run replaces.
 const DNS_REPLACED: &str = "dns_replaced";
@@ -71,28 +73,72 @@ pub struct Checked {
     pub dns_replace: Vec<RecordSet>,
 }
 
-/// Checks `spec` against the cloud (read-only): the provider's inputs, then the records at the
-/// domain. `our_ip` is the environment's own address when it already has one.
+/// What proves a resource or a DNS record is this environment's own (see
+/// [`carto_core::ownership`]): its nonce, its address, the ids its state file recorded.
+pub struct Ours<'a> {
+    /// The environment's nonce, which every resource it made carries.
+    pub nonce: &'a str,
+    /// Its public address, once it has one.
+    pub ip: Option<&'a str>,
+    /// The ids of the resources its state file recorded.
+    pub ids: Vec<&'a str>,
+}
+
+impl<'a> Ours<'a> {
+    /// What `state` proves.
+    pub fn of(state: &'a EnvState) -> Ours<'a> {
+        Ours {
+            nonce: &state.nonce,
+            ip: state.public_ip.as_deref(),
+            ids: state.resources.iter().map(|r| r.id.as_str()).collect(),
+        }
+    }
+}
+
+/// Checks `spec` against the cloud (read-only): the provider's inputs, then that nothing
+/// holding the environment's names was made by someone else, then the records at the domain.
 pub async fn check(
     spec: &Spec,
     provider: &dyn Provider,
-    nonce: &str,
+    ours: &Ours<'_>,
     times: Times,
-    our_ip: Option<&str>,
 ) -> anyhow::Result<Checked> {
     let ssh_cidr = match &spec.ssh_cidr {
         Some(cidr) => cidr.clone(),
         None => operator_cidr().await?,
     };
-    let infra = infra_spec(spec, &ssh_cidr, nonce, times);
+    let infra = infra_spec(spec, &ssh_cidr, ours.nonce, times);
     let resolved = provider.preflight(&infra).await?;
+    let existing = provider.find_existing(&infra, &resolved).await?;
+    refuse_foreign(spec, &existing, ours)?;
     let records = provider.find_dns_records(&infra, &resolved).await?;
-    let dns_replace = dns_takeover(spec, &resolved, &records, nonce, our_ip)?;
+    let dns_replace = dns_takeover(spec, &resolved, &records, ours.nonce, ours.ip)?;
     Ok(Checked {
         infra,
         resolved,
         dns_replace,
     })
+}
+
+/// Stops the run when a resource an `ensure_*` would adopt was not made by this environment.
+fn refuse_foreign(
+    spec: &Spec,
+    existing: &[TaggedResource],
+    ours: &Ours<'_>,
+) -> Result<(), InputError> {
+    let foreign = ownership::foreign(existing, ours.nonce, &ours.ids);
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = foreign.iter().map(|t| ownership::describe(t)).collect();
+    Err(InputError(format!(
+        "environment {}: {} resource(s) already hold its names but were not made by it ({}); deploy under another --name, or delete them (`carto-provision destroy {} --cloud {}` removes those tagged with this name)",
+        spec.env,
+        listed.len(),
+        listed.join("; "),
+        spec.env,
+        spec.cloud(),
+    )))
 }
 
 /// The record sets at the domain this environment may replace: none when the name is free or
@@ -141,14 +187,7 @@ pub async fn run(
         mut infra,
         resolved,
         dns_replace,
-    } = check(
-        spec,
-        provider,
-        &state.nonce,
-        times,
-        state.public_ip.as_deref(),
-    )
-    .await?;
+    } = check(spec, provider, &Ours::of(&state), times).await?;
     // What a take-over replaces is recorded before the record is changed, so a run killed in
     // between still knows what to put back (the re-run finds the name already ours).
     let dns_replace = match state.extra.get(DNS_REPLACED) {

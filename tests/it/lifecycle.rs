@@ -480,3 +480,92 @@ fn a_record_someone_else_holds_is_taken_only_when_asked_and_comes_back() {
     assert_eq!(shop_records(), [theirs], "their record was not put back");
     assert!(f.cloud.managed("shop").is_empty());
 }
+
+/// Ownership: a security group of the environment's name made by hand stops the deployment
+/// (exit 2, naming it, nothing created); a second machine deploying the same name (its own
+/// nonce) is refused too; and `destroy --cloud` without a state file refuses when two
+/// environments share the name (listing both nonces) until `--nonce` picks one, which
+/// deletes only that one's resources.
+#[test]
+fn a_name_someone_else_holds_is_never_adopted_and_twins_need_a_nonce() {
+    let f = Fixture::new();
+    let theirs = f.cloud.must(
+        "their group",
+        f.cloud
+            .aws
+            .create_security_group("carto-hand-sg", &[("team", "payments")]),
+    );
+    let refused = f.deploy("hand", DOMAIN, None);
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("carto-hand-sg")
+            && refused.stderr.contains(&theirs)
+            && refused.stderr.contains("not made by carto-provision"),
+        "{refused:#?}"
+    );
+    assert!(
+        f.cloud.managed("hand").is_empty(),
+        "created before refusing"
+    );
+    assert!(!f.state_file("hand").exists());
+
+    assert_killed(
+        &f.deploy("twin", DOMAIN, Some("recorded:address")),
+        "recorded:address",
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.state_file("twin")).expect("state"))
+            .expect("json");
+    let ours = state["nonce"].as_str().expect("nonce").to_string();
+    let other_machine = f.state_dir.with_file_name("other-machine");
+    let second = TestCommand::new(&other_machine)
+        .arg("aws")
+        .args(deploy_args(DOMAIN, &f.pkg, &f.cloud.endpoint()))
+        .args(["--name", "twin", "--ssh-timeout", "60"])
+        .run();
+    second.expect_code(2);
+    assert!(
+        second.stderr.contains(&format!("carto-nonce {ours}")),
+        "{second:#?}"
+    );
+
+    let address = f
+        .cloud
+        .managed("twin")
+        .into_iter()
+        .find(|(kind, _)| *kind == "address")
+        .expect("the address")
+        .1;
+    f.cloud.must(
+        "retag",
+        f.cloud
+            .aws
+            .set_tag(&[&address], "carto-nonce", "0000000000000042"),
+    );
+    std::fs::remove_file(f.state_file("twin")).expect("state file");
+    let before = f.cloud.managed("twin");
+    assert!(before.len() >= 2, "{before:?}");
+    let ambiguous = f.destroy_by_tag("twin");
+    ambiguous.expect_code(2);
+    assert!(
+        ambiguous.stderr.contains(&ours)
+            && ambiguous.stderr.contains("0000000000000042")
+            && ambiguous.stderr.contains("--nonce"),
+        "{ambiguous:#?}"
+    );
+    assert_eq!(f.cloud.managed("twin"), before, "deleted while refusing");
+
+    let picked = TestCommand::new(&f.state_dir)
+        .args(["destroy", "twin", "--cloud", "aws", "--region", "us-east-1"])
+        .args(["--nonce", &ours])
+        .env("CARTO_PROVISION_AWS_ENDPOINT_URL", &f.cloud.endpoint())
+        .run();
+    picked.expect_code(0);
+    assert_eq!(
+        f.cloud.managed("twin"),
+        [("address", address)],
+        "only the other environment's address stays"
+    );
+    f.destroy_by_tag("twin").expect_code(0);
+    assert!(f.cloud.managed("twin").is_empty());
+}

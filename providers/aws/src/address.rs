@@ -145,14 +145,7 @@ pub async fn list_tagged(
             if let Some(domain) = tags::value(a.tags(), tags::TAG_DOMAIN) {
                 resource = resource.with("domain", domain);
             }
-            Some(TaggedResource {
-                resource,
-                env: tags::value(a.tags(), carto_core::TAG_ENV)
-                    .unwrap_or("")
-                    .to_string(),
-                created: tags::created(a.tags()),
-                expires: tags::expires(a.tags()),
-            })
+            Some(tags::tagged(resource, a.tags(), None))
         })
         .collect())
 }

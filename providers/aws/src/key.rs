@@ -69,6 +69,16 @@ fn reuse_key(found: &KeyPairInfo, spec: &InfraSpec, name: &str) -> Result<Resour
     ))
 }
 
+/// The key pair holding the environment's name, whoever made it.
+pub async fn find_named(clients: &Clients, spec: &InfraSpec) -> Result<Option<TaggedResource>> {
+    let (region, name) = (spec.region.as_str(), spec.env.resource("key"));
+    Ok(find_key(clients, region, &name).await?.map(|k| {
+        let id = k.key_pair_id().unwrap_or(&name);
+        let resource = ResourceRef::new(ResourceKind::SshKey, id, &name, region);
+        tags::tagged(resource, k.tags(), None)
+    }))
+}
+
 async fn find_key(clients: &Clients, region: &str, name: &str) -> Result<Option<KeyPairInfo>> {
     let ec2 = clients.ec2(region);
     let out = send(&clients.policy, "ec2:DescribeKeyPairs", || {
@@ -114,22 +124,16 @@ pub async fn list_tagged(
     .await?;
     for k in keys.key_pairs() {
         let Some(name) = k.key_name() else { continue };
-        found.push(TaggedResource {
-            resource: ResourceRef::new(
-                ResourceKind::SshKey,
-                k.key_pair_id().unwrap_or(name),
-                name,
-                region,
-            ),
-            env: tags::value(k.tags(), carto_core::TAG_ENV)
-                .unwrap_or("")
-                .to_string(),
-            created: tags::created(k.tags()).or_else(|| {
-                k.create_time()
-                    .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
-            }),
-            expires: tags::expires(k.tags()),
-        });
+        let launched = k
+            .create_time()
+            .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok());
+        let resource = ResourceRef::new(
+            ResourceKind::SshKey,
+            k.key_pair_id().unwrap_or(name),
+            name,
+            region,
+        );
+        found.push(tags::tagged(resource, k.tags(), launched));
     }
     Ok(found)
 }

@@ -205,6 +205,22 @@ impl Provider for AwsProvider {
         }
     }
 
+    async fn find_existing(
+        &self,
+        spec: &InfraSpec,
+        _resolved: &Resolved,
+    ) -> Result<Vec<TaggedResource>> {
+        // Instances and addresses are adopted by tag only; the key pair and the security
+        // group by name.
+        let mut found = self.list_tagged(Some(&spec.env)).await?;
+        let named = [
+            key::find_named(&self.clients, spec).await?,
+            network::find_named(&self.clients, spec).await?,
+        ];
+        carto_core::ownership::merge(&mut found, named.into_iter().flatten());
+        Ok(found)
+    }
+
     async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
         let c = &self.clients;
         let mut found = vm::list_tagged(c, &self.region, env).await?;

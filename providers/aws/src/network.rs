@@ -82,6 +82,19 @@ pub async fn ensure_security_group(clients: &Clients, spec: &InfraSpec) -> Resul
     Ok(ResourceRef::new(ResourceKind::Firewall, id, name, region).with("vpc_id", vpc))
 }
 
+/// The security group holding the environment's name in the default VPC, whoever made it.
+pub async fn find_named(clients: &Clients, spec: &InfraSpec) -> Result<Option<TaggedResource>> {
+    let region = spec.region.as_str();
+    let vpc = default_vpc(clients, region).await?;
+    let name = spec.env.resource("sg");
+    Ok(find_group(clients, region, &vpc, &name)
+        .await?
+        .and_then(|g| {
+            let resource = ResourceRef::new(ResourceKind::Firewall, g.group_id()?, &name, region);
+            Some(tags::tagged(resource, g.tags(), None))
+        }))
+}
+
 async fn find_group(
     clients: &Clients,
     region: &str,
@@ -256,14 +269,8 @@ pub async fn list_tagged(
         let (Some(id), Some(name)) = (g.group_id(), g.group_name()) else {
             continue;
         };
-        found.push(TaggedResource {
-            resource: ResourceRef::new(ResourceKind::Firewall, id, name, region),
-            env: tags::value(g.tags(), carto_core::TAG_ENV)
-                .unwrap_or("")
-                .to_string(),
-            created: tags::created(g.tags()),
-            expires: tags::expires(g.tags()),
-        });
+        let resource = ResourceRef::new(ResourceKind::Firewall, id, name, region);
+        found.push(tags::tagged(resource, g.tags(), None));
     }
     Ok(found)
 }

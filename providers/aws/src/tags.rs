@@ -2,7 +2,10 @@
 //! given at creation through TagSpecifications, and the filters that find them again.
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
-use carto_core::{EnvName, InfraSpec, TAG_CREATED, TAG_ENV, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE};
+use carto_core::{
+    EnvName, InfraSpec, ResourceRef, TAG_CREATED, TAG_ENV, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE,
+    TAG_NONCE, TaggedResource,
+};
 
 /// Tag on the Elastic IP naming the domain its A record is for, so `destroy --cloud` finds the
 /// record without a state file (Route53 records carry no tags).
@@ -40,6 +43,18 @@ pub fn created(tags: &[Tag]) -> Option<String> {
 /// The expiry (Unix seconds) a resource's [`carto_core::TAG_EXPIRES`] tag holds.
 pub fn expires(tags: &[Tag]) -> Option<i64> {
     value(tags, carto_core::TAG_EXPIRES).and_then(carto_core::expires_from_tag)
+}
+
+/// `resource` as found by tag: its environment, creation time (the tag, else the cloud's
+/// `launched` time), expiry and nonce, from `tags`.
+pub fn tagged(resource: ResourceRef, tags: &[Tag], launched: Option<String>) -> TaggedResource {
+    TaggedResource {
+        resource,
+        env: value(tags, TAG_ENV).unwrap_or("").to_string(),
+        created: created(tags).or(launched),
+        expires: expires(tags),
+        nonce: value(tags, TAG_NONCE).map(str::to_string),
+    }
 }
 
 /// Filters matching resources made by this tool, in `env` when given.

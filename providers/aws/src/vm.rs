@@ -246,19 +246,12 @@ pub async fn list_tagged(
         .filter_map(|i| {
             let id = i.instance_id()?;
             let name = tags::value(i.tags(), "Name").unwrap_or(id);
-            Some(TaggedResource {
-                resource: ResourceRef::new(ResourceKind::Vm, id, name, region),
-                env: tags::value(i.tags(), carto_core::TAG_ENV)
-                    .unwrap_or("")
-                    .to_string(),
-                created: tags::created(i.tags()).or_else(|| {
-                    i.launch_time().and_then(|t| {
-                        t.fmt(aws_sdk_ec2::primitives::DateTimeFormat::DateTime)
-                            .ok()
-                    })
-                }),
-                expires: tags::expires(i.tags()),
-            })
+            let launched = i.launch_time().and_then(|t| {
+                t.fmt(aws_sdk_ec2::primitives::DateTimeFormat::DateTime)
+                    .ok()
+            });
+            let resource = ResourceRef::new(ResourceKind::Vm, id, name, region);
+            Some(tags::tagged(resource, i.tags(), launched))
         })
         .collect())
 }

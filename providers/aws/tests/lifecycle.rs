@@ -277,8 +277,9 @@ async fn create_ensure_again_delete_and_delete_again() {
         tagged
             .iter()
             .all(|t| t.created.as_deref() == Some("2026-11-26T16:27:02Z")
-                && t.expires == Some(EXPIRES)),
-        "creation time and expiry from the carto-created and carto-expires tags: {tagged:?}"
+                && t.expires == Some(EXPIRES)
+                && t.nonce.as_deref() == Some(s.nonce.as_str())),
+        "creation time, expiry and nonce from the carto-created, carto-expires and carto-nonce tags: {tagged:?}"
     );
 
     // Delete in pipeline order, then again: both fine; nothing tagged remains.

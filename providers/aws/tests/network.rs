@@ -108,3 +108,79 @@ async fn key_pair_with_another_key_is_a_conflict() {
     assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
     assert!(err.message.contains("carto-keyclash-key"), "{err}");
 }
+
+/// What `find_existing` reports for the names of an environment: a security group of its name
+/// made by hand (no tags), and an Elastic IP tagged with its name by a twin environment (same
+/// name, another nonce); each is foreign to the environment, while what it made itself is not.
+#[tokio::test]
+async fn names_held_by_others_are_found_with_who_made_them() {
+    let env = common::start(Ipv4Addr::new(127, 0, 0, 2)).await;
+    env.create_zone("example.com.").await;
+    let s = spec("twin", "carto.example.com");
+    let resolved = env.provider.preflight(&s).await.expect("preflight");
+    assert!(
+        env.provider
+            .find_existing(&s, &resolved)
+            .await
+            .expect("find")
+            .is_empty(),
+        "a fresh account holds nothing of ours"
+    );
+    let vpc = env.ec2.describe_vpcs().send().await.expect("vpcs").vpcs()[0]
+        .vpc_id()
+        .expect("vpc id")
+        .to_string();
+    let by_hand = env
+        .ec2
+        .create_security_group()
+        .group_name("carto-twin-sg")
+        .description("someone else's")
+        .vpc_id(vpc)
+        .send()
+        .await
+        .expect("their group")
+        .group_id()
+        .expect("id")
+        .to_string();
+    let twin = carto_core::InfraSpec {
+        nonce: "the-other-one".into(),
+        ..s.clone()
+    };
+    let their_ip = env
+        .provider
+        .ensure_address(&twin, &resolved)
+        .await
+        .expect("twin ip");
+    let key = env
+        .provider
+        .ensure_ssh_key(&s, &resolved)
+        .await
+        .expect("our key")
+        .expect("ref");
+
+    let found = env
+        .provider
+        .find_existing(&s, &resolved)
+        .await
+        .expect("find");
+    let who = |id: &str| {
+        found
+            .iter()
+            .find(|t| t.resource.id == id)
+            .map(|t| (t.env.clone(), t.nonce.clone()))
+    };
+    assert_eq!(who(&by_hand), Some((String::new(), None)), "{found:?}");
+    assert_eq!(
+        who(&their_ip.resource.id),
+        Some(("twin".into(), Some("the-other-one".into())))
+    );
+    assert_eq!(who(&key.id), Some(("twin".into(), Some(s.nonce.clone()))));
+    let foreign: Vec<&str> = carto_core::ownership::foreign(&found, &s.nonce, &[])
+        .iter()
+        .map(|t| t.resource.id.as_str())
+        .collect();
+    assert_eq!(foreign.len(), 2, "{foreign:?}");
+    assert!(
+        foreign.contains(&by_hand.as_str()) && foreign.contains(&their_ip.resource.id.as_str())
+    );
+}

@@ -10,6 +10,7 @@ use carto_core::TAG_MANAGED_BY_VALUE;
 use carto_core::retry::{Poll, wait_until};
 use carto_core::{
     EnvName, ErrorKind, InfraSpec, OrAbsent, ProviderError, Result, TAG_ENV, TAG_MANAGED_BY,
+    TAG_NONCE,
 };
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -27,10 +28,6 @@ macro_rules! raw {
         || async { Ok::<_, azure_core::Error>($builder.send().await?.into_raw_response()) }
     };
 }
-
-/// Metadata key of a DNS record set holding the nonce of the environment that made it: the
-/// proof that a record at the domain is this environment's own.
-pub const TAG_NONCE: &str = "carto-nonce";
 
 /// The tags of the environment's DNS record set (its `metadata`).
 pub fn tags(env: &EnvName, nonce: &str) -> Value {

@@ -6,11 +6,11 @@
 //! The record set lives in the zone's resource group, never in the environment's.
 
 use carto_core::{
-    InfraSpec, OrAbsent, ProviderError, RecordSet, ResourceKind, ResourceRef, Result,
+    InfraSpec, OrAbsent, ProviderError, RecordSet, ResourceKind, ResourceRef, Result, TAG_NONCE,
 };
 use serde_json::{Value, json};
 
-use crate::arm::{TAG_NONCE, find, group_of, model, pages, tags};
+use crate::arm::{find, group_of, model, pages, tags};
 use crate::config::Clients;
 use crate::send::send;
 

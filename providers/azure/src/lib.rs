@@ -187,6 +187,18 @@ impl Provider for AzureProvider {
         }
     }
 
+    async fn find_existing(
+        &self,
+        spec: &InfraSpec,
+        _resolved: &Resolved,
+    ) -> Result<Vec<TaggedResource>> {
+        // Everything but the record lives in the group, adopted by name.
+        let mut found = self.list_tagged(Some(&spec.env)).await?;
+        let named = network::find_named(&self.clients, spec).await?;
+        carto_core::ownership::merge(&mut found, named);
+        Ok(found)
+    }
+
     async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
         tagged::list(&self.clients, env).await
     }

@@ -4,7 +4,7 @@
 
 use carto_core::{
     EnvName, ResourceKind, ResourceRef, Result, TAG_CREATED, TAG_ENV, TAG_EXPIRES, TAG_MANAGED_BY,
-    TAG_MANAGED_BY_VALUE, TaggedResource,
+    TAG_MANAGED_BY_VALUE, TAG_NONCE, TaggedResource,
 };
 use serde_json::Value;
 
@@ -30,10 +30,17 @@ fn tagged(v: &Value, env: Option<&EnvName>) -> Option<TaggedResource> {
     if tags[TAG_MANAGED_BY] != TAG_MANAGED_BY_VALUE {
         return None;
     }
-    let found_env = tags[TAG_ENV].as_str()?.to_string();
-    if env.is_some_and(|e| e.as_str() != found_env) {
+    let found = found(v)?;
+    if found.env.is_empty() || env.is_some_and(|e| e.as_str() != found.env) {
         return None;
     }
+    Some(found)
+}
+
+/// An ARM group or resource of a kind this tool creates, whoever made it: its environment
+/// (empty when untagged), creation time, expiry and nonce from its tags.
+pub fn found(v: &Value) -> Option<TaggedResource> {
+    let tags = &v["tags"];
     let rtype = v["type"]
         .as_str()
         .unwrap_or("Microsoft.Resources/resourceGroups");
@@ -53,16 +60,15 @@ fn tagged(v: &Value, env: Option<&EnvName>) -> Option<TaggedResource> {
     if let Some(domain) = tags[TAG_DOMAIN].as_str() {
         r = r.with("domain", domain);
     }
+    let tag = |key: &str| tags[key].as_str();
     Some(TaggedResource {
         resource: r,
-        env: found_env,
-        created: tags[TAG_CREATED]
-            .as_str()
+        env: tag(TAG_ENV).unwrap_or_default().to_string(),
+        created: tag(TAG_CREATED)
             .and_then(carto_core::created_from_tag)
             .or_else(|| v["createdTime"].as_str().map(str::to_string)),
-        expires: tags[TAG_EXPIRES]
-            .as_str()
-            .and_then(carto_core::expires_from_tag),
+        expires: tag(TAG_EXPIRES).and_then(carto_core::expires_from_tag),
+        nonce: tag(TAG_NONCE).map(str::to_string),
     })
 }
 
@@ -100,6 +106,7 @@ pub async fn list(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResour
                 env: t.env.clone(),
                 created: t.created.clone(),
                 expires: t.expires,
+                nonce: t.nonce.clone(),
             });
         }
     }

@@ -175,11 +175,9 @@ async fn creates_everything_once_and_destroy_leaves_nothing() {
         created.clone().count() == tagged.len()
             && created.clone().all(|c| c == "2026-11-26T16:27:02Z")
     );
-    assert!(
-        tagged
-            .iter()
-            .all(|t| t.env == "life" && t.expires == Some(EXPIRES))
-    );
+    assert!(tagged.iter().all(|t| t.env == "life"
+        && t.expires == Some(EXPIRES)
+        && t.nonce.as_deref() == Some(s.nonce.as_str())));
     assert!(
         p.list_tagged(Some(&carto_core::EnvName::parse("other").unwrap()))
             .await
@@ -327,4 +325,88 @@ async fn a_foreign_record_is_refused_and_a_taken_over_one_comes_back_on_delete()
         "shop.elsewhere.example.net"
     );
     assert_eq!(back["properties"]["TTL"], 300);
+}
+
+/// A resource group of the environment's name made by hand is found without a nonce (so
+/// preflight refuses to adopt it); a group of ours holding a resource we did not make is not
+/// deleted (Conflict, naming it, the group and its members still there) until that resource is
+/// gone.
+#[tokio::test]
+async fn a_group_is_ours_only_with_our_nonce_and_deleted_only_without_strangers() {
+    let fake = fake().await;
+    let p = provider(&fake).await;
+    let hand = spec("hand");
+    let r = p.preflight(&hand).await.unwrap();
+    let (st, b) = fake.call(
+        "PUT",
+        &format!("{}?api-version=2024-03-01", rg_id("hand")),
+        Some(&serde_json::json!({"location": "eastus"})),
+    );
+    assert!(st < 300, "{st} {b}");
+    let found = p.find_existing(&hand, &r).await.unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|t| (t.resource.kind, t.env.as_str(), t.nonce.as_deref()))
+            .collect::<Vec<_>>(),
+        [(ResourceKind::Group, "", None)],
+        "{found:?}"
+    );
+    assert_eq!(
+        carto_core::ownership::foreign(&found, &hand.nonce, &[]).len(),
+        1
+    );
+
+    let s = spec("own");
+    let refs = create_all(&p, &s).await;
+    let found = p.find_existing(&s, &r).await.unwrap();
+    assert!(
+        carto_core::ownership::foreign(&found, &s.nonce, &[]).is_empty(),
+        "{found:?}"
+    );
+    let stranger = format!(
+        "{}/providers/Microsoft.Network/publicIPAddresses/their-ip",
+        rg_id("own")
+    );
+    let (st, b) = fake.call(
+        "PUT",
+        &format!("{stranger}?api-version=2024-05-01"),
+        Some(&serde_json::json!({"location": "eastus", "sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Static"}})),
+    );
+    assert!(st < 300, "{st} {b}");
+    let group = &refs[0];
+    let err = p
+        .delete(group, T)
+        .await
+        .expect_err("a stranger in the group");
+    assert_eq!(err.kind, carto_core::ErrorKind::Conflict, "{err}");
+    assert!(err.message.contains("their-ip"), "{err}");
+    assert!(fake.state().resource(&stranger).is_some());
+    assert!(
+        fake.state().resource(&refs[1].id).is_some(),
+        "our vnet went"
+    );
+    let (st, _) = fake.call(
+        "DELETE",
+        &format!("{stranger}?api-version=2024-05-01"),
+        None,
+    );
+    assert!(st < 300);
+    for _ in 0..20 {
+        if fake.state().resource(&stranger).is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = fake.call("GET", &format!("{stranger}?api-version=2024-05-01"), None);
+    }
+    p.delete(group, T).await.unwrap();
+    assert_eq!(
+        fake.call(
+            "GET",
+            &format!("{}?api-version=2024-03-01", rg_id("own")),
+            None
+        )
+        .0,
+        404
+    );
 }

@@ -9,6 +9,7 @@ pub mod dns;
 pub mod error;
 pub mod firewall;
 pub mod name;
+pub mod ownership;
 pub mod provider;
 pub mod resource;
 pub mod retry;
@@ -34,6 +35,10 @@ pub const TAG_CREATED: &str = "carto-created";
 /// Tag key holding when the environment expires, in Unix seconds: set only when asked for
 /// (`--ttl`, every smoke environment). `gc` destroys an environment only once it has passed.
 pub const TAG_EXPIRES: &str = "carto-expires";
+/// Tag key holding the environment's nonce (random, from its state file): the proof that a
+/// resource of the environment's name was made by this environment and not by another one of
+/// the same name (see [`ownership`]).
+pub const TAG_NONCE: &str = "carto-nonce";
 
 /// RFC 3339 (UTC, seconds) for a Unix time, e.g. a [`TAG_CREATED`] value.
 pub fn rfc3339_from_unix(secs: i64) -> String {

@@ -36,20 +36,34 @@ impl EnvName {
         Ok(EnvName(name.to_string()))
     }
 
-    /// Derives the default environment name from a domain: `my.domain.com` -> `my-domain-com`.
-    /// Long domains are cut at [`MAX_LEN`] on a character boundary and trailing `-` trimmed.
+    /// Derives the default environment name from a domain, so that distinct domains never
+    /// share a name: a domain of letters, digits and dots that starts with a letter and fits
+    /// [`MAX_LEN`] maps dot for dash (`my.domain.com` -> `my-domain-com`; dots and dashes
+    /// cannot both occur, so the map is one-to-one). Any other domain (a dash, a leading
+    /// digit, too long) gets its readable prefix, `--`, and 8 hex digits of a hash of the whole
+    /// domain (`a-b.x.com` -> `a-b-x-com--…`); a plain name never holds `--` (a domain has no
+    /// empty label), so the two forms cannot meet.
     pub fn from_domain(domain: &str) -> Result<EnvName, String> {
+        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        let plain = domain
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.')
+            && domain.starts_with(|c: char| c.is_ascii_lowercase())
+            && domain.len() <= MAX_LEN;
         let mut name: String = domain
-            .to_ascii_lowercase()
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
+        if plain {
+            return EnvName::parse(&name);
+        }
         if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
             name.insert_str(0, "env-");
         }
-        name.truncate(MAX_LEN);
-        let name = name.trim_end_matches('-');
-        EnvName::parse(name)
+        let suffix = format!("--{:08x}", fnv1a(domain.as_bytes()) as u32);
+        name.truncate(MAX_LEN - suffix.len());
+        let name = format!("{}{suffix}", name.trim_end_matches('-'));
+        EnvName::parse(&name)
     }
 
     /// The name as a string slice.
@@ -61,6 +75,14 @@ impl EnvName {
     pub fn resource(&self, what: &str) -> String {
         format!("carto-{}-{what}", self.0)
     }
+}
+
+/// 64-bit FNV-1a: a hash that never changes between versions or machines, so a domain derives
+/// the same name on every run.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl fmt::Display for EnvName {
@@ -88,16 +110,33 @@ mod tests {
 
     #[test]
     fn derives_from_domain() {
+        let name = |d: &str| EnvName::from_domain(d).unwrap().as_str().to_string();
+        assert_eq!(name("my.domain.com"), "my-domain-com");
         assert_eq!(
-            EnvName::from_domain("my.domain.com").unwrap().as_str(),
-            "my-domain-com"
+            name("My.Domain.com."),
+            "my-domain-com",
+            "same domain, same name"
         );
-        assert_eq!(
-            EnvName::from_domain("9lives.example").unwrap().as_str(),
-            "env-9lives-example"
-        );
-        let long = EnvName::from_domain(&"a.".repeat(60)).unwrap();
-        assert!(long.as_str().len() <= MAX_LEN && !long.as_str().ends_with('-'));
+        let digit = name("9lives.example");
+        assert!(digit.starts_with("env-9lives-example--"), "{digit}");
+        let long = name(&"a.".repeat(60));
+        assert!(long.len() <= MAX_LEN && !long.ends_with('-'), "{long}");
+    }
+
+    #[test]
+    fn distinct_domains_get_distinct_names() {
+        let name = |d: &str| EnvName::from_domain(d).unwrap().as_str().to_string();
+        let pairs = [
+            ("a-b.x.com", "a.b.x.com"),
+            ("env.9lives.example", "9lives.example"),
+            (&"a.".repeat(30), &"a.".repeat(31)),
+            ("a-b-x-com.deadbeef", "a.b.x.com.deadbeef"),
+        ];
+        for (a, b) in pairs {
+            assert_ne!(name(a), name(b), "{a} and {b} share a name");
+        }
+        assert_eq!(name("a.b.x.com"), "a-b-x-com");
+        assert!(name("a-b.x.com").starts_with("a-b-x-com--"));
     }
 
     #[test]

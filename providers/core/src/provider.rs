@@ -113,4 +113,18 @@ pub trait Provider: Send + Sync {
     /// Every resource carrying `managed-by=carto-provision`, restricted to one environment
     /// when `env` is given.
     async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>>;
+
+    /// Every resource an `ensure_*` of `spec` would adopt (read-only): those tagged with its
+    /// environment, and those holding one of its deterministic names whoever made them (with
+    /// their tags, if any). Preflight refuses any that lacks the environment's nonce (see
+    /// [`crate::ownership::foreign`]). Clouds that find every adoptable resource by tag keep
+    /// this default.
+    async fn find_existing(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+    ) -> Result<Vec<TaggedResource>> {
+        let _ = resolved;
+        self.list_tagged(Some(&spec.env)).await
+    }
 }

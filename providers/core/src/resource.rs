@@ -143,6 +143,10 @@ pub struct TaggedResource {
     /// Expiry (Unix seconds, its [`crate::TAG_EXPIRES`] tag); `None` when it has none.
     #[serde(default)]
     pub expires: Option<i64>,
+    /// Its [`crate::TAG_NONCE`] tag: which environment of that name made it. `None` for a
+    /// resource made by hand or by a version before the tag.
+    #[serde(default)]
+    pub nonce: Option<String>,
 }
 
 /// The DNS records of an environment found without a state file, where records carry no tags
@@ -169,6 +173,7 @@ where
                 env: a.env.clone(),
                 created: a.created.clone(),
                 expires: a.expires,
+                nonce: a.nonce.clone(),
             });
         }
     }

@@ -87,13 +87,14 @@ pub struct InfraSpec {
     #[serde(default)]
     pub expires: Option<i64>,
     /// Per-environment nonce (from the state file) that idempotency tokens derive from, so a
-    /// destroyed-then-recreated environment gets new resources.
+    /// destroyed-then-recreated environment gets new resources. Every resource carries it as
+    /// [`crate::TAG_NONCE`]: lower-case hex, valid as a label value on every cloud.
     pub nonce: String,
 }
 
 impl InfraSpec {
     /// The tags (labels) every resource of the environment carries: managed-by, environment,
-    /// creation time, and the expiry when there is one. Keys and values are lower-case letters,
+    /// nonce, creation time, and the expiry when there is one. Keys and values are lower-case letters,
     /// digits and dashes, valid on every cloud.
     pub fn labels(&self) -> Vec<(&'static str, String)> {
         let mut labels = vec![
@@ -102,6 +103,7 @@ impl InfraSpec {
                 crate::TAG_MANAGED_BY_VALUE.to_string(),
             ),
             (crate::TAG_ENV, self.env.as_str().to_string()),
+            (crate::TAG_NONCE, self.nonce.clone()),
             (crate::TAG_CREATED, self.created.to_string()),
         ];
         if let Some(expires) = self.expires {

@@ -46,6 +46,17 @@ fn to_address(a: &GceAddress, name: &str, region: &str) -> Result<Address> {
     })
 }
 
+/// The address holding the environment's name, whoever made it.
+pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Option<TaggedResource>> {
+    let (region, name) = (region_of(&spec.region), name(&spec.env));
+    Ok(get(c, region, &name).await?.map(|a| {
+        let env = labels::env_of(&a.labels).unwrap_or_default();
+        let id = a.id.map_or_else(|| name.clone(), |i| i.to_string());
+        let r = ResourceRef::new(ResourceKind::Address, id, &name, region);
+        labels::tagged(r, env, &a.labels, None, None)
+    }))
+}
+
 /// Reserves the environment's address unless it exists; returns it with its IP.
 pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
     const CALL: &str = "compute.addresses.insert";
@@ -158,12 +169,8 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                 {
                     resource = resource.with("domain", domain);
                 }
-                found.push(TaggedResource {
-                    resource,
-                    env: owner,
-                    created: labels::created(&a.labels, None, a.creation_timestamp.as_ref()),
-                    expires: labels::expires(&a.labels, None),
-                });
+                let created = a.creation_timestamp.as_ref();
+                found.push(labels::tagged(resource, owner, &a.labels, None, created));
             }
         }
     }

@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 
 use carto_core::{
-    EnvName, InfraSpec, TAG_CREATED, TAG_ENV, TAG_EXPIRES, TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE,
+    EnvName, InfraSpec, ResourceRef, TAG_CREATED, TAG_ENV, TAG_EXPIRES, TAG_MANAGED_BY,
+    TAG_MANAGED_BY_VALUE, TAG_NONCE, TaggedResource,
 };
 
 /// Word in the address's description naming the domain its A record is for, so `destroy
@@ -45,6 +46,30 @@ pub fn expires(labels: &HashMap<String, String>, description: Option<&str>) -> O
         .cloned()
         .or_else(from_description)
         .and_then(|v| carto_core::expires_from_tag(&v))
+}
+
+/// The nonce the `carto-nonce` label or description word holds.
+pub fn nonce(labels: &HashMap<String, String>, description: Option<&str>) -> Option<String> {
+    let from_description = || words(description?).get(TAG_NONCE).map(|v| v.to_string());
+    labels.get(TAG_NONCE).cloned().or_else(from_description)
+}
+
+/// `resource` of environment `env` (empty when it names none) as its labels (or, for a
+/// firewall rule, its description words) describe it; `fallback` is the cloud's creation time.
+pub fn tagged(
+    resource: ResourceRef,
+    env: String,
+    labels: &HashMap<String, String>,
+    description: Option<&str>,
+    fallback: Option<&String>,
+) -> TaggedResource {
+    TaggedResource {
+        resource,
+        env,
+        created: created(labels, description, fallback),
+        expires: expires(labels, description),
+        nonce: nonce(labels, description),
+    }
 }
 
 /// The `key=value` words of a description.
@@ -121,7 +146,7 @@ mod tests {
         let text = description(&spec);
         assert_eq!(
             text,
-            "carto-created=1795710422 carto-env=my-env managed-by=carto-provision"
+            "carto-created=1795710422 carto-env=my-env carto-nonce=n managed-by=carto-provision"
         );
         assert_eq!(env_of_description(&text).as_deref(), Some("my-env"));
         assert_eq!(

@@ -211,6 +211,21 @@ impl Provider for GcpProvider {
         }
     }
 
+    async fn find_existing(
+        &self,
+        spec: &InfraSpec,
+        _resolved: &Resolved,
+    ) -> Result<Vec<TaggedResource>> {
+        // Every GCP resource is adopted by name.
+        let c = &self.clients;
+        let mut found = self.list_tagged(Some(&spec.env)).await?;
+        let mut named = network::find_named(c, spec).await?;
+        named.extend(address::find_named(c, spec).await?);
+        named.extend(vm::find_named(c, spec).await?);
+        carto_core::ownership::merge(&mut found, named);
+        Ok(found)
+    }
+
     async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
         let c = &self.clients;
         let mut found = vm::list_tagged(c, env).await?;

@@ -90,6 +90,29 @@ pub async fn get(c: &Clients, name: &str) -> Result<Option<Firewall>> {
     .or_absent()
 }
 
+/// The rules holding the environment's rule names, whoever made them.
+pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Vec<TaggedResource>> {
+    let mut found = Vec::new();
+    for rule in &spec.firewall {
+        let name = rule_name(&spec.env, rule);
+        if let Some(f) = get(c, &name).await? {
+            let description = f.description.as_deref();
+            let env = description
+                .and_then(labels::env_of_description)
+                .unwrap_or_default();
+            let r = reference(&f, &name);
+            found.push(labels::tagged(
+                r,
+                env,
+                &Default::default(),
+                description,
+                None,
+            ));
+        }
+    }
+    Ok(found)
+}
+
 /// Creates the environment's rules that do not exist yet; returns one reference per rule.
 pub async fn ensure_rules(c: &Clients, spec: &InfraSpec) -> Result<Vec<ResourceRef>> {
     let mut refs = Vec::new();
@@ -194,19 +217,14 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                 continue;
             }
             let name = f.name.clone().unwrap_or_default();
-            found.push(TaggedResource {
-                resource: reference(f, &name),
-                env: owner,
-                created: labels::created(
-                    &std::collections::HashMap::new(),
-                    f.description.as_deref(),
-                    f.creation_timestamp.as_ref(),
-                ),
-                expires: labels::expires(
-                    &std::collections::HashMap::new(),
-                    f.description.as_deref(),
-                ),
-            });
+            let description = f.description.as_deref();
+            found.push(labels::tagged(
+                reference(f, &name),
+                owner,
+                &Default::default(),
+                description,
+                f.creation_timestamp.as_ref(),
+            ));
         }
     }
     Ok(found)

@@ -43,6 +43,15 @@ async fn get(c: &Clients, zone: &str, name: &str) -> Result<Option<Instance>> {
     .or_absent()
 }
 
+/// The instance holding the environment's name in its zone, whoever made it.
+pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Option<TaggedResource>> {
+    let (zone, name) = (spec.region.as_str(), name(&spec.env));
+    Ok(get(c, zone, &name).await?.map(|i| {
+        let env = labels::env_of(&i.labels).unwrap_or_default();
+        labels::tagged(reference(&i, &name, zone), env, &i.labels, None, None)
+    }))
+}
+
 fn reference(i: &Instance, name: &str, zone: &str) -> ResourceRef {
     let id =
         i.id.map(|i| i.to_string())
@@ -258,12 +267,9 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
                     .as_deref()
                     .and_then(|z| z.rsplit('/').next())
                     .unwrap_or_default();
-                found.push(TaggedResource {
-                    resource: reference(i, &name, zone),
-                    env: owner,
-                    created: labels::created(&i.labels, None, i.creation_timestamp.as_ref()),
-                    expires: labels::expires(&i.labels, None),
-                });
+                let created = i.creation_timestamp.as_ref();
+                let r = reference(i, &name, zone);
+                found.push(labels::tagged(r, owner, &i.labels, None, created));
             }
         }
     }

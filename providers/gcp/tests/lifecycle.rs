@@ -52,7 +52,7 @@ async fn create(env: &Env, s: &InfraSpec) -> Made {
 fn assert_labelled(what: &str, v: &Value) {
     assert_eq!(
         v["labels"],
-        json!({"managed-by": "carto-provision", "carto-env": "life", "carto-created": "1795710422", "carto-expires": EXPIRES.to_string()}),
+        json!({"managed-by": "carto-provision", "carto-env": "life", "carto-nonce": "nonce-life", "carto-created": "1795710422", "carto-expires": EXPIRES.to_string()}),
         "{what}: {v}"
     );
 }
@@ -84,7 +84,7 @@ async fn create_ensure_again_list_delete_and_delete_again() {
         assert_eq!(rule["targetTags"], json!(["carto-life"]), "{rule}");
         assert_eq!(
             rule["description"],
-            "carto-created=1795710422 carto-env=life carto-expires=1795739222 managed-by=carto-provision",
+            "carto-created=1795710422 carto-env=life carto-expires=1795739222 carto-nonce=nonce-life managed-by=carto-provision",
             "{rule}"
         );
         assert!(rule.get("denied").is_none(), "{rule}");
@@ -259,7 +259,8 @@ async fn create_ensure_again_list_delete_and_delete_again() {
     );
     assert!(tagged.iter().all(|t| t.env == "life"
         && t.created.as_deref() == Some("2026-11-26T16:27:02Z")
-        && t.expires == Some(EXPIRES)));
+        && t.expires == Some(EXPIRES)
+        && t.nonce.as_deref() == Some("nonce-life")));
     let record = tagged
         .iter()
         .find(|t| t.resource.kind == ResourceKind::DnsRecord);
@@ -375,4 +376,50 @@ async fn a_foreign_record_is_refused_and_a_taken_over_one_comes_back_on_delete()
     env.provider.delete(&record, WAIT).await.expect("again");
     assert_eq!(env.a_records("example-zone"), theirs(), "theirs deleted");
     assert_eq!(env.calls("dns.changes.create"), 3);
+}
+
+/// `find_existing` reports an address of the environment's name made by a twin environment
+/// (same name, another nonce) with that nonce, and a firewall rule the environment made with
+/// its own: only the first is foreign.
+#[tokio::test]
+async fn a_twin_environments_resources_are_found_with_their_nonce() {
+    let env = common::start().await;
+    let s = common::spec("twin", "carto.example.com");
+    let resolved = env.provider.preflight(&s).await.expect("preflight");
+    assert!(
+        env.provider
+            .find_existing(&s, &resolved)
+            .await
+            .expect("find")
+            .is_empty()
+    );
+    let twin = carto_core::InfraSpec {
+        nonce: "the-other-one".into(),
+        ..s.clone()
+    };
+    let theirs = env
+        .provider
+        .ensure_address(&twin, &resolved)
+        .await
+        .expect("twin ip");
+    let ours = env
+        .provider
+        .ensure_firewall(&s, &resolved)
+        .await
+        .expect("rules");
+    let found = env
+        .provider
+        .find_existing(&s, &resolved)
+        .await
+        .expect("find");
+    let foreign = carto_core::ownership::foreign(&found, &s.nonce, &[]);
+    assert_eq!(
+        foreign
+            .iter()
+            .map(|t| (t.resource.id.as_str(), t.nonce.as_deref()))
+            .collect::<Vec<_>>(),
+        [(theirs.resource.id.as_str(), Some("the-other-one"))],
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 1 + ours.len(), "{found:?}");
 }
