@@ -1,6 +1,8 @@
-//! The verify step: `https://DOMAIN/` and `/acc/config.yaml` answer 200 through the VM's own
-//! address (domain as SNI and Host), so the check does not wait on public DNS. The certificate
-//! is verified unless the deployment uses CARTO's default self-signed one.
+//! The verify step: `https://DOMAIN/`, `/acc/config.yaml` (static pages) and
+//! `/workspace-api/health` (the router's route to workspace-api, asked for its deep check)
+//! answer 200 through the VM's own address (domain as SNI and Host), so the check does not
+//! wait on public DNS and a dead API behind a live router fails it (the router answers 502).
+//! The certificate is verified unless the deployment uses CARTO's default self-signed one.
 
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use super::record::Recorder;
 use crate::spec::Spec;
 
 /// The paths that must answer 200.
-pub const PATHS: &[&str] = &["/", "/acc/config.yaml"];
+pub const PATHS: &[&str] = &["/", "/acc/config.yaml", "/workspace-api/health"];
 
 /// How long HTTPS may take to answer after the services are up.
 const TIMEOUT: Duration = Duration::from_secs(180);

@@ -85,6 +85,8 @@ struct Server {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     seen: Seen,
+    /// Requests that carried `Carto-Monitoring: True`.
+    monitored: Arc<AtomicUsize>,
     _dir: tempfile::TempDir,
     ca: Vec<u8>,
 }
@@ -112,7 +114,8 @@ impl Server {
         let stop = Arc::new(AtomicBool::new(false));
         let seen: Seen = Arc::new(Mutex::new(Vec::new()));
         let count = AtomicUsize::new(0);
-        let (stop2, seen2) = (stop.clone(), seen.clone());
+        let monitored = Arc::new(AtomicUsize::new(0));
+        let (stop2, seen2, monitored2) = (stop.clone(), seen.clone(), monitored.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
@@ -142,6 +145,12 @@ impl Server {
                     })
                     .unwrap_or("")
                     .to_string();
+                if lines
+                    .iter()
+                    .any(|l| l.eq_ignore_ascii_case("carto-monitoring: True"))
+                {
+                    monitored2.fetch_add(1, Ordering::SeqCst);
+                }
                 let sni = s.conn.server_name().map(str::to_string);
                 seen2.lock().expect("lock").push((sni, host, path.clone()));
                 let status = answer(&path, count.fetch_add(1, Ordering::SeqCst));
@@ -158,6 +167,7 @@ impl Server {
             addr,
             stop,
             seen,
+            monitored,
             _dir: dir,
             ca,
         }
@@ -281,4 +291,38 @@ async fn a_path_that_never_answers_200_times_out_naming_it() {
     .expect_err("404 is not ready");
     let text = err.to_string();
     assert!(text.contains("/acc/config.yaml: HTTP 404"), "{text}");
+}
+
+/// The API's deep check: a dead backend behind a live router (502 on the API path while the
+/// static pages answer) fails verification naming the path, and every request asks the deep
+/// check (`Carto-Monitoring: True`).
+#[tokio::test]
+async fn a_dead_api_behind_a_live_router_fails_verification() {
+    let paths = crate::pipeline::verify::PATHS;
+    assert!(paths.contains(&"/workspace-api/health"), "{paths:?}");
+    let srv = Server::start(|p, _| {
+        if p == "/workspace-api/health" {
+            502
+        } else {
+            200
+        }
+    });
+    let err = check(
+        DOMAIN,
+        srv.addr,
+        paths,
+        Trust::Any,
+        Duration::from_millis(300),
+        Duration::from_millis(50),
+    )
+    .await
+    .expect_err("a 502 from the API is not ready");
+    let text = err.to_string();
+    assert!(text.contains("/workspace-api/health: HTTP 502"), "{text}");
+    let seen = srv.seen.lock().expect("lock").len();
+    assert_eq!(
+        srv.monitored.load(Ordering::SeqCst),
+        seen,
+        "a request without the header"
+    );
 }

@@ -157,3 +157,18 @@ fn swap_host_key(user_data: &str, path: &std::path::Path) -> String {
         .join("\n")
         + "\n"
 }
+
+/// An API that is up as a container but dead as a service (the health verdict cannot see it)
+/// fails verification: the router's route to it answers 502, the run exits 4 naming the path.
+#[test]
+#[ignore = "e2e: needs root and the test VM; run with --include-ignored"]
+fn a_dead_api_behind_a_live_router_fails_verification() {
+    let d = deployment("e2e-deadapi", &["STANDIN_API_HANG=1"]);
+    let (code, out, err, _vm) = d.deploy_with_vm(Variant::Docker, "");
+    assert_eq!(code, EXIT_REMOTE, "stdout: {out}\nstderr: {err}");
+    assert!(
+        err.contains("/workspace-api/health: HTTP 502"),
+        "the dead API is not named: {err}"
+    );
+    d.destroy_leaves_nothing();
+}

@@ -413,9 +413,12 @@ fn standin_selfhosted_installs_and_answers_https() {
         "{body}"
     );
     assert_eq!(curl(&vm, "/").0, "200");
-    wait_for(&vm, "/health 200", Duration::from_secs(30), || {
-        (curl(&vm, "/health").0 == "200").then_some(())
-    });
+    wait_for(
+        &vm,
+        "/workspace-api/health 200",
+        Duration::from_secs(30),
+        || (curl(&vm, "/workspace-api/health").0 == "200").then_some(()),
+    );
     let state = wait_for(&vm, "migrations exited", Duration::from_secs(30), || {
         let s = container_state(&vm, "workspace-migrations");
         s.starts_with("exited").then_some(s)
@@ -434,7 +437,8 @@ fn standin_selfhosted_installs_and_answers_https() {
         );
     }
 
-    // The crash knob: after install.sh + up -d, workspace-api keeps restarting, /health is 503.
+    // The crash knob: after install.sh + up -d, workspace-api keeps restarting; the router's
+    // route to it answers 502.
     write(
         "customer.env",
         &format!("{CUSTOMER_ENV}STANDIN_API_CRASH=1\n"),
@@ -454,7 +458,7 @@ fn standin_selfhosted_installs_and_answers_https() {
             (restarts >= 2).then_some(())
         },
     );
-    assert_eq!(curl(&vm, "/health").0, "503");
+    assert_eq!(curl(&vm, "/workspace-api/health").0, "502");
 
     // Powering off with running services is quick (they stop on SIGTERM) and leaves nothing.
     let cgroup = PathBuf::from(format!("/sys/fs/cgroup/systemd{}", vm.cgroup_path()));
