@@ -53,12 +53,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// A deployment an earlier version made under the name it derived from the same domain (see
+/// [`carto_core::EnvName::legacy_from_domain`]) keeps that name, so the same command still
+/// resumes, updates or plans it.
+fn keep_legacy_name(mut spec: Spec, store: &StateStore) -> anyhow::Result<Spec> {
+    let domain = spec.domain.as_str();
+    if carto_core::EnvName::from_domain(domain).ok().as_ref() == Some(&spec.env)
+        && store.load(&spec.env)?.is_none()
+        && let Some(legacy) = carto_core::EnvName::legacy_from_domain(domain)
+        && store.load(&legacy)?.is_some_and(|s| s.domain == domain)
+    {
+        tracing::info!("environment {legacy}: the name an earlier version gave {domain}");
+        spec.env = legacy;
+    }
+    Ok(spec)
+}
+
 async fn deploy(
     spec: Spec,
     store: &StateStore,
     events: &dyn Events,
     json: bool,
 ) -> anyhow::Result<()> {
+    let spec = keep_legacy_name(spec, store)?;
     let provider = spec.provider.connect().await?;
     let outcome = match pipeline::deploy(&spec, provider.as_ref(), store, events).await {
         Ok(outcome) => outcome,
@@ -101,6 +118,7 @@ async fn deploy(
 }
 
 async fn plan(spec: Spec, store: &StateStore, json: bool) -> anyhow::Result<()> {
+    let spec = keep_legacy_name(spec, store)?;
     let provider = spec.provider.connect().await?;
     let state = store.load(&spec.env)?.filter(|s| s.cloud == spec.cloud());
     let plan = plan::make(&spec, provider.as_ref(), state.as_ref()).await?;
@@ -395,4 +413,58 @@ fn list(store: &StateStore, json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn aws_spec(pkg: &std::path::Path, domain: &str, name: Option<&str>) -> Spec {
+        let mut argv = vec![
+            "carto-provision",
+            "aws",
+            "--domain",
+            domain,
+            "--ssh-cidr",
+            "192.0.2.1/32",
+        ];
+        let pkg = pkg.to_str().expect("utf-8 path");
+        argv.extend(["--package", pkg]);
+        if let Some(n) = name {
+            argv.extend(["--name", n]);
+        }
+        match Cli::try_parse_from(argv).expect("flags").command {
+            Command::Aws(args) => spec::from_aws(&args).expect("spec"),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_deployment_under_an_earlier_versions_name_keeps_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pkg = carto_harness::package::write(&tmp.path().join("pkg"), "2025.10.1", &[]).unwrap();
+        let store = StateStore::new(tmp.path().join("state"));
+        let domain = "my-shop.example.test";
+        let fresh = aws_spec(&pkg, domain, None);
+        assert!(fresh.env.as_str().starts_with("my-shop-example-test--"));
+        let expected = fresh.env.clone();
+        let unchanged = keep_legacy_name(fresh, &store).unwrap();
+        assert_eq!(unchanged.env, expected, "no earlier state: the new name");
+
+        let legacy = carto_core::EnvName::parse("my-shop-example-test").unwrap();
+        let old = EnvState::new(legacy.clone(), carto_core::Cloud::Aws, "us-east-1", domain);
+        store.save(&old).unwrap();
+        let kept = keep_legacy_name(aws_spec(&pkg, domain, None), &store).unwrap();
+        assert_eq!(kept.env, legacy, "the earlier deployment is found again");
+        let named = keep_legacy_name(aws_spec(&pkg, domain, Some("other")), &store).unwrap();
+        assert_eq!(named.env.as_str(), "other", "an explicit --name wins");
+        let elsewhere = keep_legacy_name(aws_spec(&pkg, "my.shop.example.test", None), &store);
+        assert_eq!(
+            elsewhere.unwrap().env.as_str(),
+            "my-shop-example-test",
+            "another domain's plain name is its own"
+        );
+    }
 }

@@ -77,6 +77,25 @@ impl EnvName {
     }
 }
 
+impl EnvName {
+    /// The name earlier versions derived from a domain (every non-alphanumeric character a
+    /// dash, so `a-b.x.com` and `a.b.x.com` met), used only to find such an environment's state
+    /// file. `None` when it is what [`EnvName::from_domain`] gives now.
+    pub fn legacy_from_domain(domain: &str) -> Option<EnvName> {
+        let mut name: String = domain
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            name.insert_str(0, "env-");
+        }
+        name.truncate(MAX_LEN);
+        let legacy = EnvName::parse(name.trim_end_matches('-')).ok()?;
+        (EnvName::from_domain(domain).ok() != Some(legacy.clone())).then_some(legacy)
+    }
+}
+
 /// 64-bit FNV-1a: a hash that never changes between versions or machines, so a domain derives
 /// the same name on every run.
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -137,6 +156,13 @@ mod tests {
         }
         assert_eq!(name("a.b.x.com"), "a-b-x-com");
         assert!(name("a-b.x.com").starts_with("a-b-x-com--"));
+        let legacy = |d: &str| EnvName::legacy_from_domain(d).map(|n| n.as_str().to_string());
+        assert_eq!(legacy("a-b.x.com").as_deref(), Some("a-b-x-com"));
+        assert_eq!(
+            legacy("a.b.x.com"),
+            None,
+            "unchanged names have no legacy form"
+        );
     }
 
     #[test]
