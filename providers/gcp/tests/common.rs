@@ -123,13 +123,25 @@ impl Env {
             .count()
     }
 
-    /// Everything that exists in the fake's Compute state: (instances, disks, addresses, firewalls).
+    /// The firewall rules in the fake but the `default` network's own (`default-allow-*`).
+    pub fn rules(&self) -> Vec<Value> {
+        let all = self.resources("firewalls").into_iter();
+        all.filter(|r| {
+            !r["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("default-"))
+        })
+        .collect()
+    }
+
+    /// Everything that exists in the fake's Compute state: (instances, disks, addresses,
+    /// firewall rules but the default network's).
     pub fn counts(&self) -> (usize, usize, usize, usize) {
         (
             self.resources("instances").len(),
             self.resources("disks").len(),
             self.resources("addresses").len(),
-            self.resources("firewalls").len(),
+            self.rules().len(),
         )
     }
 

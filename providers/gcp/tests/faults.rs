@@ -49,7 +49,7 @@ async fn throttling_is_retried_and_creates_once() {
     assert_eq!(statuses("dns.changes.create"), [429, 200]);
     assert!(statuses("compute.firewalls.get").starts_with(&[503, 503, 404]));
     assert_eq!(env.resources("addresses").len(), 1);
-    assert_eq!(env.resources("firewalls").len(), 3);
+    assert_eq!(env.rules().len(), 3);
 }
 
 #[tokio::test]

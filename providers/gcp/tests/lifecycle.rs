@@ -77,7 +77,7 @@ async fn create_ensure_again_list_delete_and_delete_again() {
     let made = create(&env, &s).await;
 
     // Firewall rules: exactly these three, on the environment's network tag, IPv4 sources.
-    let rules = env.resources("firewalls");
+    let rules = env.rules();
     let mut seen = BTreeSet::new();
     for rule in &rules {
         assert_eq!(rule["direction"], "INGRESS", "{rule}");

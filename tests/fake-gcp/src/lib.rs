@@ -38,6 +38,7 @@ pub mod errors;
 mod http;
 mod instances;
 mod lists;
+mod networks;
 mod operations;
 mod route;
 pub mod schema;

@@ -82,7 +82,8 @@ struct Fault {
 #[derive(Debug)]
 pub(crate) struct State {
     pub settings: Settings,
-    /// kind (`instances`, `disks`, `addresses`, `firewalls`) -> resource path -> resource.
+    /// kind (`instances`, `disks`, `addresses`, `firewalls`, `networks`, `subnetworks`) ->
+    /// resource path -> resource.
     pub resources: BTreeMap<&'static str, BTreeMap<String, Value>>,
     /// operation path (`projects/p/zones/z/operations/n`) -> operation.
     pub operations: BTreeMap<String, Op>,
@@ -99,6 +100,8 @@ pub(crate) struct State {
     pub log: Vec<LoggedRequest>,
     /// Access tokens the token endpoint handed out (see `auth`).
     pub tokens: HashSet<String>,
+    /// Projects whose `default` network and rules exist (see `networks::seed_defaults`).
+    pub seeded_projects: HashSet<String>,
     /// method id -> failure for the next operation that method starts.
     pub op_failures: HashMap<String, Failure>,
     faults: HashMap<String, Fault>,
@@ -126,6 +129,7 @@ impl State {
             changes: BTreeMap::new(),
             log: Vec::new(),
             tokens: HashSet::new(),
+            seeded_projects: HashSet::new(),
             op_failures: HashMap::new(),
             faults: HashMap::new(),
             throttle_percent: 0,
