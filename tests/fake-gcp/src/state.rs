@@ -215,6 +215,30 @@ impl FakeState {
             .unwrap_or_default()
     }
 
+    /// Put a resource of `kind` (`firewalls`, `networks`…) at `key`
+    /// (`projects/P/global/firewalls/NAME`) as it is, replacing one there (as if someone had
+    /// made it outside the test).
+    pub fn put_resource(&self, kind: &'static str, key: &str, value: Value) {
+        self.lock().kind(kind).insert(key.to_string(), value);
+    }
+
+    /// Changes the resource of `kind` named `name` in place (as if someone had edited it
+    /// outside the test); false when there is none.
+    pub fn edit_resource(
+        &self,
+        kind: &'static str,
+        name: &str,
+        edit: impl FnOnce(&mut Value),
+    ) -> bool {
+        let mut state = self.lock();
+        let suffix = format!("/{name}");
+        let found = state
+            .kind(kind)
+            .iter_mut()
+            .find(|(k, _)| k.ends_with(&suffix));
+        found.map(|(_, v)| edit(v)).is_some()
+    }
+
     /// Seed a project, so that `compute.projects.get` finds it (other calls take any project).
     pub fn add_project(&self, project: &str) {
         let mut state = self.lock();
