@@ -1,6 +1,7 @@
 //! Firewall drift: a rule of the environment changed behind its back (SSH widened to the
 //! whole Internet, another port added, the target tag dropped) is put back to exactly the
-//! spec by the next `ensure_firewall`, keeping its id; a rule matching the spec is not written.
+//! spec by the next `ensure_firewall`, keeping its id; a rule matching the spec is not written;
+//! a rule in another network is refused, not moved.
 
 use carto_core::Provider;
 use serde_json::{Value, json};
@@ -64,4 +65,27 @@ async fn a_widened_ssh_rule_is_put_back_to_the_spec() {
         assert_eq!(after[field], before[field], "{field}");
     }
     assert_eq!(env.rules().len(), 3);
+    p.ensure_firewall(&s, &resolved).await.expect("in line");
+    assert_eq!(env.calls("compute.firewalls.update"), 1, "written again");
+
+    // A rule left in another network (an environment from before dedicated networks) cannot
+    // be moved: the run stops and says what to do, changing nothing.
+    let default = before["network"]
+        .as_str()
+        .unwrap()
+        .replace("carto-drift-net", "default");
+    env.fake
+        .state()
+        .edit_resource("firewalls", "carto-drift-ssh", |r| {
+            r["network"] = json!(default);
+        });
+    let err = p.ensure_firewall(&s, &resolved).await.expect_err("moved");
+    assert_eq!(err.kind, carto_core::ErrorKind::Conflict, "{err}");
+    assert!(
+        err.message
+            .contains("is in network default, not carto-drift-net"),
+        "{err}"
+    );
+    assert!(err.message.contains("destroy the environment"), "{err}");
+    assert_eq!(env.calls("compute.firewalls.update"), 1);
 }
