@@ -200,6 +200,11 @@ pub struct GcpArgs {
     /// Boot disk type: pd-ssd or pd-balanced (both SSD) [default: pd-ssd].
     #[arg(long, env = "CARTO_PROVISION_DISK_TYPE")]
     pub disk_type: Option<String>,
+    /// Put the VM in this existing VPC network instead of the environment's own (created and
+    /// deleted with it). Refused when any of its firewall rules opens a port other than 80/443
+    /// to the whole Internet on the VM (the project's `default` network opens 22 and 3389).
+    #[arg(long, env = "CARTO_PROVISION_NETWORK", value_name = "NAME")]
+    pub network: Option<String>,
     /// Send Google Cloud API calls to this endpoint (a local emulator) instead of Google's.
     #[arg(long, env = "CARTO_PROVISION_GCP_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,

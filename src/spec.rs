@@ -43,6 +43,8 @@ pub struct Spec {
     pub disk_gb: u32,
     /// Disk type, when the user chose one.
     pub disk_type: Option<String>,
+    /// An existing network to use instead of the environment's own (`--network`, GCP).
+    pub network: Option<String>,
     /// Operator range for SSH; `None` means this machine's public address, found in preflight.
     pub ssh_cidr: Option<String>,
     /// DNS zone named by the user.
@@ -97,6 +99,7 @@ pub fn from_gcp(args: &GcpArgs) -> Result<Spec, InputError> {
         args.machine_type.clone(),
     )?;
     spec.disk_type = args.disk_type.clone();
+    spec.network = args.network.clone();
     Ok(spec)
 }
 
@@ -180,6 +183,7 @@ fn from_common(
         machine_type,
         disk_gb: a.disk_gb,
         disk_type: None,
+        network: None,
         ssh_cidr,
         dns_zone: a.dns_zone.clone(),
         package,

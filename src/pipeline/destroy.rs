@@ -12,7 +12,8 @@ use crate::interrupt;
 use crate::state::{EnvState, StateStore};
 
 /// Deletion order: what depends on something goes before it (the record before the VM it
-/// points at, the VM before its address, firewall and key, the group last).
+/// points at, the VM before its address, firewall and key, a subnet before its network, which
+/// the VM and the firewall rules were in, the group last).
 pub const DELETE_ORDER: &[ResourceKind] = &[
     ResourceKind::DnsRecord,
     ResourceKind::Vm,
@@ -20,6 +21,7 @@ pub const DELETE_ORDER: &[ResourceKind] = &[
     ResourceKind::Address,
     ResourceKind::Firewall,
     ResourceKind::SshKey,
+    ResourceKind::Subnet,
     ResourceKind::Network,
     ResourceKind::Group,
 ];
@@ -120,5 +122,15 @@ mod tests {
         assert!(goes_with_group(&vm, &all));
         assert!(!goes_with_group(&record, &all));
         assert!(!goes_with_group(&group, &all));
+    }
+
+    #[test]
+    fn what_lives_in_a_network_goes_before_it() {
+        let at = |k| DELETE_ORDER.iter().position(|o| *o == k).unwrap();
+        let net = at(ResourceKind::Network);
+        assert!(at(ResourceKind::Subnet) < net);
+        for inside in [ResourceKind::Vm, ResourceKind::Nic, ResourceKind::Firewall] {
+            assert!(at(inside) < at(ResourceKind::Subnet), "{inside}");
+        }
     }
 }

@@ -58,7 +58,15 @@ pub async fn make(
         .iter()
         .map(|r| format!("{}/tcp from {}", r.port, r.sources.join(", ")))
         .collect();
-    let resources = vec![
+    let mut resources: Vec<(String, String)> = spec
+        .network
+        .iter()
+        .map(|n| {
+            let what = format!("existing network {n}, not created or deleted (its rules checked: none opens more than 80/443 to the world)");
+            ("network".to_string(), what)
+        })
+        .collect();
+    resources.extend([
         (
             "ssh-key".into(),
             format!(
@@ -93,7 +101,7 @@ pub async fn make(
                 spec.domain, resolved.dns_zone_name, resolved.dns_zone_id
             ),
         ),
-    ];
+    ]);
     let remote = remote_spec(spec, &resolved.ssh_user);
     let steps: Vec<RemoteStep> = bootstrap::steps(&remote)
         .into_iter()

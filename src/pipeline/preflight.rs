@@ -44,6 +44,7 @@ pub fn infra_spec(spec: &Spec, ssh_cidr: &str, nonce: &str, times: Times) -> Inf
         disk_gb: spec.disk_gb,
         disk_type: spec.disk_type.clone(),
         dns_zone: spec.dns_zone.clone(),
+        network: spec.network.clone(),
         firewall: firewall_rules(ssh_cidr),
         ssh_public_key: String::new(),
         user_data: String::new(),

@@ -19,6 +19,9 @@ const CASES: &[(&str, &str, &str, &[&str])] = &[
     ("HDD disk", "carto.test", "--project test-proj --disk-type pd-standard", &["--disk-type pd-standard", "SSD"]),
     ("no managed zone", "carto.example.org", "--project test-proj", &["--domain carto.example.org", "managed zone"]),
     ("unknown managed zone", "carto.test", "--project test-proj --dns-zone nope", &["--dns-zone nope"]),
+    // The project's default network opens SSH (and RDP) to the world.
+    ("world-open network", "carto.test", "--project test-proj --network default", &["--network default", "default-allow-ssh tcp:22"]),
+    ("unknown network", "carto.test", "--project test-proj --network nope", &["--network nope", "no such network"]),
 ];
 
 #[test]
@@ -162,4 +165,22 @@ fn the_project_comes_from_adc_when_not_given() {
         .map(|r| r.path.clone())
         .collect();
     assert_eq!(project_calls, ["/compute/v1/projects/test-proj"]);
+}
+
+/// `--network` is a GCP flag: AWS and Azure refuse it (exit 2, the flag named) before reading
+/// anything.
+#[test]
+fn network_is_refused_on_other_clouds() {
+    let tmp = tempfile::tempdir().unwrap();
+    for cloud in ["aws", "azure"] {
+        let out = TestCommand::new(&tmp.path().join("state"))
+            .args([cloud, "--domain", "carto.test", "--network", "default"])
+            .args(["--package", "/nonexistent"])
+            .run();
+        assert_eq!(out.code, 2, "{cloud}: {out:#?}");
+        let first = out.stderr.lines().next().unwrap_or_default();
+        assert!(first.contains("'--network'"), "{cloud}: {first:?}");
+        assert!(out.stdout.is_empty(), "{cloud}: {out:#?}");
+    }
+    assert!(files_under(&tmp.path().join("state")).is_empty());
 }

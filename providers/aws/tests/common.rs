@@ -89,6 +89,7 @@ pub fn spec(env: &str, domain: &str) -> InfraSpec {
         created: 1_795_710_422,
         expires: None,
         dns_zone: None,
+        network: None,
         firewall: firewall_rules(OPERATOR_CIDR),
         ssh_public_key: PUBLIC_KEY.into(),
         user_data: format!("#cloud-config\nssh_authorized_keys:\n  - {PUBLIC_KEY}\n"),

@@ -1,14 +1,17 @@
 //! The network security group: exactly the environment's firewall rules as inbound Allow rules
 //! (22/tcp from the operator at priority 100, 443/tcp at 110, 80/tcp at 120; world-open rules
-//! come from the `Internet` service tag), nothing else. Attached to the NIC.
+//! come from the `Internet` service tag), nothing else. Attached to the NIC. An NSG whose rules
+//! drifted from the spec (a source widened, a rule added or removed) is PUT again with exactly
+//! the spec's rules on every run.
 
 use carto_core::{FirewallRule, InfraSpec, ResourceKind, ResourceRef, Result};
 use serde_json::{Value, json};
 
-use crate::arm::{ensure, model, resource_tags};
+use crate::arm::{OP_TIMEOUT, ensure, model, resource_tags, wait_provisioned};
 use crate::config::Clients;
 use crate::network::group_name;
 use crate::raw;
+use crate::send::{Operation, send, wait_operation};
 
 /// Whether a rule is open to the whole Internet (IPv4 and IPv6 "anywhere").
 fn world(rule: &FirewallRule) -> bool {
@@ -62,7 +65,7 @@ pub async fn ensure_nsg(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     )?;
     let nsgs = c.network.network_security_groups_client();
     let what = format!("network security group {name} in {rg}");
-    let v = ensure(
+    let mut v = ensure(
         c,
         CALLS,
         &what,
@@ -70,8 +73,86 @@ pub async fn ensure_nsg(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
         raw!(nsgs.create_or_update(&rg, &name, body.clone(), sub)),
     )
     .await?;
+    let wanted = security_rules(&spec.firewall);
+    if let Some(diff) = drift(&v["properties"]["securityRules"], &wanted) {
+        tracing::warn!(nsg = %name, %diff, "security rules differ from the spec; putting them back");
+        let rsp = send(
+            c,
+            CALLS.1,
+            raw!(nsgs.create_or_update(&rg, &name, body.clone(), sub)),
+        )
+        .await?;
+        let op = Operation::of(&rsp);
+        wait_operation(c, CALLS.1, &format!("restoring {what}"), &op, OP_TIMEOUT).await?;
+        v = wait_provisioned(
+            c,
+            CALLS.0,
+            &what,
+            raw!(nsgs.get(&rg, &name, sub)),
+            OP_TIMEOUT,
+        )
+        .await?;
+    }
     let id = v["id"].as_str().unwrap_or_default();
     Ok(ResourceRef::new(ResourceKind::Firewall, id, name, &spec.region).with("group", rg))
+}
+
+/// One security rule reduced to what decides who reaches the VM, in a comparable form.
+fn essence(rule: &Value) -> Value {
+    let p = &rule["properties"];
+    let text = |k: &str| p[k].as_str().unwrap_or_default().to_ascii_lowercase();
+    let list = |one: &str, many: &str| {
+        let mut all: Vec<String> = p[many]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_ascii_lowercase))
+            .collect();
+        all.extend(
+            p[one]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_ascii_lowercase),
+        );
+        all.sort();
+        all
+    };
+    json!({
+        "name": rule["name"], "protocol": text("protocol"), "access": text("access"),
+        "direction": text("direction"), "priority": p["priority"],
+        "sources": list("sourceAddressPrefix", "sourceAddressPrefixes"),
+        "sourcePorts": list("sourcePortRange", "sourcePortRanges"),
+        "destinations": list("destinationAddressPrefix", "destinationAddressPrefixes"),
+        "ports": list("destinationPortRange", "destinationPortRanges"),
+    })
+}
+
+/// How the NSG's `found` security rules differ from `wanted` (rule by rule), or `None`.
+pub fn drift(found: &Value, wanted: &[Value]) -> Option<String> {
+    let by_name = |rules: &[Value]| -> std::collections::BTreeMap<String, Value> {
+        rules
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap_or_default().to_string(),
+                    essence(r),
+                )
+            })
+            .collect()
+    };
+    let found = by_name(found.as_array().map(Vec::as_slice).unwrap_or_default());
+    let wanted = by_name(wanted);
+    let names: std::collections::BTreeSet<&String> = found.keys().chain(wanted.keys()).collect();
+    let diffs: Vec<String> = names
+        .into_iter()
+        .filter(|n| found.get(*n) != wanted.get(*n))
+        .map(|n| match (found.get(n), wanted.get(n)) {
+            (Some(f), Some(w)) => format!("{n}: {f} (spec: {w})"),
+            (Some(_), None) => format!("{n}: not in the spec"),
+            _ => format!("{n}: missing"),
+        })
+        .collect();
+    (!diffs.is_empty()).then(|| diffs.join("; "))
 }
 
 #[cfg(test)]
@@ -100,6 +181,37 @@ mod tests {
                 ("https".into(), 110, "443".into(), "Internet".into()),
                 ("http".into(), 120, "80".into(), "Internet".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn drift_is_found_rule_by_rule() {
+        let wanted = security_rules(&carto_core::firewall_rules("203.0.113.7/32"));
+        let found = json!(wanted.clone());
+        assert_eq!(drift(&found, &wanted), None);
+        let mut widened = found.clone();
+        widened[0]["properties"]["sourceAddressPrefix"] = json!("*");
+        widened[0]["properties"]["provisioningState"] = json!("Succeeded");
+        let diff = drift(&widened, &wanted).unwrap();
+        assert!(
+            diff.starts_with("ssh: ") && diff.contains("\"*\""),
+            "{diff}"
+        );
+        let mut extra = found.clone();
+        extra
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "rdp", "properties": {}}));
+        assert_eq!(
+            drift(&extra, &wanted).as_deref(),
+            Some("rdp: not in the spec")
+        );
+        assert_eq!(
+            drift(&json!([]), &wanted)
+                .unwrap()
+                .matches("missing")
+                .count(),
+            3
         );
     }
 }

@@ -80,6 +80,7 @@ pub fn spec(env: &str) -> InfraSpec {
         disk_gb: 100,
         disk_type: None,
         dns_zone: None,
+        network: None,
         firewall: firewall_rules("203.0.113.7/32"),
         ssh_public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLEKEY test".into(),
         user_data: "#cloud-config\nhostname: x\n".into(),

@@ -3,5 +3,6 @@
 //! its properties, throttling, tag listing, and destroy.
 
 mod common;
+mod drift;
 mod lifecycle;
 mod preflight;

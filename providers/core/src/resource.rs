@@ -40,8 +40,10 @@ impl fmt::Display for Cloud {
 pub enum ResourceKind {
     /// A container for the rest (Azure resource group).
     Group,
-    /// Virtual network / subnet.
+    /// Virtual network (with its subnets where the cloud keeps them inside: Azure).
     Network,
+    /// A subnet that is a resource of its own (GCP subnetwork), deleted before its network.
+    Subnet,
     /// The SSH key registered with the cloud (AWS key pair).
     SshKey,
     /// Firewall (security group, firewall rules, NSG).
@@ -62,6 +64,7 @@ impl ResourceKind {
         match self {
             ResourceKind::Group => "group",
             ResourceKind::Network => "network",
+            ResourceKind::Subnet => "subnet",
             ResourceKind::SshKey => "ssh-key",
             ResourceKind::Firewall => "firewall",
             ResourceKind::Address => "address",

@@ -71,6 +71,11 @@ pub struct InfraSpec {
     pub disk_type: Option<String>,
     /// DNS zone named by the user; `None` means found by longest suffix of `domain`.
     pub dns_zone: Option<String>,
+    /// An existing network the user chose to place the VM in (GCP); `None` means the
+    /// environment's own, which the provider creates and deletes. A provider that cannot use
+    /// an existing network refuses one in preflight.
+    #[serde(default)]
+    pub network: Option<String>,
     /// Inbound firewall rules (see [`crate::firewall_rules`]).
     pub firewall: Vec<FirewallRule>,
     /// The environment's SSH public key, OpenSSH format (`ssh-ed25519 AAAA… comment`).

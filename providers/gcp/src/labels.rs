@@ -136,6 +136,7 @@ mod tests {
             disk_gb: 60,
             disk_type: None,
             dns_zone: None,
+            network: None,
             firewall: Vec::new(),
             ssh_public_key: String::new(),
             user_data: String::new(),

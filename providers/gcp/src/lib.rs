@@ -1,13 +1,15 @@
-//! The Google Cloud provider: one environment is three firewall rules in the `default`
-//! network (on the environment's network tag), a reserved static external address, an Ubuntu
-//! 22.04 instance with an SSD boot disk, and a Cloud DNS A record.
+//! The Google Cloud provider: one environment is its own custom-mode VPC network with one
+//! subnetwork (or a network the user named, whose rules preflight checks), three firewall
+//! rules in it (on the environment's network tag), a reserved static external address, an
+//! Ubuntu 22.04 instance with an SSD boot disk, and a Cloud DNS A record.
 //!
 //! [`GcpProvider`] implements the core [`Provider`] trait over Compute Engine and Cloud DNS
 //! (google-cloud-rust, Application Default Credentials). SDK types stay inside this crate;
 //! every call is sent through one helper that sorts errors by reason ([`errors`]) and retries
 //! throttling and transient faults with the core retry policy; every operation is waited on
 //! and its error surfaced ([`operation`]). Each file owns one resource: `image.rs` (image
-//! family), `machine.rs` (machine type, disk), `network.rs` (firewall rules), `address.rs`
+//! family), `machine.rs` (machine type, disk), `network.rs` (network and subnetwork),
+//! `exposure.rs` (a named network's rules), `firewall.rs` (firewall rules), `address.rs`
 //! (static address), `vm.rs` (instance), `dns.rs` (Cloud DNS), `labels.rs` (labels and
 //! filters), `config.rs` (options, clients, project, zone).
 
@@ -15,6 +17,8 @@ mod address;
 mod config;
 mod dns;
 pub mod errors;
+mod exposure;
+mod firewall;
 mod image;
 mod labels;
 mod machine;
@@ -88,7 +92,7 @@ impl Provider for GcpProvider {
         c.project()?;
         machine::check_disk(spec.disk_gb)?;
         let disk_type = machine::check_disk_type(spec.disk_type.as_deref())?;
-        network::check_rules(&spec.firewall)?;
+        firewall::check_rules(&spec.firewall)?;
         config::check_project(c).await?;
         config::check_zone(c, &spec.region).await?;
         let machine_type = spec
@@ -104,6 +108,7 @@ impl Provider for GcpProvider {
         )
         .await?;
         let image = image::ubuntu_jammy(c).await?;
+        exposure::check(c, spec).await?;
         let zones = dns::list_zones(c).await?;
         let zone = dns::pick_zone(&spec.domain, &zones, spec.dns_zone.as_deref())?;
         Ok(Resolved {
@@ -129,12 +134,21 @@ impl Provider for GcpProvider {
         Ok(None)
     }
 
+    /// The environment's own network and subnetwork, unless the user named a network.
+    async fn ensure_network(
+        &self,
+        spec: &InfraSpec,
+        _resolved: &Resolved,
+    ) -> Result<Vec<ResourceRef>> {
+        network::ensure(&self.clients, spec).await
+    }
+
     async fn ensure_firewall(
         &self,
         spec: &InfraSpec,
         _resolved: &Resolved,
     ) -> Result<Vec<ResourceRef>> {
-        network::ensure_rules(&self.clients, spec).await
+        firewall::ensure_rules(&self.clients, spec).await
     }
 
     async fn ensure_address(&self, spec: &InfraSpec, _resolved: &Resolved) -> Result<Address> {
@@ -202,7 +216,9 @@ impl Provider for GcpProvider {
             ResourceKind::DnsRecord => dns::delete_a(c, resource, timeout).await,
             ResourceKind::Vm => vm::delete_instance(c, resource, timeout).await,
             ResourceKind::Address => address::delete_address(c, resource, timeout).await,
-            ResourceKind::Firewall => network::delete_rule(c, resource, timeout).await,
+            ResourceKind::Firewall => firewall::delete_rule(c, resource, timeout).await,
+            ResourceKind::Subnet => network::delete_subnet(c, resource, timeout).await,
+            ResourceKind::Network => network::delete_network(c, resource, timeout).await,
             other => Err(ProviderError::new(
                 ErrorKind::InvalidInput,
                 "delete",
@@ -219,7 +235,8 @@ impl Provider for GcpProvider {
         // Every GCP resource is adopted by name.
         let c = &self.clients;
         let mut found = self.list_tagged(Some(&spec.env)).await?;
-        let mut named = network::find_named(c, spec).await?;
+        let mut named = firewall::find_named(c, spec).await?;
+        named.extend(network::find_named(c, spec).await?);
         named.extend(address::find_named(c, spec).await?);
         named.extend(vm::find_named(c, spec).await?);
         carto_core::ownership::merge(&mut found, named);
@@ -237,6 +254,7 @@ impl Provider for GcpProvider {
         });
         found.extend(records.await?);
         found.extend(addresses);
+        found.extend(firewall::list_tagged(c, env).await?);
         found.extend(network::list_tagged(c, env).await?);
         Ok(found)
     }

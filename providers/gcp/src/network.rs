@@ -1,178 +1,294 @@
-//! Firewall rules in the project's `default` network: one rule per core rule (`ssh`, `https`,
-//! `http`), each allowing its TCP port from its IPv4 sources to the environment's network
-//! tag. Compute firewall rules carry no labels: the labels go into the description.
+//! The environment's own VPC network: custom mode (`carto-ENV-net`, no automatic subnetworks)
+//! with one subnetwork (`carto-ENV-subnet`, [`SUBNET_CIDR`]) in the zone's region, so that no
+//! rule but the environment's own applies to the VM (the project's `default` network opens
+//! SSH and RDP to the world). Networks and subnetworks carry no labels: the labels go into the
+//! description, as for firewall rules. With a network the user named, nothing is created here
+//! and the VM joins that network (its subnetwork in the region when it is custom mode); whether
+//! its rules are safe is [`crate::exposure`]'s question.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use carto_core::{
-    EnvName, ErrorKind, FirewallRule, InfraSpec, OrAbsent, Protocol, ProviderError, ResourceKind,
-    ResourceRef, Result, TaggedResource,
+    EnvName, ErrorKind, InfraSpec, OrAbsent, ProviderError, ResourceKind, ResourceRef, Result,
+    TaggedResource,
 };
-use google_cloud_compute_v1::model::{Firewall, firewall::Allowed};
+use google_cloud_compute_v1::model::{Network, Subnetwork};
 
-use crate::config::Clients;
+use crate::config::{Clients, region_of};
 use crate::labels;
 use crate::operation::{self, OPERATION_TIMEOUT, Scope};
 use crate::send::{pages, send};
 
-/// The network the VM and its rules live in.
-pub const NETWORK: &str = "global/networks/default";
+/// The address range of the environment's subnetwork (outside the 10.128.0.0/9 of auto-mode
+/// networks, so it never overlaps a default subnetwork it might be peered with).
+pub const SUBNET_CIDR: &str = "10.64.0.0/24";
 
-/// The IPv4 sources of a rule (the VM has no IPv6 address, so `::/0` opens nothing).
-pub fn ipv4_sources(rule: &FirewallRule) -> Vec<String> {
-    rule.sources
-        .iter()
-        .filter(|s| !s.contains(':'))
-        .cloned()
-        .collect()
+/// The environment's own network's name: `carto-ENV-net`.
+pub fn network_name(env: &EnvName) -> String {
+    env.resource("net")
 }
 
-/// Checks that every rule keeps an IPv4 source (preflight).
-pub fn check_rules(rules: &[FirewallRule]) -> Result<()> {
-    for rule in rules {
-        if ipv4_sources(rule).is_empty() {
-            return Err(ProviderError::invalid_input(
-                "compute.firewalls.insert",
-                format!(
-                    "--ssh-cidr {} is IPv6 but Compute Engine VMs get an IPv4 address here: pass your IPv4 address as --ssh-cidr A.B.C.D/32",
-                    rule.sources.join(",")
-                ),
-            ));
-        }
+/// The environment's own subnetwork's name: `carto-ENV-subnet`.
+pub fn subnet_name(env: &EnvName) -> String {
+    env.resource("subnet")
+}
+
+/// The network the VM and its rules go in: `global/networks/NAME`.
+pub fn network_path(spec: &InfraSpec) -> String {
+    let name = spec
+        .network
+        .clone()
+        .unwrap_or_else(|| network_name(&spec.env));
+    format!("global/networks/{name}")
+}
+
+/// Where the VM's network interface goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// `global/networks/NAME`.
+    pub network: String,
+    /// `regions/REGION/subnetworks/NAME`; `None` in an auto-mode network (Compute picks the
+    /// region's automatic subnetwork).
+    pub subnetwork: Option<String>,
+}
+
+/// The placement of the environment's VM: its own network and subnetwork, or the network the
+/// user named (read-only: a custom-mode network must have a subnetwork in the region).
+pub async fn placement(c: &Clients, spec: &InfraSpec) -> Result<Placement> {
+    let region = region_of(&spec.region);
+    let network = network_path(spec);
+    let Some(name) = &spec.network else {
+        let subnetwork = format!("regions/{region}/subnetworks/{}", subnet_name(&spec.env));
+        return Ok(Placement {
+            network,
+            subnetwork: Some(subnetwork),
+        });
+    };
+    let found = get_network(c, name).await?.ok_or_else(|| {
+        ProviderError::invalid_input(
+            "compute.networks.get",
+            format!(
+                "--network {name}: no such network in project {}; name an existing network, or leave --network out so the environment gets its own",
+                c.project().unwrap_or_default()
+            ),
+        )
+    })?;
+    if found.auto_create_subnetworks == Some(true) {
+        return Ok(Placement {
+            network,
+            subnetwork: None,
+        });
     }
-    Ok(())
+    let subnet = subnetworks_in(c, region)
+        .await?
+        .into_iter()
+        .find(|s| s.network.as_deref().is_some_and(|n| last(n) == name));
+    match subnet.and_then(|s| s.name) {
+        Some(subnet) => Ok(Placement {
+            network,
+            subnetwork: Some(format!("regions/{region}/subnetworks/{subnet}")),
+        }),
+        None => Err(ProviderError::invalid_input(
+            "compute.subnetworks.list",
+            format!(
+                "--network {name} is a custom-mode network with no subnetwork in {region}: add one there, or leave --network out so the environment gets its own"
+            ),
+        )),
+    }
 }
 
-/// The rule's resource name: `carto-ENV-ssh`.
-pub fn rule_name(env: &EnvName, rule: &FirewallRule) -> String {
-    env.resource(&rule.name)
+fn last(link: &str) -> &str {
+    link.rsplit('/').next().unwrap_or(link)
 }
 
-fn body(spec: &InfraSpec, rule: &FirewallRule) -> Firewall {
-    let mut allowed = Allowed::default();
-    allowed.ip_protocol = Some(
-        match rule.protocol {
-            Protocol::Tcp => "tcp",
-        }
-        .to_string(),
-    );
-    allowed.ports = vec![rule.port.to_string()];
-    let mut f = Firewall::default();
-    f.name = Some(rule_name(&spec.env, rule));
-    f.description = Some(labels::description(spec));
-    f.network = Some(NETWORK.to_string());
-    f.direction = Some("INGRESS".into());
-    f.priority = Some(1000);
-    f.allowed = vec![allowed];
-    f.source_ranges = ipv4_sources(rule);
-    f.target_tags = vec![labels::network_tag(&spec.env)];
-    f
-}
-
-fn reference(f: &Firewall, name: &str) -> ResourceRef {
-    let id =
-        f.id.map(|i| i.to_string())
-            .unwrap_or_else(|| name.to_string());
-    ResourceRef::new(ResourceKind::Firewall, id, name, "global")
-}
-
-/// Reads one rule by name (`None` when absent).
-pub async fn get(c: &Clients, name: &str) -> Result<Option<Firewall>> {
+/// Reads a network by name (`None` when absent).
+pub async fn get_network(c: &Clients, name: &str) -> Result<Option<Network>> {
     let project = c.project()?;
-    send(&c.policy, "compute.firewalls.get", || {
-        c.firewalls
+    send(&c.policy, "compute.networks.get", || {
+        c.networks
             .get()
             .set_project(project)
-            .set_firewall(name)
+            .set_network(name)
             .send()
     })
     .await
     .or_absent()
 }
 
-/// The rules holding the environment's rule names, whoever made them.
-pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Vec<TaggedResource>> {
-    let mut found = Vec::new();
-    for rule in &spec.firewall {
-        let name = rule_name(&spec.env, rule);
-        if let Some(f) = get(c, &name).await? {
-            let description = f.description.as_deref();
-            let env = description
-                .and_then(labels::env_of_description)
-                .unwrap_or_default();
-            let r = reference(&f, &name);
-            found.push(labels::tagged(
-                r,
-                env,
-                &Default::default(),
-                description,
-                None,
-            ));
-        }
-    }
-    Ok(found)
+async fn get_subnet(c: &Clients, region: &str, name: &str) -> Result<Option<Subnetwork>> {
+    let project = c.project()?;
+    send(&c.policy, "compute.subnetworks.get", || {
+        c.subnetworks
+            .get()
+            .set_project(project)
+            .set_region(region)
+            .set_subnetwork(name)
+            .send()
+    })
+    .await
+    .or_absent()
 }
 
-/// Creates the environment's rules that do not exist yet; returns one reference per rule.
-pub async fn ensure_rules(c: &Clients, spec: &InfraSpec) -> Result<Vec<ResourceRef>> {
-    let mut refs = Vec::new();
-    for rule in &spec.firewall {
-        refs.push(ensure_rule(c, spec, rule).await?);
-    }
-    Ok(refs)
+async fn subnetworks_in(c: &Clients, region: &str) -> Result<Vec<Subnetwork>> {
+    const CALL: &str = "compute.subnetworks.list";
+    let project = c.project()?;
+    let pages = pages(
+        &c.policy,
+        CALL,
+        |token| {
+            c.subnetworks
+                .list()
+                .set_project(project)
+                .set_region(region)
+                .set_or_clear_page_token(token)
+                .send()
+        },
+        |page| page.next_page_token.clone(),
+    )
+    .await?;
+    Ok(pages.into_iter().flat_map(|p| p.items).collect())
 }
 
-async fn ensure_rule(c: &Clients, spec: &InfraSpec, rule: &FirewallRule) -> Result<ResourceRef> {
-    const CALL: &str = "compute.firewalls.insert";
-    let name = rule_name(&spec.env, rule);
-    if let Some(found) = get(c, &name).await? {
-        let ours = found
-            .description
-            .as_deref()
-            .and_then(labels::env_of_description);
-        if ours.as_deref() != Some(spec.env.as_str()) {
-            return Err(ProviderError::new(
-                ErrorKind::Conflict,
-                CALL,
-                format!(
-                    "firewall rule {name} exists but does not belong to environment {}; delete or rename it",
-                    spec.env
-                ),
-            ));
-        }
-        return Ok(reference(&found, &name));
+/// Refuses a resource of the same name that another environment (or nobody) wrote.
+fn check_owner(what: &str, name: &str, description: Option<&str>, spec: &InfraSpec) -> Result<()> {
+    let owner = description.and_then(labels::env_of_description);
+    if owner.as_deref() == Some(spec.env.as_str()) {
+        return Ok(());
+    }
+    Err(ProviderError::new(
+        ErrorKind::Conflict,
+        format!("compute.{what}s.insert"),
+        format!(
+            "{what} {name} exists but does not belong to environment {}; delete or rename it",
+            spec.env
+        ),
+    ))
+}
+
+/// Creates (or finds) the environment's network and subnetwork; nothing when the user named a
+/// network. Returns the network, then the subnetwork.
+pub async fn ensure(c: &Clients, spec: &InfraSpec) -> Result<Vec<ResourceRef>> {
+    if spec.network.is_some() {
+        return Ok(Vec::new());
+    }
+    let network = ensure_network(c, spec).await?;
+    let subnet = ensure_subnet(c, spec).await?;
+    Ok(vec![network, subnet])
+}
+
+fn id_or(id: Option<u64>, name: &str) -> String {
+    id.map(|i| i.to_string())
+        .unwrap_or_else(|| name.to_string())
+}
+
+async fn ensure_network(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
+    const CALL: &str = "compute.networks.insert";
+    let name = network_name(&spec.env);
+    let reference =
+        |n: &Network| ResourceRef::new(ResourceKind::Network, id_or(n.id, &name), &name, "global");
+    if let Some(found) = get_network(c, &name).await? {
+        check_owner("network", &name, found.description.as_deref(), spec)?;
+        return Ok(reference(&found));
     }
     let project = c.project()?;
     let request_id = operation::request_id(&spec.nonce, &name, "insert");
-    let firewall = body(spec, rule);
+    let mut body = Network::default();
+    body.name = Some(name.clone());
+    body.description = Some(labels::description(spec));
+    body.auto_create_subnetworks = Some(false);
     let op = send(&c.policy, CALL, || {
-        c.firewalls
+        c.networks
             .insert()
             .set_project(project)
             .set_request_id(&request_id)
-            .set_body(firewall.clone())
+            .set_body(body.clone())
             .send()
     })
     .await?;
     operation::wait(c, CALL, Scope::Global, op, OPERATION_TIMEOUT).await?;
-    let made = get(c, &name).await?.ok_or_else(|| {
+    let made = get_network(c, &name).await?.ok_or_else(|| {
         ProviderError::missing_field(
-            "compute.firewalls.get",
-            &format!("firewall rule {name} after its insert"),
+            "compute.networks.get",
+            &format!("network {name} after its insert"),
         )
     })?;
-    Ok(reference(&made, &name))
+    Ok(reference(&made))
 }
 
-/// Deletes one rule and waits until it is gone; absent is done.
-pub async fn delete_rule(c: &Clients, resource: &ResourceRef, timeout: Duration) -> Result<()> {
-    const CALL: &str = "compute.firewalls.delete";
+/// The environment's network and subnetwork, when something holds their names, whoever made
+/// them (nothing when the user named a network).
+pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Vec<TaggedResource>> {
+    if spec.network.is_some() {
+        return Ok(Vec::new());
+    }
+    let none = HashMap::new();
+    let found = |r: ResourceRef, description: Option<&str>| {
+        let env = description
+            .and_then(labels::env_of_description)
+            .unwrap_or_default();
+        labels::tagged(r, env, &none, description, None)
+    };
+    let mut out = Vec::new();
+    let (net, subnet) = (network_name(&spec.env), subnet_name(&spec.env));
+    if let Some(n) = get_network(c, &net).await? {
+        let r = ResourceRef::new(ResourceKind::Network, id_or(n.id, &net), &net, "global");
+        out.push(found(r, n.description.as_deref()));
+    }
+    let region = region_of(&spec.region);
+    if let Some(s) = get_subnet(c, region, &subnet).await? {
+        let r = ResourceRef::new(ResourceKind::Subnet, id_or(s.id, &subnet), &subnet, region);
+        out.push(found(r, s.description.as_deref()));
+    }
+    Ok(out)
+}
+
+async fn ensure_subnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
+    const CALL: &str = "compute.subnetworks.insert";
+    let name = subnet_name(&spec.env);
+    let region = region_of(&spec.region);
+    let reference =
+        |s: &Subnetwork| ResourceRef::new(ResourceKind::Subnet, id_or(s.id, &name), &name, region);
+    if let Some(found) = get_subnet(c, region, &name).await? {
+        check_owner("subnetwork", &name, found.description.as_deref(), spec)?;
+        return Ok(reference(&found));
+    }
+    let project = c.project()?;
+    let request_id = operation::request_id(&spec.nonce, &name, "insert");
+    let mut body = Subnetwork::default();
+    body.name = Some(name.clone());
+    body.description = Some(labels::description(spec));
+    body.network = Some(network_path(spec));
+    body.ip_cidr_range = Some(SUBNET_CIDR.to_string());
+    let op = send(&c.policy, CALL, || {
+        c.subnetworks
+            .insert()
+            .set_project(project)
+            .set_region(region)
+            .set_request_id(&request_id)
+            .set_body(body.clone())
+            .send()
+    })
+    .await?;
+    operation::wait(c, CALL, Scope::Region(region), op, OPERATION_TIMEOUT).await?;
+    let made = get_subnet(c, region, &name).await?.ok_or_else(|| {
+        ProviderError::missing_field(
+            "compute.subnetworks.get",
+            &format!("subnetwork {name} in {region} after its insert"),
+        )
+    })?;
+    Ok(reference(&made))
+}
+
+/// Deletes the network and waits until it is gone; absent is done.
+pub async fn delete_network(c: &Clients, r: &ResourceRef, timeout: Duration) -> Result<()> {
+    const CALL: &str = "compute.networks.delete";
     let project = c.project()?;
     let op = send(&c.policy, CALL, || {
-        c.firewalls
+        c.networks
             .delete()
             .set_project(project)
-            .set_firewall(&resource.name)
+            .set_network(&r.name)
             .send()
     })
     .await
@@ -186,15 +302,54 @@ pub async fn delete_rule(c: &Clients, resource: &ResourceRef, timeout: Duration)
     }
 }
 
-/// Every firewall rule whose description names carto-provision (and `env`, when given).
-pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
-    const CALL: &str = "compute.firewalls.list";
+/// Deletes the subnetwork (in `r.region`) and waits until it is gone; absent is done.
+pub async fn delete_subnet(c: &Clients, r: &ResourceRef, timeout: Duration) -> Result<()> {
+    const CALL: &str = "compute.subnetworks.delete";
     let project = c.project()?;
-    let pages = pages(
+    let region = r.region.as_str();
+    let op = send(&c.policy, CALL, || {
+        c.subnetworks
+            .delete()
+            .set_project(project)
+            .set_region(region)
+            .set_subnetwork(&r.name)
+            .send()
+    })
+    .await
+    .or_absent()?;
+    match op {
+        Some(op) => operation::wait(c, CALL, Scope::Region(region), op, timeout)
+            .await
+            .or_absent()
+            .map(drop),
+        None => Ok(()),
+    }
+}
+
+/// The tagged resource for one network or subnetwork whose description names carto-provision
+/// (and `env`, when given).
+fn tagged(
+    env: Option<&EnvName>,
+    resource: ResourceRef,
+    description: Option<&str>,
+    created: Option<&String>,
+) -> Option<TaggedResource> {
+    let owner = description.and_then(labels::env_of_description)?;
+    if env.is_some_and(|e| e.as_str() != owner) {
+        return None;
+    }
+    let none = HashMap::new();
+    Some(labels::tagged(resource, owner, &none, description, created))
+}
+
+/// Every network and subnetwork whose description names carto-provision (and `env`).
+pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
+    let project = c.project()?;
+    let networks = pages(
         &c.policy,
-        CALL,
+        "compute.networks.list",
         |token| {
-            c.firewalls
+            c.networks
                 .list()
                 .set_project(project)
                 .set_or_clear_page_token(token)
@@ -203,29 +358,41 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
         |page| page.next_page_token.clone(),
     )
     .await?;
+    let subnets = pages(
+        &c.policy,
+        "compute.subnetworks.aggregatedList",
+        |token| {
+            c.subnetworks
+                .aggregated_list()
+                .set_project(project)
+                .set_or_clear_page_token(token)
+                .send()
+        },
+        |page| page.next_page_token.clone(),
+    )
+    .await?;
     let mut found = Vec::new();
-    for page in &pages {
-        for f in &page.items {
-            let Some(owner) = f
-                .description
-                .as_deref()
-                .and_then(labels::env_of_description)
-            else {
-                continue;
-            };
-            if env.is_some_and(|e| e.as_str() != owner) {
-                continue;
-            }
-            let name = f.name.clone().unwrap_or_default();
-            let description = f.description.as_deref();
-            found.push(labels::tagged(
-                reference(f, &name),
-                owner,
-                &Default::default(),
-                description,
-                f.creation_timestamp.as_ref(),
-            ));
-        }
+    for n in networks.iter().flat_map(|p| &p.items) {
+        let name = n.name.clone().unwrap_or_default();
+        let r = ResourceRef::new(ResourceKind::Network, id_or(n.id, &name), &name, "global");
+        found.extend(tagged(
+            env,
+            r,
+            n.description.as_deref(),
+            n.creation_timestamp.as_ref(),
+        ));
+    }
+    let scoped = subnets.iter().flat_map(|p| p.items.values());
+    for s in scoped.flat_map(|l| &l.subnetworks) {
+        let name = s.name.clone().unwrap_or_default();
+        let region = s.region.as_deref().map(last).unwrap_or_default();
+        let r = ResourceRef::new(ResourceKind::Subnet, id_or(s.id, &name), &name, region);
+        found.extend(tagged(
+            env,
+            r,
+            s.description.as_deref(),
+            s.creation_timestamp.as_ref(),
+        ));
     }
     Ok(found)
 }

@@ -1,7 +1,8 @@
 //! The instance: Ubuntu boot disk from the image (SSD type, at least 60 GB, deleted with the
-//! VM), the static address as its natIP, the environment's network tag, metadata `ssh-keys`
-//! (`ubuntu:<key>`) and `user-data` (cloud-init), labels on the instance and its disk. Also
-//! the wait until it runs with that address, its deletion, and the label sweep.
+//! VM), in the environment's network and subnetwork, the static address as its natIP, the
+//! environment's network tag, metadata `ssh-keys` (`ubuntu:<key>`) and `user-data`
+//! (cloud-init), labels on the instance and its disk. Also the wait until it runs with that
+//! address, its deletion, and the label sweep.
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use google_cloud_compute_v1::model::{
 
 use crate::config::Clients;
 use crate::labels;
-use crate::network::NETWORK;
+use crate::network::{self, Placement};
 use crate::operation::{self, OPERATION_TIMEOUT, Scope};
 use crate::send::{pages, send};
 
@@ -67,7 +68,7 @@ fn metadata_item(key: &str, value: &str) -> Items {
 }
 
 /// The instance to insert. Holds the user-data: never log it.
-fn body(spec: &InfraSpec, resolved: &Resolved, address: &Address) -> Instance {
+fn body(spec: &InfraSpec, resolved: &Resolved, address: &Address, place: Placement) -> Instance {
     let zone = &resolved.region;
     let name = name(&spec.env);
     let mut params = AttachedDiskInitializeParams::default();
@@ -87,7 +88,8 @@ fn body(spec: &InfraSpec, resolved: &Resolved, address: &Address) -> Instance {
     access.nat_ip = Some(address.ip.clone());
     access.network_tier = Some("PREMIUM".into());
     let mut nic = NetworkInterface::default();
-    nic.network = Some(NETWORK.to_string());
+    nic.network = Some(place.network);
+    nic.subnetwork = place.subnetwork;
     nic.access_configs = vec![access];
 
     let mut metadata = Metadata::default();
@@ -140,7 +142,8 @@ pub async fn ensure_instance(
     }
     let project = c.project()?;
     let request_id = operation::request_id(&spec.nonce, &name, "insert");
-    let instance = body(spec, resolved, address);
+    let place = network::placement(c, spec).await?;
+    let instance = body(spec, resolved, address, place);
     let op = send(&c.policy, CALL, || {
         c.instances
             .insert()

@@ -89,6 +89,7 @@ pub fn spec(env: &str, domain: &str) -> InfraSpec {
         disk_gb: 60,
         disk_type: None,
         dns_zone: None,
+        network: None,
         firewall: firewall_rules(OPERATOR_CIDR),
         ssh_public_key: PUBLIC_KEY.into(),
         user_data: format!("#cloud-config\nssh_authorized_keys:\n  - {PUBLIC_KEY}\n"),
@@ -123,13 +124,25 @@ impl Env {
             .count()
     }
 
-    /// Everything that exists in the fake's Compute state: (instances, disks, addresses, firewalls).
+    /// The firewall rules in the fake but the `default` network's own (`default-allow-*`).
+    pub fn rules(&self) -> Vec<Value> {
+        let all = self.resources("firewalls").into_iter();
+        all.filter(|r| {
+            !r["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("default-"))
+        })
+        .collect()
+    }
+
+    /// Everything that exists in the fake's Compute state: (instances, disks, addresses,
+    /// firewall rules but the default network's).
     pub fn counts(&self) -> (usize, usize, usize, usize) {
         (
             self.resources("instances").len(),
             self.resources("disks").len(),
             self.resources("addresses").len(),
-            self.resources("firewalls").len(),
+            self.rules().len(),
         )
     }
 

@@ -12,6 +12,10 @@ async fn throttling_is_retried_and_creates_once() {
     let state = env.fake.state();
     let s = spec("slow", "carto.example.com");
     let resolved = env.provider.preflight(&s).await.expect("preflight");
+    state.inject_fault("compute.networks.insert", 429, 1);
+    state.inject_fault("compute.subnetworks.get", 503, 1);
+    let network = env.provider.ensure_network(&s, &resolved).await;
+    assert_eq!(network.expect("network").len(), 2);
     state.inject_fault("compute.addresses.insert", 429, 2);
     state.inject_fault("compute.regionOperations.get", 503, 1);
     state.inject_fault("compute.firewalls.get", 503, 2);
@@ -45,11 +49,14 @@ async fn throttling_is_retried_and_creates_once() {
             .map(|r| r.status)
             .collect()
     };
+    assert_eq!(statuses("compute.networks.insert"), [429, 200]);
+    assert!(statuses("compute.subnetworks.get").starts_with(&[503, 404]));
+    assert_eq!(env.resources("subnetworks").len(), 1);
     assert_eq!(statuses("compute.addresses.insert"), [429, 429, 200]);
     assert_eq!(statuses("dns.changes.create"), [429, 200]);
     assert!(statuses("compute.firewalls.get").starts_with(&[503, 503, 404]));
     assert_eq!(env.resources("addresses").len(), 1);
-    assert_eq!(env.resources("firewalls").len(), 3);
+    assert_eq!(env.rules().len(), 3);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
-//! The whole environment through the trait against the fake: create, check every property
-//! that matters in the fake's state, ensure again (nothing new, same ids), list by label,
-//! delete in pipeline order (nothing left), delete again (still fine). Also the DNS record:
+//! The whole environment through the trait against the fake (whose project has GCP's
+//! world-open `default` network): create, check every property that matters in the fake's
+//! state (the VM in the environment's own network and subnetwork), ensure again (nothing new,
+//! same ids), list by label, delete in pipeline order (nothing left), delete again (still fine). Also the DNS record:
 //! replaced in one change, and left alone on delete when it points elsewhere.
 
 use std::collections::BTreeSet;
@@ -14,6 +15,7 @@ use crate::common::{self, Env, OPERATOR_CIDR, PUBLIC_KEY, VM_IP, ZONE, spec};
 const WAIT: Duration = Duration::from_secs(30);
 
 struct Made {
+    network: Vec<ResourceRef>,
     firewall: Vec<ResourceRef>,
     address: Address,
     vm: ResourceRef,
@@ -28,6 +30,7 @@ async fn create(env: &Env, s: &InfraSpec) -> Made {
     assert_eq!(resolved.ssh_user, "ubuntu");
     assert_eq!(resolved.dns_zone_id, "sub-zone");
     assert!(p.ensure_ssh_key(s, &resolved).await.expect("key").is_none());
+    let network = p.ensure_network(s, &resolved).await.expect("network");
     let firewall = p.ensure_firewall(s, &resolved).await.expect("firewall");
     let address = p.ensure_address(s, &resolved).await.expect("address");
     let vm = p
@@ -42,6 +45,7 @@ async fn create(env: &Env, s: &InfraSpec) -> Made {
         .await
         .expect("dns");
     Made {
+        network,
         firewall,
         address,
         vm,
@@ -66,6 +70,8 @@ fn find<'a>(items: &'a [Value], name: &str) -> &'a Value {
 
 /// An expiry (Unix seconds) the lifecycle test's environment is given: 8 h after its creation.
 const EXPIRES: i64 = 1_795_739_222;
+/// The description of the lifecycle environment's unlabelled resources (rules, network, subnet).
+const DESCRIPTION: &str = "carto-created=1795710422 carto-env=life carto-expires=1795739222 carto-nonce=nonce-life managed-by=carto-provision";
 #[tokio::test]
 async fn create_ensure_again_list_delete_and_delete_again() {
     let env = common::start().await;
@@ -76,17 +82,48 @@ async fn create_ensure_again_list_delete_and_delete_again() {
     };
     let made = create(&env, &s).await;
 
+    // Its own network: custom mode, one subnetwork in the zone's region with our range, both
+    // described with the labels; nothing of ours in the default network.
+    let network = find(&env.resources("networks"), "carto-life-net").clone();
+    assert_eq!(network["autoCreateSubnetworks"], false, "{network}");
+    assert_eq!(network["description"], DESCRIPTION, "{network}");
+    let subnet = find(&env.resources("subnetworks"), "carto-life-subnet").clone();
+    assert_eq!(subnet["ipCidrRange"], "10.64.0.0/24", "{subnet}");
+    assert_eq!(subnet["description"], DESCRIPTION, "{subnet}");
+    assert!(
+        subnet["region"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("/regions/us-central1")),
+        "{subnet}"
+    );
+    assert_eq!(subnet["network"], network["selfLink"], "{subnet}");
+    let kinds: Vec<(ResourceKind, &str, &str)> = made
+        .network
+        .iter()
+        .map(|r| (r.kind, r.name.as_str(), r.region.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (ResourceKind::Network, "carto-life-net", "global"),
+            (ResourceKind::Subnet, "carto-life-subnet", "us-central1"),
+        ]
+    );
+    assert_eq!(made.network[0].id, network["id"].as_str().unwrap());
+
     // Firewall rules: exactly these three, on the environment's network tag, IPv4 sources.
-    let rules = env.resources("firewalls");
+    let rules = env.rules();
     let mut seen = BTreeSet::new();
     for rule in &rules {
         assert_eq!(rule["direction"], "INGRESS", "{rule}");
-        assert_eq!(rule["targetTags"], json!(["carto-life"]), "{rule}");
-        assert_eq!(
-            rule["description"],
-            "carto-created=1795710422 carto-env=life carto-expires=1795739222 carto-nonce=nonce-life managed-by=carto-provision",
+        assert!(
+            rule["network"]
+                .as_str()
+                .is_some_and(|n| n.ends_with("/global/networks/carto-life-net")),
             "{rule}"
         );
+        assert_eq!(rule["targetTags"], json!(["carto-life"]), "{rule}");
+        assert_eq!(rule["description"], DESCRIPTION, "{rule}");
         assert!(rule.get("denied").is_none(), "{rule}");
         let allowed = rule["allowed"].as_array().expect("allowed");
         assert_eq!(allowed.len(), 1, "{rule}");
@@ -155,6 +192,8 @@ async fn create_ensure_again_list_delete_and_delete_again() {
         ]
     );
     let nic = &instance["networkInterfaces"][0];
+    assert_eq!(nic["network"], network["selfLink"], "{nic}");
+    assert_eq!(nic["subnetwork"], subnet["selfLink"], "{nic}");
     assert_eq!(nic["accessConfigs"][0]["natIP"], VM_IP);
     assert_eq!(nic["accessConfigs"][0]["type"], "ONE_TO_ONE_NAT");
     assert_eq!(made.vm.id, instance["id"].as_str().unwrap());
@@ -236,10 +275,12 @@ async fn create_ensure_again_list_delete_and_delete_again() {
     assert_eq!(again.vm.id, made.vm.id);
     assert_eq!(again.address, made.address);
     assert_eq!(again.firewall, made.firewall);
+    assert_eq!(again.network, made.network);
     assert_eq!(again.dns, made.dns);
 
-    // list_tagged: the instance, the address, the three rules and the A record the address's
-    // description names, with the creation time of the carto-created label.
+    // list_tagged: the network, its subnetwork, the instance, the address, the three rules and
+    // the A record the address's description names, with the creation time of the
+    // carto-created label.
     let tagged = env.provider.list_tagged(Some(&s.env)).await.expect("list");
     let mut kinds: Vec<(ResourceKind, String)> = tagged
         .iter()
@@ -249,6 +290,8 @@ async fn create_ensure_again_list_delete_and_delete_again() {
     assert_eq!(
         kinds,
         [
+            (ResourceKind::Network, "carto-life-net".to_string()),
+            (ResourceKind::Subnet, "carto-life-subnet".to_string()),
             (ResourceKind::Firewall, "carto-life-http".to_string()),
             (ResourceKind::Firewall, "carto-life-https".to_string()),
             (ResourceKind::Firewall, "carto-life-ssh".to_string()),
@@ -273,7 +316,7 @@ async fn create_ensure_again_list_delete_and_delete_again() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(env.provider.list_tagged(None).await.unwrap().len(), 6);
+    assert_eq!(env.provider.list_tagged(None).await.unwrap().len(), 8);
 
     // Delete in the pipeline's order, twice: nothing left, 404 is done.
     let mut order = vec![
@@ -282,6 +325,7 @@ async fn create_ensure_again_list_delete_and_delete_again() {
         made.address.resource.clone(),
     ];
     order.extend(made.firewall.iter().cloned());
+    order.extend(made.network.iter().rev().cloned());
     for round in 0..2 {
         for r in &order {
             env.provider
@@ -290,6 +334,13 @@ async fn create_ensure_again_list_delete_and_delete_again() {
                 .unwrap_or_else(|e| panic!("round {round}: delete {r}: {e}"));
         }
         assert_eq!(env.counts(), (0, 0, 0, 0), "round {round}");
+        assert!(env.resources("subnetworks").is_empty(), "round {round}");
+        let networks = env.resources("networks");
+        assert_eq!(
+            networks.len(),
+            1,
+            "round {round}: only default is left: {networks:?}"
+        );
         assert!(env.a_records("sub-zone").is_empty(), "round {round}");
     }
     assert!(env.provider.list_tagged(None).await.unwrap().is_empty());
@@ -402,11 +453,17 @@ async fn a_twin_environments_resources_are_found_with_their_nonce() {
         .ensure_address(&twin, &resolved)
         .await
         .expect("twin ip");
-    let ours = env
+    let mut ours = env
         .provider
-        .ensure_firewall(&s, &resolved)
+        .ensure_network(&s, &resolved)
         .await
-        .expect("rules");
+        .expect("network");
+    ours.extend(
+        env.provider
+            .ensure_firewall(&s, &resolved)
+            .await
+            .expect("rules"),
+    );
     let found = env
         .provider
         .find_existing(&s, &resolved)

@@ -5,6 +5,8 @@
 //! the fake's.
 
 mod common;
+mod drift;
 mod faults;
 mod lifecycle;
+mod network;
 mod preflight;

@@ -1,5 +1,5 @@
-//! Compute handlers other than instances: zones, machine types, the Ubuntu image, regional
-//! addresses, global firewalls and disks (read-only: disks come and go with their instance).
+//! Compute handlers other than instances and networks: zones, machine types, the Ubuntu image,
+//! regional addresses, global firewalls (on an existing network; `update` replaces one) and disks (read-only: disks come and go with their instance).
 //! Shared insert helpers (name rule, duplicate check, fingerprints) live here too.
 
 use crate::catalogue::{self, link};
@@ -180,16 +180,7 @@ pub fn insert_firewall(state: &mut State, call: &Call) -> Result<Value, ApiError
     let name = checked_name(call)?;
     let key = format!("projects/{project}/global/firewalls/{name}");
     refuse_duplicate(state, "firewalls", &key)?;
-    let network = call
-        .body_str("network")
-        .unwrap_or("global/networks/default");
-    if catalogue::last_segment(network) != "default" {
-        let path = format!(
-            "projects/{project}/global/networks/{}",
-            catalogue::last_segment(network)
-        );
-        return Err(ApiError::not_found(&path));
-    }
+    let network = network_of_rule(state, call)?;
     let body = call.body();
     if body.get("allowed").is_none() && body.get("denied").is_none() {
         return Err(ApiError::invalid_field(
@@ -213,10 +204,7 @@ pub fn insert_firewall(state: &mut State, call: &Call) -> Result<Value, ApiError
     for (field, value) in [
         ("kind", json!("compute#firewall")),
         ("id", json!(id)),
-        (
-            "network",
-            json!(link(&call.base, project, "global/networks/default")),
-        ),
+        ("network", json!(network)),
         ("selfLink", json!(self_link)),
         ("creationTimestamp", json!(now_rfc3339())),
     ] {
@@ -224,6 +212,87 @@ pub fn insert_firewall(state: &mut State, call: &Call) -> Result<Value, ApiError
     }
     state.kind("firewalls").insert(key.clone(), firewall);
     let target = creation("firewalls", key, self_link, id, None);
+    Ok(operations::start(state, call, Scope::Global, target))
+}
+
+/// The full link of the network a firewall rule names (`default` when it names none), which
+/// must exist.
+fn network_of_rule(state: &mut State, call: &Call) -> Result<String, ApiError> {
+    let project = call.param("project");
+    let reference = call
+        .body_str("network")
+        .unwrap_or("global/networks/default");
+    let key = crate::networks::network_key(project, reference);
+    match state.kind("networks").contains_key(&key) {
+        true => Ok(format!("{}/compute/v1/{key}", call.base)),
+        false => Err(ApiError::not_found(&key)),
+    }
+}
+
+/// `compute.firewalls.update` (PUT): the body replaces the rule, except its name, network, id
+/// and timestamps, which cannot change. Applied at once; the operation reports it.
+pub fn update_firewall(state: &mut State, call: &Call) -> Result<Value, ApiError> {
+    if let Some(earlier) = operations::replay(state, call)? {
+        return Ok(earlier);
+    }
+    let key = firewall_key(call);
+    let old = get_resource(state, "firewalls", &key)?;
+    if call
+        .body_str("name")
+        .is_some_and(|n| n != call.param("firewall"))
+    {
+        return Err(ApiError::invalid_field(
+            "resource.name",
+            call.body_str("name").unwrap_or_default(),
+            "The name of a firewall rule cannot change.",
+        ));
+    }
+    if call.body().get("network").is_some_and(|n| !n.is_null()) {
+        let network = network_of_rule(state, call)?;
+        if Some(network.as_str()) != old["network"].as_str() {
+            return Err(ApiError::invalid_field(
+                "resource.network",
+                &network,
+                "The network of a firewall rule cannot change.",
+            ));
+        }
+    }
+    let body = call.body();
+    if body.get("allowed").is_none() && body.get("denied").is_none() {
+        return Err(ApiError::invalid_field(
+            "resource.allowed",
+            "",
+            "Exactly one of allowed or denied must be specified.",
+        ));
+    }
+    let mut firewall = body.clone();
+    for (field, value) in [
+        ("direction", json!("INGRESS")),
+        ("priority", json!(1000)),
+        ("disabled", json!(false)),
+    ] {
+        if firewall.get(field).is_none_or(Value::is_null) {
+            firewall[field] = value;
+        }
+    }
+    for field in [
+        "kind",
+        "id",
+        "name",
+        "network",
+        "selfLink",
+        "creationTimestamp",
+    ] {
+        firewall[field] = old[field].clone();
+    }
+    state.kind("firewalls").insert(key, firewall);
+    let target = Target {
+        op_type: "update",
+        link: old["selfLink"].as_str().unwrap_or_default().to_string(),
+        id: old["id"].as_str().unwrap_or_default().to_string(),
+        effect: None,
+        undo: None,
+    };
     Ok(operations::start(state, call, Scope::Global, target))
 }
 

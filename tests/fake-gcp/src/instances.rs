@@ -1,6 +1,7 @@
 //! `compute.instances.*`: a VM with its boot disk (created from `initializeParams`, deleted with
 //! the VM when `autoDelete`) and its external address (a reserved address's `natIP`, marked
-//! IN_USE while the VM lives).
+//! IN_USE while the VM lives), on the network and subnetwork its interface names, which must
+//! exist (see `networks::place_interface`).
 
 use crate::catalogue::{self, link};
 use crate::compute::{
@@ -42,6 +43,7 @@ pub fn insert(state: &mut State, call: &Call) -> Result<Value, ApiError> {
     let machine = machine_type(call)?;
     let disks = plan_disks(state, call, &name, &machine)?;
     let nat_ips = plan_nat_ips(state, call, region)?;
+    let places = plan_places(state, call, region)?;
 
     let id = state.next_id().to_string();
     let mut attached = Vec::new();
@@ -57,11 +59,23 @@ pub fn insert(state: &mut State, call: &Call) -> Result<Value, ApiError> {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    for (index, (mut nic, nat)) in interfaces.into_iter().zip(nat_ips).enumerate() {
+    let planned = interfaces.into_iter().zip(nat_ips).zip(places);
+    for (index, ((mut nic, nat), (network, subnet))) in planned.enumerate() {
         nic["kind"] = json!("compute#networkInterface");
         nic["name"] = json!(format!("nic{index}"));
-        nic["network"] = json!(link(&call.base, project, "global/networks/default"));
+        nic["network"] = json!(format!("{}/compute/v1/{network}", call.base));
         nic["networkIP"] = json!(format!("10.128.0.{}", 2 + index));
+        if let Some(subnet) = subnet {
+            let gateway = state.kind("subnetworks")[&subnet]["gatewayAddress"].clone();
+            let first = gateway
+                .as_str()
+                .and_then(|g| g.parse::<std::net::Ipv4Addr>().ok());
+            if let Some(first) = first {
+                let ip = std::net::Ipv4Addr::from(u32::from(first) + 1 + index as u32);
+                nic["networkIP"] = json!(ip.to_string());
+            }
+            nic["subnetwork"] = json!(format!("{}/compute/v1/{subnet}", call.base));
+        }
         nic["stackType"] = json!("IPV4_ONLY");
         nic["fingerprint"] = json!(fingerprint(&nic));
         if let Some((ip, address_key)) = nat {
@@ -299,6 +313,23 @@ fn plan_disks(
         planned.push((key, disk, attached));
     }
     Ok(planned)
+}
+
+/// For each network interface: the network and subnetwork keys it joins (checked to exist).
+fn plan_places(
+    state: &mut State,
+    call: &Call,
+    region: &str,
+) -> Result<Vec<(String, Option<String>)>, ApiError> {
+    let project = call.param("project");
+    let interfaces = call.body()["networkInterfaces"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let placed = interfaces.iter().enumerate();
+    placed
+        .map(|(i, nic)| crate::networks::place_interface(state, project, region, i, nic))
+        .collect()
 }
 
 /// For each network interface: its external IP and the reserved address providing it, if any.

@@ -1,7 +1,8 @@
 //! A fake Google Compute Engine + Cloud DNS REST server for tests, checked against Google's
 //! discovery documents (`compute.v1.json`, `dns.v1.json`). It serves
 //! `/compute/v1/projects/{project}/...` and `/dns/v1/projects/{project}/...` on a loopback
-//! address, keeps state (addresses, firewalls, instances with their disks, operations, DNS zones,
+//! address, keeps state (addresses, firewalls, networks with their subnetworks (every project
+//! has GCP's world-open `default` network), instances with their disks, operations, DNS zones,
 //! changes and record sets), rejects requests the real API would reject (unknown fields, wrong
 //! types, bad enums, missing required values) in Google's error shape, and can be slowed down or
 //! made to throttle. `FakeServer::start` runs it as a tokio task that stops when dropped.
@@ -38,6 +39,7 @@ pub mod errors;
 mod http;
 mod instances;
 mod lists;
+mod networks;
 mod operations;
 mod route;
 pub mod schema;

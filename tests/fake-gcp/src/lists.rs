@@ -1,4 +1,4 @@
-//! Compute `*.list` for instances, disks, addresses and firewalls, with the subset of Compute's
+//! Compute `*.list` for instances, disks, addresses, firewalls, networks and subnetworks, with the subset of Compute's
 //! `filter` syntax a label sweep needs: `labels.KEY = "VALUE"`, `name != x`, terms joined by
 //! `AND` or written as `(a = b) (c = d)`. Anything else is refused as Compute refuses it.
 
@@ -8,12 +8,12 @@ use crate::route::Call;
 use crate::state::State;
 use serde_json::{Value, json};
 
-/// `compute.{instances,disks,addresses,firewalls}.list`
+/// `compute.{instances,disks,addresses,firewalls,networks,subnetworks}.list`
 pub fn list(state: &mut State, call: &Call, kind: &'static str) -> Result<Value, ApiError> {
     let project = call.param("project");
     let scope = match kind {
-        "addresses" => format!("regions/{}", call.param("region")),
-        "firewalls" => "global".to_string(),
+        "addresses" | "subnetworks" => format!("regions/{}", call.param("region")),
+        "firewalls" | "networks" => "global".to_string(),
         _ => format!("zones/{}", call.param("zone")),
     };
     let prefix = format!("projects/{project}/{scope}/{kind}/");
@@ -31,6 +31,8 @@ pub fn list(state: &mut State, call: &Call, kind: &'static str) -> Result<Value,
     let list_kind = match kind {
         "addresses" => "compute#addressList",
         "firewalls" => "compute#firewallList",
+        "networks" => "compute#networkList",
+        "subnetworks" => "compute#subnetworkList",
         "disks" => "compute#diskList",
         _ => "compute#instanceList",
     };
@@ -46,7 +48,7 @@ pub fn list(state: &mut State, call: &Call, kind: &'static str) -> Result<Value,
     Ok(out)
 }
 
-/// `compute.{instances,addresses}.aggregatedList`: every zone's (region's) items, grouped
+/// `compute.{instances,addresses,subnetworks}.aggregatedList`: every zone's (region's) items, grouped
 /// under `zones/Z` (`regions/R`) as Compute groups them.
 pub fn aggregated(state: &mut State, call: &Call, kind: &'static str) -> Result<Value, ApiError> {
     let project = call.param("project");
@@ -74,6 +76,7 @@ pub fn aggregated(state: &mut State, call: &Call, kind: &'static str) -> Result<
     }
     let list_kind = match kind {
         "addresses" => "compute#addressAggregatedList",
+        "subnetworks" => "compute#subnetworkAggregatedList",
         _ => "compute#instanceAggregatedList",
     };
     Ok(json!({

@@ -173,13 +173,11 @@ fn apply(state: &mut State, effect: Option<Effect>) {
                 resource["status"] = json!(status);
             }
         }
-        Some(Effect::Remove { kind, key }) => {
-            if let Some(removed) = state.kind(kind).remove(&key)
-                && kind == "instances"
-            {
-                crate::instances::release(state, &removed);
-            }
-        }
+        Some(Effect::Remove { kind, key }) => match (state.kind(kind).remove(&key), kind) {
+            (Some(removed), "instances") => crate::instances::release(state, &removed),
+            (Some(removed), "subnetworks") => crate::networks::release_subnetwork(state, &removed),
+            _ => {}
+        },
         None => {}
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::errors::ApiError;
 use crate::state::State;
-use crate::{compute, dns, instances, lists, operations};
+use crate::{compute, dns, instances, lists, networks, operations};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -48,6 +48,12 @@ impl Call {
 
 /// Run the handler for `call.method_id`; methods in the contract without a handler get 501.
 pub fn dispatch(state: &mut State, call: &Call) -> Result<Value, ApiError> {
+    let touches_networks = ["networks", "subnetworks", "firewalls", "instances"]
+        .iter()
+        .any(|r| call.method_id.starts_with(&format!("compute.{r}.")));
+    if touches_networks {
+        networks::seed_defaults(state, &call.base, call.param("project"));
+    }
     match call.method_id.as_str() {
         "compute.projects.get" => compute::get_project(state, call),
         "compute.zones.get" => compute::get_zone(call),
@@ -60,6 +66,16 @@ pub fn dispatch(state: &mut State, call: &Call) -> Result<Value, ApiError> {
         "compute.firewalls.insert" => compute::insert_firewall(state, call),
         "compute.firewalls.get" => compute::get_firewall(state, call),
         "compute.firewalls.delete" => compute::delete_firewall(state, call),
+        "compute.firewalls.update" => compute::update_firewall(state, call),
+        "compute.networks.insert" => networks::insert_network(state, call),
+        "compute.networks.get" => networks::get_network(state, call),
+        "compute.networks.delete" => networks::delete_network(state, call),
+        "compute.networks.list" => lists::list(state, call, "networks"),
+        "compute.subnetworks.insert" => networks::insert_subnetwork(state, call),
+        "compute.subnetworks.get" => networks::get_subnetwork(state, call),
+        "compute.subnetworks.delete" => networks::delete_subnetwork(state, call),
+        "compute.subnetworks.list" => lists::list(state, call, "subnetworks"),
+        "compute.subnetworks.aggregatedList" => lists::aggregated(state, call, "subnetworks"),
         "compute.disks.get" => compute::get_disk(state, call),
         "compute.instances.list" => lists::list(state, call, "instances"),
         "compute.disks.list" => lists::list(state, call, "disks"),

@@ -82,7 +82,8 @@ struct Fault {
 #[derive(Debug)]
 pub(crate) struct State {
     pub settings: Settings,
-    /// kind (`instances`, `disks`, `addresses`, `firewalls`) -> resource path -> resource.
+    /// kind (`instances`, `disks`, `addresses`, `firewalls`, `networks`, `subnetworks`) ->
+    /// resource path -> resource.
     pub resources: BTreeMap<&'static str, BTreeMap<String, Value>>,
     /// operation path (`projects/p/zones/z/operations/n`) -> operation.
     pub operations: BTreeMap<String, Op>,
@@ -99,6 +100,8 @@ pub(crate) struct State {
     pub log: Vec<LoggedRequest>,
     /// Access tokens the token endpoint handed out (see `auth`).
     pub tokens: HashSet<String>,
+    /// Projects whose `default` network and rules exist (see `networks::seed_defaults`).
+    pub seeded_projects: HashSet<String>,
     /// method id -> failure for the next operation that method starts.
     pub op_failures: HashMap<String, Failure>,
     faults: HashMap<String, Fault>,
@@ -126,6 +129,7 @@ impl State {
             changes: BTreeMap::new(),
             log: Vec::new(),
             tokens: HashSet::new(),
+            seeded_projects: HashSet::new(),
             op_failures: HashMap::new(),
             faults: HashMap::new(),
             throttle_percent: 0,
@@ -209,6 +213,30 @@ impl FakeState {
         found
             .map(|(_, m)| m.values().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Put a resource of `kind` (`firewalls`, `networks`…) at `key`
+    /// (`projects/P/global/firewalls/NAME`) as it is, replacing one there (as if someone had
+    /// made it outside the test).
+    pub fn put_resource(&self, kind: &'static str, key: &str, value: Value) {
+        self.lock().kind(kind).insert(key.to_string(), value);
+    }
+
+    /// Changes the resource of `kind` named `name` in place (as if someone had edited it
+    /// outside the test); false when there is none.
+    pub fn edit_resource(
+        &self,
+        kind: &'static str,
+        name: &str,
+        edit: impl FnOnce(&mut Value),
+    ) -> bool {
+        let mut state = self.lock();
+        let suffix = format!("/{name}");
+        let found = state
+            .kind(kind)
+            .iter_mut()
+            .find(|(k, _)| k.ends_with(&suffix));
+        found.map(|(_, v)| edit(v)).is_some()
     }
 
     /// Seed a project, so that `compute.projects.get` finds it (other calls take any project).

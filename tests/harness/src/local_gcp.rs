@@ -188,6 +188,8 @@ impl LocalCloud for GcpCloud {
             ("disks", "disk"),
             ("addresses", "address"),
             ("firewalls", "firewall"),
+            ("networks", "network"),
+            ("subnetworks", "subnetwork"),
         ] {
             for r in self.resources_of(kind, env)? {
                 found.push(format!("{word} {}", r["name"].as_str().unwrap_or_default()));

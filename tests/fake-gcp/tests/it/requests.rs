@@ -14,6 +14,13 @@ fn firewall(name: &str) -> Value {
         "allowed": [{"IPProtocol": "tcp", "ports": ["443"]}], "sourceRanges": ["0.0.0.0/0"]})
 }
 
+/// The firewall rules the test made (not the `default` network's own).
+fn ours(fake: &Fake) -> Vec<Value> {
+    let rules = fake.server.state().resources("firewalls");
+    let made = rules.into_iter().filter(|r| r["name"] == "fw");
+    made.collect()
+}
+
 fn firewalls() -> String {
     Fake::compute("global/firewalls")
 }
@@ -174,7 +181,7 @@ async fn duplicate_names_conflict_unless_the_request_id_repeats() {
     );
     let other = "0f0e4c1a-1111-4222-8333-944455556666";
     assert_eq!(fake.post(&with_id(other), &firewall("fw")).await.0, 409);
-    assert_eq!(fake.server.state().resources("firewalls").len(), 1);
+    assert_eq!(ours(&fake).len(), 1);
 
     // Finished, deleted, then the same requestId again: the old operation, no new rule.
     let (_, done) = fake.wait_done(&first).await;
@@ -186,7 +193,7 @@ async fn duplicate_names_conflict_unless_the_request_id_repeats() {
         (200, done["name"].clone())
     );
     assert_eq!(replayed["status"], "DONE");
-    assert!(fake.server.state().resources("firewalls").is_empty());
+    assert!(ours(&fake).is_empty());
 }
 
 #[tokio::test]
