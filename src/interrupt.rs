@@ -107,16 +107,7 @@ pub fn die_at(point: &str) {
 /// `args` as one shell command line a user can paste (single-quoted where needed).
 pub fn shell_line(args: impl IntoIterator<Item = String>) -> String {
     args.into_iter()
-        .map(|a| {
-            let plain = !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c));
-            if plain {
-                a
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        })
+        .map(|a| crate::remote::cmd::quote(&a))
         .collect::<Vec<_>>()
         .join(" ")
 }

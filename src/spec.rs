@@ -16,8 +16,7 @@ use crate::package::{Package, PackageSource};
 use crate::providers::ProviderConfig;
 use crate::remote::DockerSource;
 
-/// Smallest disk CARTO supports, in GB.
-pub const MIN_DISK_GB: u32 = 60;
+pub use carto_core::MIN_DISK_GB;
 
 /// Bad input: one sentence naming the input and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -130,12 +129,8 @@ fn from_common(
         None => EnvName::from_domain(domain.as_str())
             .map_err(|e| InputError(format!("--domain {}: {e}; pass --name", domain.as_str())))?,
     };
-    if a.disk_gb < MIN_DISK_GB {
-        return Err(InputError(format!(
-            "--disk-gb {} is below CARTO's minimum of {MIN_DISK_GB} GB: pass --disk-gb {MIN_DISK_GB} or more",
-            a.disk_gb
-        )));
-    }
+    carto_core::check_disk("--disk-gb", a.disk_gb, MIN_DISK_GB)
+        .map_err(|e| InputError(e.message))?;
     let ssh_cidr = a
         .ssh_cidr
         .as_deref()

@@ -187,8 +187,9 @@ impl fmt::Display for Cmd {
     }
 }
 
-/// POSIX single-quoting; words made only of safe characters stay bare for readability.
-fn quote(s: &str) -> String {
+/// POSIX single-quoting; words made only of safe characters stay bare for readability. The one
+/// quoting function: remote commands and the command lines printed for the user both use it.
+pub fn quote(s: &str) -> String {
     let safe = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c));

@@ -32,7 +32,7 @@ use carto_core::{
 
 pub use config::{AwsOptions, DEFAULT_REGION};
 pub use image::{CANONICAL_OWNER, JAMMY_NAME_PATTERN, UBUNTU_SSM_PARAMETER};
-pub use machine::{MIN_DISK_GB, default_type};
+pub use machine::default_type;
 
 use config::Clients;
 
@@ -92,7 +92,7 @@ impl Provider for AwsProvider {
 
     async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved> {
         let c = &self.clients;
-        machine::check_disk(spec.disk_gb)?;
+        carto_core::check_disk("preflight", spec.disk_gb, carto_core::MIN_DISK_GB)?;
         config::check_region(c, &spec.region).await?;
         let machine_type = spec
             .machine_type

@@ -6,28 +6,12 @@ use carto_core::{ErrorKind, Profile, ProviderError, Result, Size};
 use crate::config::Clients;
 use crate::send::send;
 
-/// Smallest root disk CARTO Self-Hosted runs on, in GB.
-pub const MIN_DISK_GB: u32 = 60;
-
 /// The instance type used when the user names none.
 pub fn default_type(profile: Profile) -> &'static str {
     match profile {
         Profile::Min => "m6i.xlarge",
         Profile::Default => "m6i.2xlarge",
     }
-}
-
-/// Checks `disk_gb` against [`MIN_DISK_GB`].
-pub fn check_disk(disk_gb: u32) -> Result<()> {
-    if disk_gb < MIN_DISK_GB {
-        return Err(ProviderError::invalid_input(
-            "preflight",
-            format!(
-                "--disk-gb {disk_gb} is below the {MIN_DISK_GB} GB CARTO Self-Hosted needs; hint: use --disk-gb {MIN_DISK_GB} or more"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Looks `instance_type` up in `region` and checks it against `profile`.
@@ -167,16 +151,5 @@ mod tests {
             size(8, 32)
         );
         assert_eq!(gib(512), "0.5 GiB");
-    }
-
-    #[test]
-    fn disk_floor_is_sixty() {
-        assert!(check_disk(60).is_ok());
-        let err = check_disk(59).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("--disk-gb 59 is below the 60 GB"),
-            "{err}"
-        );
     }
 }

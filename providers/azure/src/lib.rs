@@ -84,7 +84,7 @@ impl Provider for AzureProvider {
     async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved> {
         let c = &self.clients;
         c.sub()?;
-        machine::check_disk(spec.disk_gb)?;
+        carto_core::check_disk("azure:disk", spec.disk_gb, machine::MIN_DISK_GB)?;
         location::check(c, &spec.region).await?;
         let size = spec
             .machine_type

@@ -21,19 +21,6 @@ pub fn default_size(profile: Profile) -> &'static str {
     }
 }
 
-/// Refuses a disk below [`MIN_DISK_GB`].
-pub fn check_disk(disk_gb: u32) -> Result<()> {
-    if disk_gb < MIN_DISK_GB {
-        return Err(ProviderError::invalid_input(
-            "azure:disk",
-            format!(
-                "--disk-gb {disk_gb} is below the {MIN_DISK_GB} GiB Azure OS disk this tool needs: pass --disk-gb {MIN_DISK_GB} or more"
-            ),
-        ));
-    }
-    Ok(())
-}
-
 fn capability<'v>(sku: &'v Value, name: &str) -> Option<&'v str> {
     sku["capabilities"]
         .as_array()?
@@ -160,12 +147,5 @@ mod tests {
             let e = judge(&bad, "S", "l", Profile::Default).unwrap_err();
             assert!(e.to_string().contains(why), "{e}");
         }
-        assert!(
-            check_disk(63)
-                .unwrap_err()
-                .to_string()
-                .contains("--disk-gb 63")
-        );
-        assert!(check_disk(64).is_ok());
     }
 }

@@ -21,7 +21,7 @@ pub use firewall::{FirewallRule, Protocol, firewall_rules};
 pub use name::EnvName;
 pub use provider::Provider;
 pub use resource::{Cloud, ResourceKind, ResourceRef, TaggedResource, records_of_addresses};
-pub use spec::{Address, InfraSpec, Profile, Resolved, Size};
+pub use spec::{Address, InfraSpec, MIN_DISK_GB, Profile, Resolved, Size, check_disk};
 
 /// Tag key every resource carries so sweeps can find what this tool made.
 pub const TAG_MANAGED_BY: &str = "managed-by";

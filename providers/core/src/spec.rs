@@ -4,7 +4,24 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EnvName, FirewallRule};
+use crate::{EnvName, FirewallRule, ProviderError};
+
+/// CARTO Self-Hosted's minimum disk, in GB: every cloud's floor, and the CLI's.
+pub const MIN_DISK_GB: u32 = 60;
+
+/// Refuses a disk below `min` GB (CARTO's [`MIN_DISK_GB`], or more where the cloud's OS disk
+/// needs it), as bad input naming the size and the fix. `call` is what would have failed.
+pub fn check_disk(call: &str, disk_gb: u32, min: u32) -> crate::Result<()> {
+    if disk_gb < min {
+        return Err(ProviderError::invalid_input(
+            call,
+            format!(
+                "--disk-gb {disk_gb} is below the {min} GB this deployment needs (CARTO's minimum is {MIN_DISK_GB} GB): pass --disk-gb {min} or more"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Size profile of the VM: CARTO's legacy minimum, or the recommended default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -151,4 +168,22 @@ pub struct Address {
     pub resource: crate::ResourceRef,
     /// The public IPv4 address.
     pub ip: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_disk_below_the_floor_is_bad_input_naming_the_fix() {
+        assert!(check_disk("c", 60, MIN_DISK_GB).is_ok());
+        let e = check_disk("c", 59, MIN_DISK_GB).unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::InvalidInput);
+        assert!(e.message.contains("--disk-gb 60 or more"), "{e}");
+        let azure = check_disk("c", 63, 64).unwrap_err();
+        assert!(
+            azure.message.starts_with("--disk-gb 63 is below the 64 GB"),
+            "{azure}"
+        );
+    }
 }

@@ -39,7 +39,7 @@ use carto_core::{
 pub use config::{DEFAULT_ZONE, GcpOptions};
 pub use image::{IMAGE_FAMILY, IMAGE_PROJECT};
 pub use labels::network_tag;
-pub use machine::{DEFAULT_DISK_TYPE, MIN_DISK_GB, SSD_TYPES, default_type};
+pub use machine::{DEFAULT_DISK_TYPE, SSD_TYPES, default_type};
 pub use operation::request_id;
 
 use config::Clients;
@@ -90,7 +90,11 @@ impl Provider for GcpProvider {
     async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved> {
         let c = &self.clients;
         c.project()?;
-        machine::check_disk(spec.disk_gb)?;
+        carto_core::check_disk(
+            "compute.instances.insert",
+            spec.disk_gb,
+            carto_core::MIN_DISK_GB,
+        )?;
         let disk_type = machine::check_disk_type(spec.disk_type.as_deref())?;
         firewall::check_rules(&spec.firewall)?;
         config::check_project(c).await?;

@@ -6,9 +6,7 @@ use carto_core::{ErrorKind, OrAbsent, Profile, ProviderError, Result, Size};
 use crate::config::Clients;
 use crate::send::send;
 
-/// Smallest boot disk, GB (CARTO's minimum).
-pub const MIN_DISK_GB: u32 = 60;
-/// Disk type when the user names none.
+// Disk type when the user names none.
 pub const DEFAULT_DISK_TYPE: &str = "pd-ssd";
 /// SSD persistent disk types accepted for `--disk-type`.
 pub const SSD_TYPES: &[&str] = &["pd-ssd", "pd-balanced"];
@@ -41,19 +39,6 @@ pub fn check_disk_type(wanted: Option<&str>) -> Result<String> {
             ),
         )),
     }
-}
-
-/// Checks the boot disk size.
-pub fn check_disk(disk_gb: u32) -> Result<()> {
-    if disk_gb < MIN_DISK_GB {
-        return Err(ProviderError::invalid_input(
-            "compute.instances.insert",
-            format!(
-                "--disk-gb {disk_gb} is below CARTO's minimum of {MIN_DISK_GB} GB: pass --disk-gb {MIN_DISK_GB} or more"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// How the user chose the type, for error messages.
@@ -152,6 +137,5 @@ mod tests {
             "{hdd}"
         );
         assert!(check_disk_type(Some("gp3")).is_err());
-        assert!(check_disk(59).is_err() && check_disk(60).is_ok());
     }
 }
