@@ -32,9 +32,15 @@ pub struct Zone {
     pub private: bool,
 }
 
-/// `name` lowercased with exactly one trailing dot.
-pub fn fqdn(name: &str) -> String {
-    format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
+pub use carto_core::dns::fqdn;
+
+impl carto_core::dns::Zone for Zone {
+    fn dns_name(&self) -> &str {
+        &self.name
+    }
+    fn is(&self, wanted: &str) -> bool {
+        self.id == bare_id(wanted) || self.name == fqdn(wanted)
+    }
 }
 
 /// `Z123` from `/hostedzone/Z123` (or `Z123`).
@@ -72,66 +78,16 @@ pub async fn list_zones(clients: &Clients) -> Result<Vec<Zone>> {
     }
 }
 
-/// Whether `domain` is `zone` or inside it (both as FQDNs).
-fn inside(domain: &str, zone: &str) -> bool {
-    domain == zone || domain.ends_with(&format!(".{zone}"))
-}
-
 /// Picks the public zone for `domain`: the one named by `wanted` (name or id), which must
 /// contain the domain, else the longest suffix of the domain among the public zones.
 pub fn pick_zone(domain: &str, zones: &[Zone], wanted: Option<&str>) -> Result<Zone> {
-    const CALL: &str = "route53:ListHostedZonesByName";
-    let domain_fq = fqdn(domain);
-    let public = zones.iter().filter(|z| !z.private);
-    if let Some(wanted) = wanted {
-        let zone = public
-            .clone()
-            .find(|z| z.id == bare_id(wanted) || z.name == fqdn(wanted))
-            .ok_or_else(|| {
-                ProviderError::invalid_input(
-                    CALL,
-                    format!(
-                        "--dns-zone {wanted} is not a public Route53 hosted zone in this account; hint: name one of {}",
-                        names(zones)
-                    ),
-                )
-            })?;
-        if !inside(&domain_fq, &zone.name) {
-            return Err(ProviderError::invalid_input(
-                CALL,
-                format!(
-                    "--domain {domain} is not inside --dns-zone {wanted} ({}); hint: pick a domain under {} or another zone",
-                    zone.name, zone.name
-                ),
-            ));
-        }
-        return Ok(zone.clone());
-    }
-    public
-        .filter(|z| inside(&domain_fq, &z.name))
-        .max_by_key(|z| z.name.len())
-        .cloned()
-        .ok_or_else(|| {
-            ProviderError::invalid_input(
-                CALL,
-                format!(
-                    "no public Route53 hosted zone in this account contains --domain {domain}; hint: create a hosted zone for its parent domain, or name one with --dns-zone"
-                ),
-            )
-        })
-}
-
-fn names(zones: &[Zone]) -> String {
-    let public: Vec<&str> = zones
-        .iter()
-        .filter(|z| !z.private)
-        .map(|z| z.name.as_str())
-        .collect();
-    if public.is_empty() {
-        "(none found)".to_string()
-    } else {
-        public.join(", ")
-    }
+    let public: Vec<&Zone> = zones.iter().filter(|z| !z.private).collect();
+    let words = carto_core::dns::ZoneWords {
+        call: "route53:ListHostedZonesByName",
+        what: "public Route53 hosted zone in this account".into(),
+        create: "create a hosted zone for its parent domain",
+    };
+    carto_core::dns::pick_zone(domain, &public, wanted, &words).cloned()
 }
 
 fn build_error(e: aws_sdk_route53::error::BuildError) -> ProviderError {

@@ -28,13 +28,17 @@ pub struct Zone {
     pub group: String,
 }
 
-fn bare(name: &str) -> String {
-    name.trim_end_matches('.').to_ascii_lowercase()
+impl carto_core::dns::Zone for Zone {
+    fn dns_name(&self) -> &str {
+        &self.name
+    }
+    fn is(&self, wanted: &str) -> bool {
+        self.name == bare(wanted)
+    }
 }
 
-/// Whether `domain` is `zone` or inside it.
-fn inside(domain: &str, zone: &str) -> bool {
-    domain == zone || domain.ends_with(&format!(".{zone}"))
+fn bare(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// Every DNS zone of the subscription.
@@ -65,52 +69,19 @@ pub fn pick_zone(
     wanted: Option<&str>,
     group: Option<&str>,
 ) -> Result<Zone> {
-    const CALL: &str = "dns:Zones_List";
-    let domain = bare(domain);
     let zones: Vec<&Zone> = zones
         .iter()
         .filter(|z| group.is_none_or(|g| z.group.eq_ignore_ascii_case(g)))
         .collect();
-    let names = || {
-        let n: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
-        if n.is_empty() {
-            "(none found)".to_string()
-        } else {
-            n.join(", ")
-        }
-    };
     let place = group
         .map(|g| format!(" in resource group {g}"))
         .unwrap_or_default();
-    if let Some(wanted) = wanted {
-        let zone = zones.iter().find(|z| z.name == bare(wanted)).ok_or_else(|| {
-            ProviderError::invalid_input(
-                CALL,
-                format!("--dns-zone {wanted} is not a public Azure DNS zone of this subscription{place}; hint: name one of {}", names()),
-            )
-        })?;
-        if !inside(&domain, &zone.name) {
-            return Err(ProviderError::invalid_input(
-                CALL,
-                format!(
-                    "--domain {domain} is not inside --dns-zone {wanted}; hint: pick a domain under {} or another zone",
-                    zone.name
-                ),
-            ));
-        }
-        return Ok((*zone).clone());
-    }
-    zones
-        .iter()
-        .filter(|z| inside(&domain, &z.name))
-        .max_by_key(|z| z.name.len())
-        .map(|z| (*z).clone())
-        .ok_or_else(|| {
-            ProviderError::invalid_input(
-                CALL,
-                format!("no Azure DNS zone of this subscription{place} contains --domain {domain}; hint: create a DNS zone for its parent domain, or name one with --dns-zone"),
-            )
-        })
+    let words = carto_core::dns::ZoneWords {
+        call: "dns:Zones_List",
+        what: format!("Azure DNS zone of this subscription{place}"),
+        create: "create a DNS zone for its parent domain",
+    };
+    carto_core::dns::pick_zone(domain, &zones, wanted, &words).cloned()
 }
 
 /// The record set name of `domain` in `zone` (`@` for the apex).

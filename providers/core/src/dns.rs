@@ -162,3 +162,137 @@ mod tests {
         assert_eq!(replaced(&r).unwrap(), sets);
     }
 }
+
+/// `name` lowercased with exactly one trailing dot.
+pub fn fqdn(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// Whether `domain` is `zone` or under it, on a label boundary (any case, with or without the
+/// trailing dot): `carto.example.com` is in `example.com`, `notexample.com` is not.
+pub fn inside(domain: &str, zone: &str) -> bool {
+    let (domain, zone) = (fqdn(domain), fqdn(zone));
+    domain == zone || domain.ends_with(&format!(".{zone}"))
+}
+
+/// A DNS zone as one cloud lists it, for [`pick_zone`].
+pub trait Zone {
+    /// The zone's DNS name (`example.com.` or `example.com`).
+    fn dns_name(&self) -> &str;
+    /// Whether `--dns-zone wanted` names this zone (by the cloud's name or id, or DNS name).
+    fn is(&self, wanted: &str) -> bool;
+    /// How the zone is shown in a list of choices.
+    fn label(&self) -> String {
+        self.dns_name().to_string()
+    }
+}
+
+/// How one cloud's zones are spoken of in [`pick_zone`]'s messages.
+pub struct ZoneWords<'a> {
+    /// The listing call, for the error.
+    pub call: &'a str,
+    /// What a candidate is, e.g. `public Route53 hosted zone in this account`.
+    pub what: String,
+    /// How to make one, e.g. `create a hosted zone for its parent domain`.
+    pub create: &'a str,
+}
+
+/// The zone `domain`'s record goes in, among the candidates `zones` (already narrowed to the
+/// public ones the user may mean): the one `wanted` names, which must contain the domain, else
+/// the longest suffix of the domain. Failing either is bad input naming the flag and the fix.
+pub fn pick_zone<'z, Z: Zone>(
+    domain: &str,
+    zones: &[&'z Z],
+    wanted: Option<&str>,
+    words: &ZoneWords<'_>,
+) -> Result<&'z Z> {
+    let bad = |message: String| crate::ProviderError::invalid_input(words.call, message);
+    if let Some(wanted) = wanted {
+        let Some(zone) = zones.iter().find(|z| z.is(wanted)) else {
+            let labels: Vec<String> = zones.iter().map(|z| z.label()).collect();
+            let choices = if labels.is_empty() {
+                "(none found)".to_string()
+            } else {
+                labels.join(", ")
+            };
+            return Err(bad(format!(
+                "--dns-zone {wanted} is not a {}; hint: name one of {choices}",
+                words.what
+            )));
+        };
+        if !inside(domain, zone.dns_name()) {
+            let name = zone.dns_name();
+            return Err(bad(format!(
+                "--domain {domain} is not inside --dns-zone {wanted} ({name}); hint: pick a domain under {name} or another zone"
+            )));
+        }
+        return Ok(zone);
+    }
+    zones
+        .iter()
+        .filter(|z| inside(domain, z.dns_name()))
+        .max_by_key(|z| fqdn(z.dns_name()).len())
+        .copied()
+        .ok_or_else(|| {
+            bad(format!(
+                "no {} contains --domain {domain}; hint: {}, or name one with --dns-zone",
+                words.what, words.create
+            ))
+        })
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    struct Z(&'static str, &'static str);
+    impl Zone for Z {
+        fn dns_name(&self) -> &str {
+            self.1
+        }
+        fn is(&self, wanted: &str) -> bool {
+            self.0 == wanted || fqdn(self.1) == fqdn(wanted)
+        }
+    }
+
+    #[test]
+    fn the_longest_suffix_on_a_label_boundary_or_the_named_zone() {
+        let all = [
+            Z("a", "example.com."),
+            Z("b", "sub.example.com."),
+            Z("c", "other.com"),
+        ];
+        let zones: Vec<&Z> = all.iter().collect();
+        let words = ZoneWords {
+            call: "list",
+            what: "zone here".into(),
+            create: "make one",
+        };
+        let pick = |d, w| pick_zone(d, &zones, w, &words).map(|z| z.0);
+        assert_eq!(pick("x.Sub.Example.com.", None).unwrap(), "b");
+        assert_eq!(pick("example.com", None).unwrap(), "a");
+        assert_eq!(pick("x.sub.example.com", Some("a")).unwrap(), "a");
+        assert_eq!(pick("x.other.com", Some("other.com.")).unwrap(), "c");
+        let none = pick("notexample.com", None).unwrap_err();
+        assert!(
+            none.message
+                .starts_with("no zone here contains --domain notexample.com; hint: make one"),
+            "{none}"
+        );
+        let outside = pick("x.example.org", Some("c")).unwrap_err();
+        assert!(
+            outside
+                .message
+                .starts_with("--domain x.example.org is not inside --dns-zone c (other.com)"),
+            "{outside}"
+        );
+        let missing = pick("x.example.com", Some("z")).unwrap_err();
+        assert!(
+            missing
+                .message
+                .contains("hint: name one of example.com., sub.example.com., other.com"),
+            "{missing}"
+        );
+        assert!(inside("example.com", "example.com.") && !inside("notexample.com", "example.com"));
+    }
+}

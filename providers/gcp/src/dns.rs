@@ -30,9 +30,18 @@ pub struct Zone {
     pub private: bool,
 }
 
-/// `name` lowercased with exactly one trailing dot.
-pub fn fqdn(name: &str) -> String {
-    format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
+pub use carto_core::dns::fqdn;
+
+impl carto_core::dns::Zone for Zone {
+    fn dns_name(&self) -> &str {
+        &self.dns_name
+    }
+    fn is(&self, wanted: &str) -> bool {
+        self.name == wanted || self.dns_name == fqdn(wanted)
+    }
+    fn label(&self) -> String {
+        format!("{} ({})", self.name, self.dns_name)
+    }
 }
 
 /// Every managed zone of the project.
@@ -63,66 +72,16 @@ pub async fn list_zones(c: &Clients) -> Result<Vec<Zone>> {
         .collect())
 }
 
-/// Whether `domain` is `zone` or inside it (both as FQDNs).
-fn inside(domain: &str, zone: &str) -> bool {
-    domain == zone || domain.ends_with(&format!(".{zone}"))
-}
-
 /// Picks the public zone for `domain`: the one named by `wanted` (zone name or DNS name),
 /// which must contain the domain, else the longest suffix of the domain among public zones.
 pub fn pick_zone(domain: &str, zones: &[Zone], wanted: Option<&str>) -> Result<Zone> {
-    const CALL: &str = "dns.managedZones.list";
-    let domain_fq = fqdn(domain);
-    let public = zones.iter().filter(|z| !z.private);
-    if let Some(wanted) = wanted {
-        let zone = public
-            .clone()
-            .find(|z| z.name == wanted || z.dns_name == fqdn(wanted))
-            .ok_or_else(|| {
-                ProviderError::invalid_input(
-                    CALL,
-                    format!(
-                        "--dns-zone {wanted} is not a public Cloud DNS managed zone of this project; hint: name one of {}",
-                        names(zones)
-                    ),
-                )
-            })?;
-        if !inside(&domain_fq, &zone.dns_name) {
-            return Err(ProviderError::invalid_input(
-                CALL,
-                format!(
-                    "--domain {domain} is not inside --dns-zone {wanted} ({}); hint: pick a domain under {} or another zone",
-                    zone.dns_name, zone.dns_name
-                ),
-            ));
-        }
-        return Ok(zone.clone());
-    }
-    public
-        .filter(|z| inside(&domain_fq, &z.dns_name))
-        .max_by_key(|z| z.dns_name.len())
-        .cloned()
-        .ok_or_else(|| {
-            ProviderError::invalid_input(
-                CALL,
-                format!(
-                    "no public Cloud DNS managed zone of this project contains --domain {domain}; hint: create a managed zone for its parent domain, or name one with --dns-zone"
-                ),
-            )
-        })
-}
-
-fn names(zones: &[Zone]) -> String {
-    let public: Vec<String> = zones
-        .iter()
-        .filter(|z| !z.private)
-        .map(|z| format!("{} ({})", z.name, z.dns_name))
-        .collect();
-    if public.is_empty() {
-        "(none found)".to_string()
-    } else {
-        public.join(", ")
-    }
+    let public: Vec<&Zone> = zones.iter().filter(|z| !z.private).collect();
+    let words = carto_core::dns::ZoneWords {
+        call: "dns.managedZones.list",
+        what: "public Cloud DNS managed zone of this project".into(),
+        create: "create a managed zone for its parent domain",
+    };
+    carto_core::dns::pick_zone(domain, &public, wanted, &words).cloned()
 }
 
 /// Every record set at `name` in `zone` (one list call filtered by name).
