@@ -102,6 +102,14 @@ pub struct EnvState {
     pub public_ip: Option<String>,
     /// `SHA256:…` fingerprint of the VM's pinned host key.
     pub host_key_fingerprint: Option<String>,
+    /// The host key generated on the VM to replace the one from user-data (OpenSSH public
+    /// line), recorded before it goes live; pinned from then on.
+    #[serde(default)]
+    pub host_key_public: Option<String>,
+    /// True once the rotated key is live, verified by a new connection, and the local copy
+    /// of the user-data host key is deleted.
+    #[serde(default)]
+    pub host_key_rotated: bool,
     /// The login user on the VM.
     pub ssh_user: Option<String>,
     /// Other non-secret settings (e.g. the carto-selfhosted version).
@@ -132,6 +140,8 @@ impl EnvState {
             resources: Vec::new(),
             public_ip: None,
             host_key_fingerprint: None,
+            host_key_public: None,
+            host_key_rotated: false,
             ssh_user: None,
             extra: BTreeMap::new(),
         }

@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod destroy;
 pub mod dns;
 pub mod events;
+pub mod hostkey;
 pub mod infra;
 pub mod install;
 pub mod plan;

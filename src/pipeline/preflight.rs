@@ -155,7 +155,13 @@ pub async fn run(
         Some(json) if dns_replace.is_empty() => serde_json::from_str(json)?,
         _ => dns_replace,
     };
-    let keys = EnvKeys::ensure(
+    // After the rotation the user-data host key is not kept (see hostkey.rs).
+    let ensure = if state.host_key_rotated {
+        EnvKeys::ensure_rotated
+    } else {
+        EnvKeys::ensure
+    };
+    let keys = ensure(
         &store.ssh_key_path(&spec.env),
         &store.host_key_path(&spec.env),
         spec.env.as_str(),
@@ -170,7 +176,9 @@ pub async fn run(
     .render();
     let fingerprint = keys.host_fingerprint();
     recorder.update(|s| {
-        s.host_key_fingerprint = Some(fingerprint);
+        if s.host_key_public.is_none() {
+            s.host_key_fingerprint = Some(fingerprint);
+        }
         s.ssh_user = Some(resolved.ssh_user.clone());
         s.extra
             .insert("selfhosted_version".into(), spec.selfhosted_version.clone());
