@@ -45,24 +45,6 @@ impl EnvKeys {
         })
     }
 
-    /// Like [`EnvKeys::ensure`] once the VM's host key was rotated: the user-data host key
-    /// is no longer kept, so a missing host key file is replaced by a key held in memory only
-    /// (it goes into user-data, used only if the VM has to be created again) and never written.
-    pub fn ensure_rotated(
-        ssh_path: &Path,
-        host_path: &Path,
-        comment: &str,
-    ) -> Result<EnvKeys, KeyError> {
-        let host = match read_key(host_path)? {
-            Some(key) => key,
-            None => generate(comment)?,
-        };
-        Ok(EnvKeys {
-            ssh: ensure_key(ssh_path, comment)?,
-            host,
-        })
-    }
-
     /// The login public key in OpenSSH one-line form.
     pub fn ssh_public(&self) -> String {
         openssh_public(self.ssh.public_key())
@@ -183,17 +165,6 @@ mod tests {
         }
         let public = std::fs::read_to_string(dir.path().join("env.ssh.pub")).unwrap();
         assert_eq!(public.trim_end(), first.ssh_public());
-    }
-
-    #[test]
-    fn after_rotation_a_missing_host_key_is_not_written_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ssh, host) = (dir.path().join("env.ssh"), dir.path().join("env.hostkey"));
-        let first = EnvKeys::ensure_rotated(&ssh, &host, "env").unwrap();
-        let again = EnvKeys::ensure_rotated(&ssh, &host, "env").unwrap();
-        assert!(!host.exists() && !public_path(&host).exists());
-        assert_ne!(first.host_fingerprint(), again.host_fingerprint());
-        assert_eq!(first.ssh_public(), again.ssh_public());
     }
 
     #[test]

@@ -110,6 +110,10 @@ pub struct EnvState {
     /// of the user-data host key is deleted.
     #[serde(default)]
     pub host_key_rotated: bool,
+    /// True once the provider closed the ways to the VM's user-data after the rotation
+    /// (`Provider::forget_user_data`).
+    #[serde(default)]
+    pub user_data_forgotten: bool,
     /// The login user on the VM.
     pub ssh_user: Option<String>,
     /// Other non-secret settings (e.g. the carto-selfhosted version).
@@ -142,6 +146,7 @@ impl EnvState {
             host_key_fingerprint: None,
             host_key_public: None,
             host_key_rotated: false,
+            user_data_forgotten: false,
             ssh_user: None,
             extra: BTreeMap::new(),
         }
@@ -153,6 +158,14 @@ impl EnvState {
             Some(i) => self.resources[i] = r,
             None => self.resources.push(r),
         }
+    }
+
+    /// Forgets the host key rotation and the user-data removal: they belonged to a VM that was
+    /// replaced by a new one, which boots with the user-data host key again.
+    pub fn reset_host_key(&mut self) {
+        self.host_key_public = None;
+        self.host_key_rotated = false;
+        self.user_data_forgotten = false;
     }
 
     /// Forgets the resource with `r`'s kind and name (after it was deleted).

@@ -1,10 +1,12 @@
 //! The infra step: the containers (resource group, network) where the cloud has them, then SSH
 //! key, firewall and static address at once, then the VM, then wait until it runs with the
-//! address attached. Each id is recorded as soon as the provider returns it.
+//! address attached. Each id is recorded as soon as the provider returns it. A VM that replaces
+//! the recorded one resets the host key rotation; after the rotation, the provider forgets the
+//! VM's user-data.
 
 use std::time::Duration;
 
-use carto_core::{Address, Provider, ResourceRef};
+use carto_core::{Address, Provider, ResourceKind, ResourceRef};
 
 use super::preflight::Ready;
 use super::record::Recorder;
@@ -19,6 +21,21 @@ pub struct Infra {
     pub vm: ResourceRef,
     /// Its static public address.
     pub address: Address,
+}
+
+/// Closes the ways to the VM's user-data once its host key was rotated (once per VM; see
+/// `Provider::forget_user_data`).
+pub async fn forget_user_data(
+    provider: &dyn Provider,
+    infra: &Infra,
+    recorder: &Recorder<'_>,
+) -> anyhow::Result<()> {
+    let state = recorder.snapshot();
+    if !state.host_key_rotated || state.user_data_forgotten {
+        return Ok(());
+    }
+    provider.forget_user_data(&infra.vm).await?;
+    recorder.update(|s| s.user_data_forgotten = true)
 }
 
 /// Creates (or finds) the environment's cloud resources.
@@ -56,6 +73,18 @@ pub async fn run(
     let vm = provider
         .ensure_vm(infra, resolved, &firewall, &address)
         .await?;
+    let replaced = recorder
+        .snapshot()
+        .find(ResourceKind::Vm)
+        .is_some_and(|known| known.id != vm.id);
+    if replaced {
+        // A new VM boots with this run's user-data host key: the old rotation does not hold.
+        let fingerprint = ready.keys.host_fingerprint();
+        recorder.update(|s| {
+            s.reset_host_key();
+            s.host_key_fingerprint = Some(fingerprint);
+        })?;
+    }
     recorder.record(vm.clone())?;
     crate::interrupt::unless_stopped(async {
         Ok(provider

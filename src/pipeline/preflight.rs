@@ -155,13 +155,10 @@ pub async fn run(
         Some(json) if dns_replace.is_empty() => serde_json::from_str(json)?,
         _ => dns_replace,
     };
-    // After the rotation the user-data host key is not kept (see hostkey.rs).
-    let ensure = if state.host_key_rotated {
-        EnvKeys::ensure_rotated
-    } else {
-        EnvKeys::ensure
-    };
-    let keys = ensure(
+    // The host key file exists from here until the rotation (hostkey.rs) deletes it, so a run
+    // killed before then can still reach a VM that booted with it. After the rotation it is
+    // needed only if the VM has to be created again.
+    let keys = EnvKeys::ensure(
         &store.ssh_key_path(&spec.env),
         &store.host_key_path(&spec.env),
         spec.env.as_str(),

@@ -176,6 +176,21 @@ impl OnVm<'_> {
         self.recorder.reached(step)
     }
 
+    /// Deletes the local copy of the user-data host key (`NAME.hostkey[.pub]`).
+    fn delete_local_host_key(&self) -> anyhow::Result<()> {
+        let old = self.store.host_key_path(&self.spec.env);
+        for path in [public_path(&old), old] {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("deleting the old host key {}", path.display())));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// SSH in, prepare the VM and rotate its host key; returns the session for the install.
     pub async fn bootstrap(&self, infra: &Infra) -> anyhow::Result<Session> {
         let mut session = connect(self.spec, self.ready, infra, &self.recorder.snapshot()).await?;
@@ -194,6 +209,8 @@ impl OnVm<'_> {
     ) -> anyhow::Result<Session> {
         let state = self.recorder.snapshot();
         if state.host_key_rotated {
+            // This run's preflight wrote a host key for a VM it might have had to create.
+            self.delete_local_host_key()?;
             return Ok(session);
         }
         let record = |key: &PublicKey| {
@@ -211,16 +228,7 @@ impl OnVm<'_> {
         let session = connect_pinned(self.spec, self.ready, infra, new)
             .await
             .context("connecting to the VM with its new host key")?;
-        let old = self.store.host_key_path(&self.spec.env);
-        for path in [public_path(&old), old] {
-            match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(anyhow::Error::new(e)
-                        .context(format!("deleting the old host key {}", path.display())));
-                }
-                _ => {}
-            }
-        }
+        self.delete_local_host_key()?;
         self.events
             .note(Step::Bootstrap, "host key rotated on the VM");
         self.recorder.update(|s| s.host_key_rotated = true)?;

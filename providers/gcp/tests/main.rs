@@ -7,4 +7,5 @@
 mod common;
 mod faults;
 mod lifecycle;
+mod metadata;
 mod preflight;

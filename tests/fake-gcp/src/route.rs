@@ -3,7 +3,7 @@
 
 use crate::errors::ApiError;
 use crate::state::State;
-use crate::{compute, dns, instances, lists, operations};
+use crate::{compute, dns, instances, lists, metadata, operations};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -70,6 +70,7 @@ pub fn dispatch(state: &mut State, call: &Call) -> Result<Value, ApiError> {
         "compute.instances.insert" => instances::insert(state, call),
         "compute.instances.get" => instances::get(state, call),
         "compute.instances.delete" => instances::delete(state, call),
+        "compute.instances.setMetadata" => metadata::set_metadata(state, call),
         "compute.zoneOperations.get"
         | "compute.zoneOperations.wait"
         | "compute.regionOperations.get"

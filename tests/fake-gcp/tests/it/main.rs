@@ -6,5 +6,6 @@ mod compute;
 mod dns;
 mod failures;
 mod lists;
+mod metadata;
 mod requests;
 mod strict;
