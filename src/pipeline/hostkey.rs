@@ -9,7 +9,9 @@
 //! before the move both keys are on the VM and either pin is accepted, after it the new one is.
 //!
 //! cloud-init writes `ssh_keys` from user-data in its per-instance `ssh` module, so a reboot
-//! of the same instance does not put the old key back.
+//! of the same instance does not put the old key back. Once the rotation is recorded the
+//! pipeline asks the provider to forget the user-data (`infra::forget_user_data`), and a VM that
+//! replaces the recorded one starts the rotation over (`infra::run`).
 
 use russh::keys::PublicKey;
 
