@@ -79,48 +79,66 @@ fn openssh_public(key: &PublicKey) -> String {
 }
 
 fn ensure_key(path: &Path, comment: &str) -> Result<PrivateKey, KeyError> {
-    let shown = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(pem) => {
-            let key = PrivateKey::from_openssh(&pem).map_err(|e| KeyError::Invalid {
-                path: shown.clone(),
-                reason: e.to_string(),
-            })?;
-            if key.algorithm() != Algorithm::Ed25519 {
-                return Err(KeyError::Invalid {
-                    path: shown,
-                    reason: format!("it is {}", key.algorithm()),
-                });
-            }
-            Ok(key)
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let mut key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
-                .map_err(|e| KeyError::Generate(e.to_string()))?;
-            key.set_comment(comment);
-            let pem = key
-                .to_openssh(LineEnding::LF)
-                .map_err(|e| KeyError::Generate(e.to_string()))?;
-            write_secret_file(path, pem.as_bytes()).map_err(|source| KeyError::Io {
-                path: shown.clone(),
-                source,
-            })?;
-            let public = format!("{}\n", openssh_public(key.public_key()));
-            let pub_path = path.with_extension(match path.extension() {
-                Some(ext) => format!("{}.pub", ext.to_string_lossy()),
-                None => "pub".to_string(),
-            });
-            std::fs::write(&pub_path, public).map_err(|source| KeyError::Io {
-                path: pub_path.display().to_string(),
-                source,
-            })?;
-            Ok(key)
-        }
-        Err(source) => Err(KeyError::Io {
-            path: shown,
-            source,
-        }),
+    if let Some(key) = read_key(path)? {
+        return Ok(key);
     }
+    let key = generate(comment)?;
+    let shown = path.display().to_string();
+    let pem = key
+        .to_openssh(LineEnding::LF)
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    write_secret_file(path, pem.as_bytes()).map_err(|source| KeyError::Io {
+        path: shown,
+        source,
+    })?;
+    let public = format!("{}\n", openssh_public(key.public_key()));
+    let pub_path = public_path(path);
+    std::fs::write(&pub_path, public).map_err(|source| KeyError::Io {
+        path: pub_path.display().to_string(),
+        source,
+    })?;
+    Ok(key)
+}
+
+/// `PATH.pub` beside a private key file.
+pub fn public_path(path: &Path) -> std::path::PathBuf {
+    path.with_extension(match path.extension() {
+        Some(ext) => format!("{}.pub", ext.to_string_lossy()),
+        None => "pub".to_string(),
+    })
+}
+
+fn generate(comment: &str) -> Result<PrivateKey, KeyError> {
+    let mut key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    key.set_comment(comment);
+    Ok(key)
+}
+
+/// The ed25519 private key in `path`, or `None` when there is no such file.
+fn read_key(path: &Path) -> Result<Option<PrivateKey>, KeyError> {
+    let shown = path.display().to_string();
+    let pem = match std::fs::read_to_string(path) {
+        Ok(pem) => pem,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(KeyError::Io {
+                path: shown,
+                source,
+            });
+        }
+    };
+    let key = PrivateKey::from_openssh(&pem).map_err(|e| KeyError::Invalid {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    if key.algorithm() != Algorithm::Ed25519 {
+        return Err(KeyError::Invalid {
+            path: shown,
+            reason: format!("it is {}", key.algorithm()),
+        });
+    }
+    Ok(Some(key))
 }
 
 #[cfg(test)]

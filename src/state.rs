@@ -102,6 +102,18 @@ pub struct EnvState {
     pub public_ip: Option<String>,
     /// `SHA256:…` fingerprint of the VM's pinned host key.
     pub host_key_fingerprint: Option<String>,
+    /// The host key generated on the VM to replace the one from user-data (OpenSSH public
+    /// line), recorded before it goes live; pinned from then on.
+    #[serde(default)]
+    pub host_key_public: Option<String>,
+    /// True once the rotated key is live, verified by a new connection, and the local copy
+    /// of the user-data host key is deleted.
+    #[serde(default)]
+    pub host_key_rotated: bool,
+    /// True once the provider closed the ways to the VM's user-data after the rotation
+    /// (`Provider::forget_user_data`).
+    #[serde(default)]
+    pub user_data_forgotten: bool,
     /// The login user on the VM.
     pub ssh_user: Option<String>,
     /// Other non-secret settings (e.g. the carto-selfhosted version).
@@ -132,6 +144,9 @@ impl EnvState {
             resources: Vec::new(),
             public_ip: None,
             host_key_fingerprint: None,
+            host_key_public: None,
+            host_key_rotated: false,
+            user_data_forgotten: false,
             ssh_user: None,
             extra: BTreeMap::new(),
         }
@@ -143,6 +158,14 @@ impl EnvState {
             Some(i) => self.resources[i] = r,
             None => self.resources.push(r),
         }
+    }
+
+    /// Forgets the host key rotation and the user-data removal: they belonged to a VM that was
+    /// replaced by a new one, which boots with the user-data host key again.
+    pub fn reset_host_key(&mut self) {
+        self.host_key_public = None;
+        self.host_key_rotated = false;
+        self.user_data_forgotten = false;
     }
 
     /// Forgets the resource with `r`'s kind and name (after it was deleted).

@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod destroy;
 pub mod dns;
 pub mod events;
+pub mod hostkey;
 pub mod infra;
 pub mod install;
 pub mod plan;
@@ -84,7 +85,12 @@ pub async fn deploy(
         events,
     };
     let on_vm = async {
-        let session = timed(events, Step::Bootstrap, vm.bootstrap(&infra)).await?;
+        let bootstrap = async {
+            let session = vm.bootstrap(&infra).await?;
+            infra::forget_user_data(provider, &infra, &rec).await?;
+            Ok(session)
+        };
+        let session = timed(events, Step::Bootstrap, bootstrap).await?;
         let session = timed(events, Step::Install, vm.install(session)).await?;
         timed(events, Step::Healthy, vm.wait_healthy(session)).await
     };

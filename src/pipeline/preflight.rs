@@ -195,6 +195,9 @@ pub async fn run(
         Some(json) if dns_replace.is_empty() => serde_json::from_str(json)?,
         _ => dns_replace,
     };
+    // The host key file exists from here until the rotation (hostkey.rs) deletes it, so a run
+    // killed before then can still reach a VM that booted with it. After the rotation it is
+    // needed only if the VM has to be created again.
     let keys = EnvKeys::ensure(
         &store.ssh_key_path(&spec.env),
         &store.host_key_path(&spec.env),
@@ -210,7 +213,9 @@ pub async fn run(
     .render();
     let fingerprint = keys.host_fingerprint();
     recorder.update(|s| {
-        s.host_key_fingerprint = Some(fingerprint);
+        if s.host_key_public.is_none() {
+            s.host_key_fingerprint = Some(fingerprint);
+        }
         s.ssh_user = Some(resolved.ssh_user.clone());
         s.extra
             .insert("selfhosted_version".into(), spec.selfhosted_version.clone());

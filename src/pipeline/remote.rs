@@ -9,11 +9,13 @@ use super::events::{Events, Step};
 use super::infra::Infra;
 use super::install::{self, HealthOptions};
 use super::preflight::Ready;
-use super::{bootstrap, record::Recorder};
+use super::{bootstrap, hostkey, record::Recorder};
+use crate::keys::{fingerprint, public_path};
 use crate::remote::{self, FileSink, LineSink, RemoteSpec, Stream, UploadFile};
 use crate::spec::Spec;
-use crate::ssh::{ConnectOptions, Session, SshTarget};
-use crate::state::StateStore;
+use crate::ssh::{ConnectOptions, Session, SshError, SshTarget};
+use crate::state::{EnvState, StateStore};
+use russh::keys::PublicKey;
 
 /// The `RemoteSpec` for `spec` when the VM's login user is `ssh_user`.
 pub fn remote_spec(spec: &Spec, ssh_user: &str) -> RemoteSpec {
@@ -48,20 +50,61 @@ pub fn remote_spec(spec: &Spec, ssh_user: &str) -> RemoteSpec {
     }
 }
 
-/// Connects to the VM, accepting only the host key generated for it.
-async fn connect(spec: &Spec, ready: &Ready, infra: &Infra) -> anyhow::Result<Session> {
+/// Connects to the VM pinned to `host_key`: nothing else is accepted.
+async fn connect_pinned(
+    spec: &Spec,
+    ready: &Ready,
+    infra: &Infra,
+    host_key: PublicKey,
+) -> Result<Session, SshError> {
     let target = SshTarget {
         host: infra.address.ip.clone(),
         port: 22,
         user: ready.resolved.ssh_user.clone(),
         key: ready.keys.ssh.clone(),
-        host_key: ready.keys.host.public_key().clone(),
+        host_key,
     };
     let opts = ConnectOptions {
         timeout: spec.ssh_timeout,
         ..ConnectOptions::default()
     };
-    Ok(Session::connect(&target, opts).await?)
+    Session::connect(&target, opts).await
+}
+
+/// Connects to the VM pinned to its rotated host key once one is recorded. While the rotation
+/// is unfinished the user-data key is the fallback (both are keys we know, never trust on first
+/// use); once it finished, only the rotated key is accepted.
+async fn connect(
+    spec: &Spec,
+    ready: &Ready,
+    infra: &Infra,
+    state: &EnvState,
+) -> anyhow::Result<Session> {
+    let original = ready.keys.host.public_key().clone();
+    let Some(rotated) = rotated_key(state)? else {
+        return Ok(connect_pinned(spec, ready, infra, original).await?);
+    };
+    match connect_pinned(spec, ready, infra, rotated).await {
+        Err(SshError::HostKeyMismatch { .. }) if !state.host_key_rotated => {
+            Ok(connect_pinned(spec, ready, infra, original).await?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// The rotated host key recorded in the state file, if any.
+fn rotated_key(state: &EnvState) -> anyhow::Result<Option<PublicKey>> {
+    state
+        .host_key_public
+        .as_deref()
+        .map(PublicKey::from_openssh)
+        .transpose()
+        .with_context(|| {
+            format!(
+                "the state file of {} holds an unreadable host_key_public; restore it or destroy the environment",
+                state.name
+            )
+        })
 }
 
 /// Forwards remote step progress to the run's events and every output line to the
@@ -133,15 +176,62 @@ impl OnVm<'_> {
         self.recorder.reached(step)
     }
 
-    /// SSH in and prepare the VM; returns the session for the install.
+    /// Deletes the local copy of the user-data host key (`NAME.hostkey[.pub]`).
+    fn delete_local_host_key(&self) -> anyhow::Result<()> {
+        let old = self.store.host_key_path(&self.spec.env);
+        for path in [public_path(&old), old] {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("deleting the old host key {}", path.display())));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// SSH in, prepare the VM and rotate its host key; returns the session for the install.
     pub async fn bootstrap(&self, infra: &Infra) -> anyhow::Result<Session> {
-        let mut session = connect(self.spec, self.ready, infra).await?;
-        self.run(
-            Step::Bootstrap,
-            &mut session,
-            &bootstrap::steps(&self.remote_spec()),
-        )
-        .await?;
+        let mut session = connect(self.spec, self.ready, infra, &self.recorder.snapshot()).await?;
+        let steps = bootstrap::steps(&self.remote_spec());
+        self.run(Step::Bootstrap, &mut session, &steps).await?;
+        self.rotate_host_key(infra, session).await
+    }
+
+    /// Replaces the host key that travelled in user-data by one made on the VM (after
+    /// cloud-init finished, so it cannot write the old one back), then reconnects pinned to
+    /// the new key only and deletes the local copy of the old private key.
+    async fn rotate_host_key(
+        &self,
+        infra: &Infra,
+        mut session: Session,
+    ) -> anyhow::Result<Session> {
+        let state = self.recorder.snapshot();
+        if state.host_key_rotated {
+            // This run's preflight wrote a host key for a VM it might have had to create.
+            self.delete_local_host_key()?;
+            return Ok(session);
+        }
+        let record = |key: &PublicKey| {
+            let line = key.to_openssh()?;
+            self.recorder.update(|s| {
+                s.host_key_public = Some(line);
+                s.host_key_fingerprint = Some(fingerprint(key));
+            })
+        };
+        let new = hostkey::rotate(&mut session, rotated_key(&state)?.as_ref(), record)
+            .await
+            .context("rotating the VM's SSH host key")?;
+        session.close().await;
+        crate::interrupt::die_at("hostkey:restarted");
+        let session = connect_pinned(self.spec, self.ready, infra, new)
+            .await
+            .context("connecting to the VM with its new host key")?;
+        self.delete_local_host_key()?;
+        self.events
+            .note(Step::Bootstrap, "host key rotated on the VM");
+        self.recorder.update(|s| s.host_key_rotated = true)?;
         Ok(session)
     }
 

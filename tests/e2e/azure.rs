@@ -10,7 +10,7 @@ use carto_harness::deployment::Deployment;
 use carto_harness::local_azure::AzureCloud;
 use carto_harness::vm::Variant;
 
-use crate::common::{DOMAIN, assert_no_secret};
+use crate::common::{DOMAIN, assert_no_secret, vm_sh};
 
 #[test]
 #[ignore = "e2e: needs root and the test VM; run with --include-ignored"]
@@ -31,6 +31,17 @@ fn deploys_verifies_resumes_and_destroys() {
     );
     assert!(out.contains(r#""event":"deployed""#), "{out}");
     assert_no_secret("CLI output", &(out.clone() + &err));
+    // The host key was rotated on Azure too (its customData cannot be removed: nothing to
+    // forget, so the default no-op still counts as done).
+    assert_eq!(d.state()["host_key_rotated"], true);
+    assert_eq!(d.state()["user_data_forgotten"], true);
+    let live = vm_sh(&vm, "ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key");
+    let pinned = d.state()["host_key_public"].as_str().unwrap().to_string();
+    assert_eq!(
+        live.split_whitespace().nth(1),
+        pinned.split_whitespace().nth(1),
+        "the pinned key is not the one sshd serves"
+    );
 
     let c = &d.cloud;
     let env = &d.env;

@@ -111,6 +111,16 @@ fn deploys_verifies_resumes_and_destroys() {
             .starts_with("ubuntu:ssh-ed25519 "),
         "{ssh_keys}"
     );
+    // The host key was rotated, so the user-data (which carried the old one) was dropped.
+    let keys: Vec<&str> = instance["metadata"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["ssh-keys"], "user-data left in the metadata");
+    assert_eq!(d.state()["host_key_rotated"], true);
+    assert_eq!(d.state()["user_data_forgotten"], true);
 
     // Address: labelled, the VM's, in use.
     let address = one(d.cloud.resources_of("addresses", ENV).unwrap(), "addresses");

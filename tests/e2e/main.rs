@@ -12,6 +12,7 @@ mod azure;
 mod common;
 mod failures;
 mod gcp;
+mod hostkey;
 mod lifecycle;
 mod smoke;
 mod throttling;

@@ -162,6 +162,10 @@ impl Provider for AwsProvider {
         address::associate(&self.clients, address, &vm.id).await
     }
 
+    async fn forget_user_data(&self, vm: &ResourceRef) -> Result<()> {
+        vm::close_metadata(&self.clients, vm).await
+    }
+
     async fn find_dns_records(
         &self,
         spec: &InfraSpec,

@@ -1,6 +1,7 @@
 //! The EC2 instance: found by its `carto-env` tag or launched (RunInstances with a ClientToken
 //! from the environment's nonce, a gp3 root volume deleted with it, IMDSv2, user-data, tags on
-//! instance and volume at launch); waited for until running; terminated and waited for on delete.
+//! instance and volume at launch); waited for until running; its metadata service closed to
+//! containers once the user-data host key was rotated; terminated and waited for on delete.
 
 use std::time::Duration;
 
@@ -208,6 +209,24 @@ pub async fn wait_running(clients: &Clients, vm: &ResourceRef, timeout: Duration
         }
     })
     .await
+}
+
+/// Once the host key in the user-data was rotated: IMDSv2 tokens required with a response hop
+/// limit of 1, so only the VM itself (not its containers behind Docker's bridge) can reach the
+/// metadata service and the user-data in it. EC2 cannot delete an instance's user-data while
+/// it runs, and switching the metadata endpoint off would break cloud-init at the next boot.
+pub async fn close_metadata(clients: &Clients, vm: &ResourceRef) -> Result<()> {
+    let ec2 = clients.ec2(&vm.region);
+    send(&clients.policy, "ec2:ModifyInstanceMetadataOptions", || {
+        ec2.modify_instance_metadata_options()
+            .instance_id(&vm.id)
+            .http_tokens(HttpTokensState::Required)
+            .http_put_response_hop_limit(1)
+            .http_endpoint(InstanceMetadataEndpointState::Enabled)
+            .send()
+    })
+    .await?;
+    Ok(())
 }
 
 /// Terminates the instance and waits until it is gone. Not found is success.

@@ -4,5 +4,6 @@
 mod common;
 mod faults;
 mod lifecycle;
+mod metadata;
 mod network;
 mod preflight;

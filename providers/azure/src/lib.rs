@@ -151,6 +151,9 @@ impl Provider for AzureProvider {
         vm::wait_running(&self.clients, vm, address, timeout).await
     }
 
+    // forget_user_data: the default (nothing). A VM's osProfile.customData cannot be changed
+    // or removed after creation; see vm.rs.
+
     async fn find_dns_records(
         &self,
         spec: &InfraSpec,

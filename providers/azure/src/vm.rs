@@ -2,7 +2,10 @@
 //! the VM (Premium_LRS OS disk of the requested size with deleteOption=Delete, admin user
 //! `ubuntu` with the SSH key only and password authentication disabled, cloud-init in
 //! customData, the NIC with deleteOption=Delete), waiting until it runs. customData is
-//! user-data: it is never logged.
+//! user-data: it is never logged. It cannot be removed afterwards: `osProfile.customData` is
+//! fixed when the VM is created (a PUT or PATCH that changes it is refused), so this provider
+//! keeps `Provider::forget_user_data`'s default, nothing. The host key in it is worthless once
+//! the pipeline rotated it (a root-only copy may stay on the VM, under /var/lib/waagent).
 
 use std::time::Duration;
 

@@ -79,6 +79,18 @@ pub trait Provider: Send + Sync {
         timeout: Duration,
     ) -> Result<()>;
 
+    /// Closes the ways to read the VM's user-data once the pipeline has rotated the host key
+    /// that travelled in it (the old key is then worthless, but nothing should serve it).
+    /// Called once per VM after the rotation is recorded; must be idempotent, and a VM that no
+    /// longer exists is an error of kind not found. GCP drops the `user-data` metadata item;
+    /// AWS requires IMDSv2 tokens with a hop limit of 1, so containers on the VM cannot reach
+    /// the metadata service. The default does nothing: for clouds where user-data cannot be
+    /// removed (Azure's `osProfile.customData` is fixed at creation).
+    async fn forget_user_data(&self, vm: &ResourceRef) -> Result<()> {
+        let _ = vm;
+        Ok(())
+    }
+
     /// Every record set at `spec.domain` in the zone preflight resolved, of any type
     /// (read-only). Preflight refuses a name held by someone else (see [`crate::dns::foreign`]).
     async fn find_dns_records(

@@ -187,6 +187,10 @@ impl Provider for GcpProvider {
         vm::wait_running(&self.clients, vm, address, timeout).await
     }
 
+    async fn forget_user_data(&self, vm: &ResourceRef) -> Result<()> {
+        vm::forget_user_data(&self.clients, vm).await
+    }
+
     async fn find_dns_records(
         &self,
         spec: &InfraSpec,

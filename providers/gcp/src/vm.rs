@@ -2,7 +2,8 @@
 //! VM), in the environment's network and subnetwork, the static address as its natIP, the
 //! environment's network tag, metadata `ssh-keys` (`ubuntu:<key>`) and `user-data`
 //! (cloud-init), labels on the instance and its disk. Also the wait until it runs with that
-//! address, its deletion, and the label sweep.
+//! address, the removal of its `user-data` item once the host key in it was rotated, its
+//! deletion, and the label sweep.
 
 use std::time::Duration;
 
@@ -24,6 +25,11 @@ use crate::send::{pages, send};
 
 /// The user cloud-init creates and SSH logs in as.
 pub const SSH_USER: &str = "ubuntu";
+
+/// The metadata item cloud-init reads its user-data from.
+pub const USER_DATA: &str = "user-data";
+/// How often a metadata write refused for a stale fingerprint is read and tried again.
+const STALE_FINGERPRINT_RETRIES: u32 = 3;
 
 /// The instance's resource name.
 pub fn name(env: &EnvName) -> String {
@@ -98,7 +104,7 @@ fn body(spec: &InfraSpec, resolved: &Resolved, address: &Address, place: Placeme
             "ssh-keys",
             &format!("{SSH_USER}:{}", spec.ssh_public_key.trim()),
         ),
-        metadata_item("user-data", &spec.user_data),
+        metadata_item(USER_DATA, &spec.user_data),
     ];
     let mut tags = Tags::default();
     tags.items = vec![labels::network_tag(&spec.env)];
@@ -212,6 +218,52 @@ pub async fn wait_running(
         )))
     })
     .await
+}
+
+/// Drops the `user-data` metadata item (the others, `ssh-keys` included, stay) once the host
+/// key that travelled in it was rotated. The write is conditional on the metadata fingerprint
+/// just read; when Compute refuses it as stale (412 conditionNotMet: the metadata changed in
+/// between), the metadata is read again and the write retried.
+pub async fn forget_user_data(c: &Clients, vm: &ResourceRef) -> Result<()> {
+    const CALL: &str = "compute.instances.setMetadata";
+    let project = c.project()?;
+    let zone = vm.region.as_str();
+    let mut stale = 0;
+    loop {
+        let Some(instance) = get(c, zone, &vm.name).await? else {
+            return Err(ProviderError::new(
+                ErrorKind::NotFound,
+                "compute.instances.get",
+                format!("instance {} in {zone} no longer exists", vm.name),
+            ));
+        };
+        let mut metadata = instance.metadata.unwrap_or_default();
+        let user_data = |i: &Items| i.key.as_deref() == Some(USER_DATA);
+        if !metadata.items.iter().any(user_data) {
+            return Ok(());
+        }
+        metadata.items.retain(|i| !user_data(i));
+        let op = send(&c.policy, CALL, || {
+            c.instances
+                .set_metadata()
+                .set_project(project)
+                .set_zone(zone)
+                .set_instance(&vm.name)
+                .set_body(metadata.clone())
+                .send()
+        })
+        .await;
+        match op {
+            Ok(op) => {
+                operation::wait(c, CALL, Scope::Zone(zone), op, OPERATION_TIMEOUT).await?;
+                return Ok(());
+            }
+            Err(e) if e.kind == ErrorKind::Conflict && stale < STALE_FINGERPRINT_RETRIES => {
+                stale += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Deletes the instance (its auto-delete boot disk goes with it) and waits until it is gone.

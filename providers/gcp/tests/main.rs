@@ -8,5 +8,6 @@ mod common;
 mod drift;
 mod faults;
 mod lifecycle;
+mod metadata;
 mod network;
 mod preflight;

@@ -184,7 +184,8 @@ pub fn release(state: &mut State, instance: &Value) {
     }
 }
 
-fn instance_key(call: &Call) -> String {
+/// `projects/P/zones/Z/instances/I` of the call's path.
+pub fn instance_key(call: &Call) -> String {
     format!(
         "projects/{}/zones/{}/instances/{}",
         call.param("project"),

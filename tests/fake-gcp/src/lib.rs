@@ -9,7 +9,7 @@
 //!
 //! Besides the per-resource calls it serves `projects.get` (for projects seeded with
 //! `FakeState::add_project`), the `aggregatedList` of instances and addresses (label filters as
-//! on `list`), and an OAuth 2.0 token endpoint at [`TOKEN_PATH`] handing out access tokens, so
+//! on `list`), `instances.setMetadata` conditional on the metadata fingerprint, and an OAuth 2.0 token endpoint at [`TOKEN_PATH`] handing out access tokens, so
 //! clients sign in with `authorized_user` credentials whose `token_uri` points here. Every API
 //! call must carry a token that endpoint issued (or one from `FakeState::issue_token`): a
 //! missing or unknown token is a 401 `UNAUTHENTICATED`, as on Google. Google's client
@@ -39,6 +39,7 @@ pub mod errors;
 mod http;
 mod instances;
 mod lists;
+mod metadata;
 mod networks;
 mod operations;
 mod route;

@@ -3,7 +3,7 @@
 
 use crate::errors::ApiError;
 use crate::state::State;
-use crate::{compute, dns, instances, lists, networks, operations};
+use crate::{compute, dns, instances, lists, metadata, networks, operations};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -86,6 +86,7 @@ pub fn dispatch(state: &mut State, call: &Call) -> Result<Value, ApiError> {
         "compute.instances.insert" => instances::insert(state, call),
         "compute.instances.get" => instances::get(state, call),
         "compute.instances.delete" => instances::delete(state, call),
+        "compute.instances.setMetadata" => metadata::set_metadata(state, call),
         "compute.zoneOperations.get"
         | "compute.zoneOperations.wait"
         | "compute.regionOperations.get"

@@ -6,6 +6,7 @@ mod compute;
 mod dns;
 mod failures;
 mod lists;
+mod metadata;
 mod networks;
 mod requests;
 mod strict;
