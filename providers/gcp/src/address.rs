@@ -118,13 +118,7 @@ pub async fn delete_address(c: &Clients, resource: &ResourceRef, timeout: Durati
     })
     .await
     .or_absent()?;
-    match op {
-        Some(op) => operation::wait(c, CALL, Scope::Region(region), op, timeout)
-            .await
-            .or_absent()
-            .map(drop),
-        None => Ok(()),
-    }
+    operation::deleted(c, CALL, Scope::Region(region), op, timeout).await
 }
 
 /// Every address labelled by carto-provision (of `env` when given), in every region.

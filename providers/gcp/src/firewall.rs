@@ -309,13 +309,7 @@ pub async fn delete_rule(c: &Clients, resource: &ResourceRef, timeout: Duration)
     })
     .await
     .or_absent()?;
-    match op {
-        Some(op) => operation::wait(c, CALL, Scope::Global, op, timeout)
-            .await
-            .or_absent()
-            .map(drop),
-        None => Ok(()),
-    }
+    operation::deleted(c, CALL, Scope::Global, op, timeout).await
 }
 
 /// Every firewall rule whose description names carto-provision (and `env`, when given).

@@ -293,13 +293,7 @@ pub async fn delete_network(c: &Clients, r: &ResourceRef, timeout: Duration) -> 
     })
     .await
     .or_absent()?;
-    match op {
-        Some(op) => operation::wait(c, CALL, Scope::Global, op, timeout)
-            .await
-            .or_absent()
-            .map(drop),
-        None => Ok(()),
-    }
+    operation::deleted(c, CALL, Scope::Global, op, timeout).await
 }
 
 /// Deletes the subnetwork (in `r.region`) and waits until it is gone; absent is done.
@@ -317,13 +311,7 @@ pub async fn delete_subnet(c: &Clients, r: &ResourceRef, timeout: Duration) -> R
     })
     .await
     .or_absent()?;
-    match op {
-        Some(op) => operation::wait(c, CALL, Scope::Region(region), op, timeout)
-            .await
-            .or_absent()
-            .map(drop),
-        None => Ok(()),
-    }
+    operation::deleted(c, CALL, Scope::Region(region), op, timeout).await
 }
 
 /// The tagged resource for one network or subnetwork whose description names carto-provision

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use carto_core::retry::{Poll, wait_until};
-use carto_core::{ProviderError, Result};
+use carto_core::{OrAbsent, ProviderError, Result};
 use google_cloud_compute_v1::model::Operation;
 
 use crate::config::Clients;
@@ -54,6 +54,24 @@ fn failure(call: &str, op: &Operation) -> Option<ProviderError> {
         &message,
         http,
     ))
+}
+
+/// Follows a delete to its end: waits for its operation when the delete gave one; a resource
+/// absent before or during the wait is deleted all the same.
+pub async fn deleted(
+    c: &Clients,
+    call: &str,
+    scope: Scope<'_>,
+    op: Option<Operation>,
+    timeout: Duration,
+) -> Result<()> {
+    match op {
+        Some(op) => wait(c, call, scope, op, timeout)
+            .await
+            .or_absent()
+            .map(drop),
+        None => Ok(()),
+    }
 }
 
 /// Waits (at most `timeout`) until `op` (started by `call`) is DONE and returns it; an

@@ -281,13 +281,7 @@ pub async fn delete_instance(c: &Clients, vm: &ResourceRef, timeout: Duration) -
     })
     .await
     .or_absent()?;
-    match op {
-        Some(op) => operation::wait(c, CALL, Scope::Zone(zone), op, timeout)
-            .await
-            .or_absent()
-            .map(drop),
-        None => Ok(()),
-    }
+    operation::deleted(c, CALL, Scope::Zone(zone), op, timeout).await
 }
 
 /// Every instance labelled by carto-provision (of `env` when given), in every zone.
