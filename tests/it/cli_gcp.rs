@@ -14,7 +14,7 @@ const CASES: &[(&str, &str, &str, &[&str])] = &[
     ("missing project", "carto.test", "", &["no GCP project", "--project"]),
     ("unknown project", "carto.test", "--project nobodys-proj", &["--project nobodys-proj"]),
     ("unknown zone", "carto.test", "--project test-proj --zone mars-north1-a", &["--zone mars-north1-a"]),
-    ("below spec", "carto.test", "--project test-proj --machine-type e2-small", &["--machine-type e2-small", "4 vCPU / 16 GiB"]),
+    ("below spec", "carto.test", "--project test-proj --machine-type e2-small", &["--machine-type e2-small", "profile needs at least"]),
     ("ARM type", "carto.test", "--project test-proj --machine-type t2a-standard-8", &["--machine-type t2a-standard-8", "x86_64"]),
     ("HDD disk", "carto.test", "--project test-proj --disk-type pd-standard", &["--disk-type pd-standard", "SSD"]),
     ("no managed zone", "carto.example.org", "--project test-proj", &["--domain carto.example.org", "managed zone"]),

@@ -89,30 +89,12 @@ pub fn judge(instance_type: &str, archs: &[&str], size: Size, profile: Profile) 
             ),
         ));
     }
-    let min = profile.min_size();
-    if size.vcpus < min.vcpus || size.memory_mib < min.memory_mib {
-        return Err(ProviderError::invalid_input(
-            "ec2:DescribeInstanceTypes",
-            format!(
-                "--instance-type {instance_type} has {} vCPUs and {}; the {} profile needs at least {} vCPUs and {}: choose {suggestion} or larger",
-                size.vcpus,
-                gib(size.memory_mib),
-                profile.as_str(),
-                min.vcpus,
-                gib(min.memory_mib)
-            ),
-        ));
-    }
-    Ok(size)
-}
-
-/// Memory in GiB as people write it: `4 GiB`, `0.5 GiB`.
-fn gib(mib: u64) -> String {
-    if mib.is_multiple_of(1024) {
-        format!("{} GiB", mib / 1024)
-    } else {
-        format!("{:.1} GiB", mib as f64 / 1024.0)
-    }
+    profile.check_size(
+        "ec2:DescribeInstanceTypes",
+        &format!("--instance-type {instance_type}"),
+        size,
+        suggestion,
+    )
 }
 
 #[cfg(test)]
@@ -150,6 +132,6 @@ mod tests {
             judge("m6i.2xlarge", &["x86_64"], size(8, 32), Profile::Default).unwrap(),
             size(8, 32)
         );
-        assert_eq!(gib(512), "0.5 GiB");
+        assert_eq!(carto_core::spec::gib(512), "0.5 GiB");
     }
 }

@@ -64,20 +64,12 @@ pub fn judge(sku: &Value, size: &str, location: &str, profile: Profile) -> Resul
             ),
         ));
     }
-    let min = profile.min_size();
-    if found.vcpus < min.vcpus || found.memory_mib < min.memory_mib {
-        return Err(ProviderError::invalid_input(
-            CALL,
-            format!(
-                "--vm-size {size} has {} vCPUs and {memory_gb} GiB, below the {} profile's {} vCPUs / {} GiB; hint: pick {} or larger",
-                found.vcpus,
-                profile.as_str(),
-                min.vcpus,
-                min.memory_mib / 1024,
-                default_size(profile)
-            ),
-        ));
-    }
+    profile.check_size(
+        CALL,
+        &format!("--vm-size {size}"),
+        found,
+        default_size(profile),
+    )?;
     if !premium {
         return Err(ProviderError::invalid_input(
             CALL,
@@ -140,7 +132,10 @@ mod tests {
             }
         );
         for (bad, why) in [
-            (sku("4", "16", "x64", "True"), "below the default"),
+            (
+                sku("4", "16", "x64", "True"),
+                "the default profile needs at least 8 vCPUs",
+            ),
             (sku("8", "32", "Arm64", "True"), "Arm64"),
             (sku("8", "32", "x64", "False"), "PremiumIO"),
         ] {

@@ -6,6 +6,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::{EnvName, FirewallRule, ProviderError};
 
+/// Memory in GiB as people write it: `4 GiB`, `0.5 GiB`.
+pub fn gib(mib: u64) -> String {
+    if mib.is_multiple_of(1024) {
+        format!("{} GiB", mib / 1024)
+    } else {
+        format!("{:.1} GiB", mib as f64 / 1024.0)
+    }
+}
+
 /// CARTO Self-Hosted's minimum disk, in GB: every cloud's floor, and the CLI's.
 pub const MIN_DISK_GB: u32 = 60;
 
@@ -44,6 +53,33 @@ pub struct Size {
 }
 
 impl Profile {
+    /// Refuses `size` below this profile's [`Profile::min_size`] as bad input: `what` is the
+    /// type as the user would name it (`--instance-type t3.medium`), `suggestion` a type that
+    /// fits; `call` is what read the size.
+    pub fn check_size(
+        self,
+        call: &str,
+        what: &str,
+        size: Size,
+        suggestion: &str,
+    ) -> crate::Result<Size> {
+        let min = self.min_size();
+        if size.vcpus < min.vcpus || size.memory_mib < min.memory_mib {
+            return Err(ProviderError::invalid_input(
+                call,
+                format!(
+                    "{what} has {} vCPUs and {}; the {} profile needs at least {} vCPUs and {}: choose {suggestion} or larger",
+                    size.vcpus,
+                    gib(size.memory_mib),
+                    self.as_str(),
+                    min.vcpus,
+                    gib(min.memory_mib)
+                ),
+            ));
+        }
+        Ok(size)
+    }
+
     /// The least size a machine type must have to run this profile.
     pub fn min_size(self) -> Size {
         match self {

@@ -105,21 +105,7 @@ pub async fn check_type(
         vcpus: u32::try_from(cpus).unwrap_or(0),
         memory_mib: u64::try_from(memory).unwrap_or(0),
     };
-    let need = profile.min_size();
-    if size.vcpus < need.vcpus || size.memory_mib < need.memory_mib {
-        return Err(ProviderError::invalid_input(
-            CALL,
-            format!(
-                "{what} has {} vCPU / {} GiB but CARTO needs at least {} vCPU / {} GiB: pick a larger type such as {}",
-                size.vcpus,
-                size.memory_mib / 1024,
-                need.vcpus,
-                need.memory_mib / 1024,
-                default_type(profile)
-            ),
-        ));
-    }
-    Ok(size)
+    profile.check_size(CALL, &what, size, default_type(profile))
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ async fn bad_inputs_are_refused_before_anything_exists() {
     s.profile = Profile::Min;
     let e = refused(&env, p, &s).await;
     assert!(
-        e.starts_with("--machine-type e2-small") && e.contains("4 vCPU"),
+        e.starts_with("--machine-type e2-small") && e.contains("needs at least 4 vCPUs and 16 GiB"),
         "{e}"
     );
 
