@@ -5,7 +5,7 @@
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
-use carto_core::{ErrorKind, ProviderError};
+use carto_core::{CodeTable, ErrorKind, ProviderError};
 
 /// Codes that mean "slow down".
 const THROTTLED: &[&str] = &[
@@ -73,38 +73,40 @@ const NOT_FOUND: &[&str] = &[
     "InvalidParameterValue.NotFound",
 ];
 
-/// The kind for a service error code, falling back on the HTTP status when the code is
-/// unknown or absent.
+/// How AWS's error codes sort, besides the suffix families in [`kind_for`].
+const CODES: CodeTable = CodeTable {
+    throttled: THROTTLED,
+    transient: TRANSIENT,
+    permission: PERMISSION,
+    not_found: NOT_FOUND,
+    quota: QUOTA,
+    conflict: CONFLICT,
+    ignore_case: false,
+};
+
+/// The kind for a service error code (a listed code, or a family by suffix: `*.NotFound`,
+/// `*LimitExceeded`, `*.Duplicate`), falling back on the HTTP status; a code nothing knows is
+/// not taken for a permission, absence or conflict by its status alone.
 pub fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
     if let Some(code) = code {
-        if THROTTLED.contains(&code) {
-            return ErrorKind::Throttled;
-        }
-        if TRANSIENT.contains(&code) {
-            return ErrorKind::Transient;
-        }
-        if PERMISSION.contains(&code) {
-            return ErrorKind::Permission;
+        if let Some(kind) = CODES.kind(code) {
+            return kind;
         }
         if code.ends_with(".NotFound") || code.ends_with("NotFoundException") {
             return ErrorKind::NotFound;
         }
-        if NOT_FOUND.contains(&code) {
-            return ErrorKind::NotFound;
-        }
-        if QUOTA.contains(&code) || code.ends_with("LimitExceeded") {
+        if code.ends_with("LimitExceeded") {
             return ErrorKind::Quota;
         }
-        if CONFLICT.contains(&code) || code.ends_with(".Duplicate") {
+        if code.ends_with(".Duplicate") {
             return ErrorKind::Conflict;
         }
     }
-    match status {
-        Some(429) => ErrorKind::Throttled,
-        Some(500..=599) => ErrorKind::Transient,
-        Some(401 | 403) if code.is_none() => ErrorKind::Permission,
-        Some(404) if code.is_none() => ErrorKind::NotFound,
-        _ => ErrorKind::Other,
+    match ErrorKind::of_status(status) {
+        ErrorKind::Permission | ErrorKind::NotFound | ErrorKind::Conflict if code.is_some() => {
+            ErrorKind::Other
+        }
+        kind => kind,
     }
 }
 
@@ -166,18 +168,10 @@ where
     }
 }
 
-/// The error's causes on one line, each once: "io error: tcp connect error: Connection refused".
+/// The error's causes on one line, each once, without the SDK's own top line ("dispatch
+/// failure"): "io error: tcp connect error: Connection refused".
 fn causes(err: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = err.source();
-    while let Some(cause) = next {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = cause.source();
-    }
-    parts.join(": ")
+    err.source().map(carto_core::causes).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! are permission errors.
 
 use azure_core::error::ErrorKind as AzKind;
-use carto_core::{ErrorKind, ProviderError};
+use carto_core::{CodeTable, ErrorKind, ProviderError, causes};
 
 use crate::send::ArmFailure;
 
@@ -70,37 +70,21 @@ const CONFLICT: &[&str] = &[
     "PublicIPAddressInUse",
 ];
 
+/// How ARM's error codes sort (they compare without case).
+const CODES: CodeTable = CodeTable {
+    throttled: THROTTLED,
+    transient: TRANSIENT,
+    permission: PERMISSION,
+    not_found: NOT_FOUND,
+    quota: QUOTA,
+    conflict: CONFLICT,
+    ignore_case: true,
+};
+
 /// The kind for an ARM error code, falling back on the HTTP status.
 pub fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
-    if let Some(code) = code {
-        let is = |list: &[&str]| list.iter().any(|c| c.eq_ignore_ascii_case(code));
-        if is(THROTTLED) {
-            return ErrorKind::Throttled;
-        }
-        if is(TRANSIENT) {
-            return ErrorKind::Transient;
-        }
-        if is(PERMISSION) {
-            return ErrorKind::Permission;
-        }
-        if is(NOT_FOUND) {
-            return ErrorKind::NotFound;
-        }
-        if is(QUOTA) {
-            return ErrorKind::Quota;
-        }
-        if is(CONFLICT) {
-            return ErrorKind::Conflict;
-        }
-    }
-    match status {
-        Some(429) => ErrorKind::Throttled,
-        Some(500..=599) => ErrorKind::Transient,
-        Some(401 | 403) => ErrorKind::Permission,
-        Some(404) => ErrorKind::NotFound,
-        Some(409) => ErrorKind::Conflict,
-        _ => ErrorKind::Other,
-    }
+    code.and_then(|c| CODES.kind(c))
+        .unwrap_or_else(|| ErrorKind::of_status(status))
 }
 
 /// Sorts one error of `call` into a [`ProviderError`].
@@ -131,20 +115,6 @@ pub fn sort(call: &str, err: &azure_core::Error) -> ProviderError {
         _ => (ErrorKind::Other, "the request failed"),
     };
     ProviderError::new(kind, call, format!("{what}: {}", causes(err)))
-}
-
-/// The error and its causes on one line, each once.
-fn causes(err: &dyn std::error::Error) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut next = err.source();
-    while let Some(cause) = next {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = cause.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -124,3 +124,102 @@ impl<T> OrAbsent<T> for Result<T> {
         }
     }
 }
+
+/// How one cloud's error codes sort into kinds: a list of codes per kind, never message text.
+/// What no list holds is sorted by its HTTP status ([`ErrorKind::of_status`]).
+pub struct CodeTable {
+    /// Slow down and retry.
+    pub throttled: &'static [&'static str],
+    /// A fault that may pass.
+    pub transient: &'static [&'static str],
+    /// Credentials or a permission.
+    pub permission: &'static [&'static str],
+    /// Absent.
+    pub not_found: &'static [&'static str],
+    /// A quota or limit.
+    pub quota: &'static [&'static str],
+    /// A state that conflicts with the request.
+    pub conflict: &'static [&'static str],
+    /// Whether codes compare without regard to case (Resource Manager's do).
+    pub ignore_case: bool,
+}
+
+impl CodeTable {
+    /// The kind of `code`, if one of the lists holds it.
+    pub fn kind(&self, code: &str) -> Option<ErrorKind> {
+        let same = |c: &&str| {
+            if self.ignore_case {
+                c.eq_ignore_ascii_case(code)
+            } else {
+                *c == code
+            }
+        };
+        [
+            (self.throttled, ErrorKind::Throttled),
+            (self.transient, ErrorKind::Transient),
+            (self.permission, ErrorKind::Permission),
+            (self.not_found, ErrorKind::NotFound),
+            (self.quota, ErrorKind::Quota),
+            (self.conflict, ErrorKind::Conflict),
+        ]
+        .into_iter()
+        .find(|(list, _)| list.iter().any(same))
+        .map(|(_, kind)| kind)
+    }
+}
+
+impl ErrorKind {
+    /// The kind an HTTP status stands for when no code decided: 429 throttled, 5xx transient,
+    /// 401/403 permission, 404 not found, 409 conflict, anything else other.
+    pub fn of_status(status: Option<u16>) -> ErrorKind {
+        match status {
+            Some(429) => ErrorKind::Throttled,
+            Some(500..=599) => ErrorKind::Transient,
+            Some(401 | 403) => ErrorKind::Permission,
+            Some(404) => ErrorKind::NotFound,
+            Some(409) => ErrorKind::Conflict,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+/// `err` and its causes on one line, each said once: `dispatch failure: io error: tcp connect
+/// error: Connection refused`.
+pub fn causes(err: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut next = err.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = cause.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn codes_decide_then_the_status() {
+        let table = CodeTable {
+            throttled: &["Throttling"],
+            transient: &[],
+            permission: &["AuthFailure"],
+            not_found: &["NotFound"],
+            quota: &[],
+            conflict: &["InUse"],
+            ignore_case: true,
+        };
+        assert_eq!(table.kind("throttling"), Some(ErrorKind::Throttled));
+        assert_eq!(table.kind("InUse"), Some(ErrorKind::Conflict));
+        assert_eq!(table.kind("Other"), None);
+        assert_eq!(ErrorKind::of_status(Some(503)), ErrorKind::Transient);
+        assert_eq!(ErrorKind::of_status(Some(409)), ErrorKind::Conflict);
+        assert_eq!(ErrorKind::of_status(None), ErrorKind::Other);
+        let io = std::io::Error::other("connection refused");
+        assert_eq!(causes(&io), "connection refused");
+    }
+}

@@ -16,7 +16,7 @@ pub mod retry;
 pub mod spec;
 
 pub use dns::RecordSet;
-pub use error::{ErrorKind, OrAbsent, ProviderError, Result};
+pub use error::{CodeTable, ErrorKind, OrAbsent, ProviderError, Result, causes};
 pub use firewall::{FirewallRule, Protocol, firewall_rules};
 pub use name::EnvName;
 pub use provider::Provider;

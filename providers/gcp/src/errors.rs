@@ -3,7 +3,7 @@
 //! text; also the error a finished operation carries (`error.errors[].code`). Transport
 //! failures (timeouts, connection errors) and 5xx answers are transient.
 
-use carto_core::{ErrorKind, ProviderError};
+use carto_core::{CodeTable, ErrorKind, ProviderError, causes};
 use google_cloud_gax::error::Error;
 use google_cloud_gax::error::rpc::{Code, StatusDetails};
 
@@ -47,31 +47,23 @@ const CONFLICT: &[&str] = &[
 /// Reasons of "no such resource".
 const NOT_FOUND: &[&str] = &["notFound", "RESOURCE_NOT_FOUND"];
 
+/// How Google's error reasons sort.
+const CODES: CodeTable = CodeTable {
+    throttled: THROTTLED,
+    transient: TRANSIENT,
+    permission: PERMISSION,
+    not_found: NOT_FOUND,
+    quota: QUOTA,
+    conflict: CONFLICT,
+    ignore_case: false,
+};
+
 /// The kind for an error reason, falling back on the HTTP status when the reason is unknown
 /// or absent.
 pub fn kind_for(reason: Option<&str>, status: Option<u16>) -> ErrorKind {
-    if let Some(reason) = reason {
-        for (list, kind) in [
-            (THROTTLED, ErrorKind::Throttled),
-            (TRANSIENT, ErrorKind::Transient),
-            (PERMISSION, ErrorKind::Permission),
-            (QUOTA, ErrorKind::Quota),
-            (CONFLICT, ErrorKind::Conflict),
-            (NOT_FOUND, ErrorKind::NotFound),
-        ] {
-            if list.contains(&reason) {
-                return kind;
-            }
-        }
-    }
-    match status {
-        Some(429) => ErrorKind::Throttled,
-        Some(500..=599) => ErrorKind::Transient,
-        Some(401 | 403) => ErrorKind::Permission,
-        Some(404) => ErrorKind::NotFound,
-        Some(409) => ErrorKind::Conflict,
-        _ => ErrorKind::Other,
-    }
+    reason
+        .and_then(|r| CODES.kind(r))
+        .unwrap_or_else(|| ErrorKind::of_status(status))
 }
 
 /// The HTTP status a gRPC-style code stands for, when the HTTP status itself is unknown.
@@ -133,20 +125,6 @@ pub fn sort(call: &str, err: Error) -> ProviderError {
         );
     }
     ProviderError::new(ErrorKind::Other, call, causes(&err))
-}
-
-/// The error and its causes on one line, each once.
-fn causes(err: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![err.to_string()];
-    let mut next = err.source();
-    while let Some(cause) = next {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = cause.source();
-    }
-    parts.join(": ")
 }
 
 /// The error a finished operation carries (`error.errors[]`, `httpErrorStatusCode`), verbatim.
