@@ -85,11 +85,7 @@ pub fn verdict(
 pub fn group(cloud: Cloud, tagged: Vec<TaggedResource>) -> Vec<Found> {
     let mut by_env: BTreeMap<(String, Option<String>), (Found, bool)> = BTreeMap::new();
     for t in tagged.into_iter().filter(|t| !t.env.is_empty()) {
-        let created = t
-            .created
-            .as_deref()
-            .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
-            .map(|c| c.with_timezone(&Utc));
+        let created = t.created;
         let expires = t.expires.and_then(|e| DateTime::from_timestamp(e, 0));
         let key = (t.env.clone(), t.nonce.clone());
         let (found, all_expire) = by_env.entry(key).or_insert_with(|| {
@@ -328,7 +324,7 @@ mod tests {
         TaggedResource {
             resource: ResourceRef::new(ResourceKind::Vm, id, id, "r"),
             env: env.into(),
-            created: created.map(String::from),
+            created: created.and_then(carto_core::parse_time),
             expires,
             nonce: None,
         }

@@ -35,8 +35,8 @@ pub fn spec(
         .build()
 }
 
-/// The creation time (RFC 3339) a resource's [`TAG_CREATED`] tag holds.
-pub fn created(tags: &[Tag]) -> Option<String> {
+/// The creation time a resource's [`TAG_CREATED`] tag holds.
+pub fn created(tags: &[Tag]) -> Option<carto_core::Time> {
     value(tags, TAG_CREATED).and_then(carto_core::created_from_tag)
 }
 
@@ -51,7 +51,7 @@ pub fn tagged(resource: ResourceRef, tags: &[Tag], launched: Option<String>) -> 
     TaggedResource {
         resource,
         env: value(tags, TAG_ENV).unwrap_or("").to_string(),
-        created: created(tags).or(launched),
+        created: created(tags).or_else(|| launched.as_deref().and_then(carto_core::parse_time)),
         expires: expires(tags),
         nonce: value(tags, TAG_NONCE).map(str::to_string),
     }
@@ -114,7 +114,7 @@ mod tests {
         assert_eq!(value(&t, "Name"), Some("carto-my-env-sg"));
         assert_eq!(value(&t, TAG_MANAGED_BY), Some("carto-provision"));
         assert_eq!(value(&t, TAG_ENV), Some("my-env"));
-        assert_eq!(created(&t).as_deref(), Some("2026-11-26T16:27:02Z"));
+        assert_eq!(created(&t), carto_core::created_from_tag("1795710422"));
         let f = filters(Some(&env));
         assert_eq!(f.len(), 2);
         assert_eq!(f[1].name(), Some("tag:carto-env"));

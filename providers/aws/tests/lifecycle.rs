@@ -276,7 +276,8 @@ async fn create_ensure_again_delete_and_delete_again() {
     assert!(
         tagged
             .iter()
-            .all(|t| t.created.as_deref() == Some("2026-11-26T16:27:02Z")
+            .all(|t| t.created.map(|c| c.to_rfc3339()).as_deref()
+                == Some("2026-11-26T16:27:02+00:00")
                 && t.expires == Some(EXPIRES)
                 && t.nonce.as_deref() == Some(s.nonce.as_str())),
         "creation time, expiry and nonce from the carto-created, carto-expires and carto-nonce tags: {tagged:?}"

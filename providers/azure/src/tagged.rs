@@ -66,7 +66,7 @@ pub fn found(v: &Value) -> Option<TaggedResource> {
         env: tag(TAG_ENV).unwrap_or_default().to_string(),
         created: tag(TAG_CREATED)
             .and_then(carto_core::created_from_tag)
-            .or_else(|| v["createdTime"].as_str().map(str::to_string)),
+            .or_else(|| v["createdTime"].as_str().and_then(carto_core::parse_time)),
         expires: tag(TAG_EXPIRES).and_then(carto_core::expires_from_tag),
         nonce: tag(TAG_NONCE).map(str::to_string),
     })
@@ -104,7 +104,7 @@ pub async fn list(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResour
             records.push(TaggedResource {
                 resource: record,
                 env: t.env.clone(),
-                created: t.created.clone(),
+                created: t.created,
                 expires: t.expires,
                 nonce: t.nonce.clone(),
             });

@@ -170,10 +170,12 @@ async fn creates_everything_once_and_destroy_leaves_nothing() {
         kinds,
         [Group, Network, Firewall, Address, Nic, Vm, DnsRecord]
     );
-    let created = tagged.iter().filter_map(|t| t.created.as_deref());
     assert!(
-        created.clone().count() == tagged.len()
-            && created.clone().all(|c| c == "2026-11-26T16:27:02Z")
+        tagged
+            .iter()
+            .all(|t| t.created.map(|c| c.to_rfc3339()).as_deref()
+                == Some("2026-11-26T16:27:02+00:00")),
+        "{tagged:?}"
     );
     assert!(tagged.iter().all(|t| t.env == "life"
         && t.expires == Some(EXPIRES)

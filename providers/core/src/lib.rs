@@ -15,7 +15,9 @@ pub mod resource;
 pub mod retry;
 pub mod spec;
 
+use chrono::{DateTime, Utc};
 pub use dns::RecordSet;
+
 pub use error::{CodeTable, ErrorKind, OrAbsent, ProviderError, Result, causes};
 pub use firewall::{FirewallRule, Protocol, firewall_rules};
 pub use name::EnvName;
@@ -40,35 +42,27 @@ pub const TAG_EXPIRES: &str = "carto-expires";
 /// the same name (see [`ownership`]).
 pub const TAG_NONCE: &str = "carto-nonce";
 
-/// RFC 3339 (UTC, seconds) for a Unix time, e.g. a [`TAG_CREATED`] value.
-pub fn rfc3339_from_unix(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// The expiry (Unix seconds) a [`TAG_EXPIRES`] tag value stands for, if it is one.
 pub fn expires_from_tag(value: &str) -> Option<i64> {
     value.parse().ok()
 }
 
-/// The RFC 3339 creation time a [`TAG_CREATED`] tag value stands for, if it is one.
-pub fn created_from_tag(value: &str) -> Option<String> {
-    value.parse::<i64>().ok().map(rfc3339_from_unix)
+/// A point in time, in UTC (creation times).
+pub type Time = DateTime<Utc>;
+
+/// The creation time a [`TAG_CREATED`] tag value (Unix seconds) stands for, if it is one.
+pub fn created_from_tag(value: &str) -> Option<DateTime<Utc>> {
+    value
+        .parse::<i64>()
+        .ok()
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+}
+
+/// A time as a cloud reports it (RFC 3339, any offset), in UTC.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -76,10 +70,10 @@ mod time_tests {
     use super::*;
 
     #[test]
-    fn unix_times_render_as_rfc3339() {
-        assert_eq!(rfc3339_from_unix(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339_from_unix(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339_from_unix(1_795_710_422), "2026-11-26T16:27:02Z");
+    fn tag_and_cloud_times_parse_to_utc() {
+        let created = created_from_tag("1795710422").expect("a time");
+        assert_eq!(created.to_rfc3339(), "2026-11-26T16:27:02+00:00");
+        assert_eq!(parse_time("2026-11-26T17:27:02+01:00"), Some(created));
         assert_eq!(created_from_tag("x"), None);
     }
 }

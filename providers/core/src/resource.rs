@@ -133,16 +133,16 @@ impl fmt::Display for ResourceRef {
     }
 }
 
-/// A resource found by tag, with the environment it belongs to and when it was created
-/// (as the cloud reports it, RFC 3339) where the cloud says.
+/// A resource found by tag, with the environment it belongs to and when it was created (its
+/// `carto-created` tag, else the cloud's own creation time) where known.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaggedResource {
     /// The resource.
     pub resource: ResourceRef,
     /// Value of its `carto-env` tag.
     pub env: String,
-    /// Creation time, RFC 3339, when known.
-    pub created: Option<String>,
+    /// Creation time, when known (RFC 3339 in JSON).
+    pub created: Option<crate::Time>,
     /// Expiry (Unix seconds, its [`crate::TAG_EXPIRES`] tag); `None` when it has none.
     #[serde(default)]
     pub expires: Option<i64>,
@@ -174,7 +174,7 @@ where
             found.push(TaggedResource {
                 resource: record,
                 env: a.env.clone(),
-                created: a.created.clone(),
+                created: a.created,
                 expires: a.expires,
                 nonce: a.nonce.clone(),
             });

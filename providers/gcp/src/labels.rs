@@ -22,20 +22,20 @@ pub fn labels(spec: &InfraSpec) -> HashMap<String, String> {
         .collect()
 }
 
-/// The creation time (RFC 3339) the `carto-created` label or description word holds, else
-/// the cloud's own `fallback`.
+/// The creation time the `carto-created` label or description word holds, else the cloud's
+/// own `fallback` (its RFC 3339 `creationTimestamp`).
 pub fn created(
     labels: &HashMap<String, String>,
     description: Option<&str>,
     fallback: Option<&String>,
-) -> Option<String> {
+) -> Option<carto_core::Time> {
     let from_description = || words(description?).get(TAG_CREATED).map(|v| v.to_string());
     labels
         .get(TAG_CREATED)
         .cloned()
         .or_else(from_description)
         .and_then(|v| carto_core::created_from_tag(&v))
-        .or_else(|| fallback.cloned())
+        .or_else(|| fallback.and_then(|t| carto_core::parse_time(t)))
 }
 
 /// The expiry (Unix seconds) the `carto-expires` label or description word holds.
@@ -151,8 +151,8 @@ mod tests {
         );
         assert_eq!(env_of_description(&text).as_deref(), Some("my-env"));
         assert_eq!(
-            created(&HashMap::new(), Some(&text), None).as_deref(),
-            Some("2026-11-26T16:27:02Z")
+            created(&HashMap::new(), Some(&text), None),
+            carto_core::created_from_tag("1795710422")
         );
         assert_eq!(env_of_description("someone else's rule"), None);
         assert_eq!(env_of(&labels(&spec)).as_deref(), Some("my-env"));

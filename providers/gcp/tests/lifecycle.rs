@@ -301,7 +301,7 @@ async fn create_ensure_again_list_delete_and_delete_again() {
         ]
     );
     assert!(tagged.iter().all(|t| t.env == "life"
-        && t.created.as_deref() == Some("2026-11-26T16:27:02Z")
+        && t.created.map(|c| c.to_rfc3339()).as_deref() == Some("2026-11-26T16:27:02+00:00")
         && t.expires == Some(EXPIRES)
         && t.nonce.as_deref() == Some("nonce-life")));
     let record = tagged
