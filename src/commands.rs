@@ -339,7 +339,7 @@ async fn status(store: &StateStore, name: &str, json: bool) -> anyhow::Result<()
             let ip = ip
                 .parse()
                 .context("the state file's public address is not an IP address")?;
-            crate::verify::https(
+            crate::https_probe::https(
                 &state.domain,
                 ip,
                 443,

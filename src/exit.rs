@@ -65,7 +65,7 @@ impl Code {
             }
             if cause.is::<RemoteError>()
                 || cause.is::<crate::pipeline::install::InstallError>()
-                || cause.is::<crate::verify::VerifyError>()
+                || cause.is::<crate::https_probe::VerifyError>()
             {
                 return Code::Remote;
             }

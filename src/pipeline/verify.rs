@@ -31,7 +31,7 @@ pub async fn run(
             infra.address.ip
         )
     })?;
-    let answers = crate::verify::https(
+    let answers = crate::https_probe::https(
         spec.domain.as_str(),
         ip,
         443,

@@ -137,7 +137,7 @@ fn deploys_verifies_resumes_and_destroys() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let answers = rt
-        .block_on(carto_provision::verify::https(
+        .block_on(carto_provision::https_probe::https(
             DOMAIN,
             d.cloud.aws.vm_ip.into(),
             443,

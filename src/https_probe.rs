@@ -192,5 +192,5 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 #[cfg(test)]
-#[path = "verify/tests.rs"]
+#[path = "https_probe/tests.rs"]
 mod tests;
