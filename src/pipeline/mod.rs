@@ -16,10 +16,10 @@ pub mod events;
 pub mod hostkey;
 pub mod infra;
 pub mod install;
+pub mod on_vm;
 pub mod plan;
 pub mod preflight;
 pub mod record;
-pub mod remote;
 pub mod verify;
 
 use std::time::Instant;
@@ -77,7 +77,7 @@ pub async fn deploy(
     let infra = timed(events, Step::Infra, infra::run(provider, &ready, &rec)).await?;
     rec.reached(Step::Infra)?;
     let dns = timed(events, Step::Dns, dns::run(provider, &ready, &infra, &rec));
-    let vm = remote::OnVm {
+    let vm = on_vm::OnVm {
         spec,
         ready: &ready,
         store,

@@ -5,8 +5,8 @@
 use carto_core::{Provider, Resolved};
 use serde::Serialize;
 
+use super::on_vm::remote_spec;
 use super::preflight;
-use super::remote::remote_spec;
 use crate::pipeline::{bootstrap, install};
 use crate::remote::RemoteStep;
 use crate::spec::Spec;
