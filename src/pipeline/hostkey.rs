@@ -4,7 +4,7 @@
 //! it was generated on the operator's machine and sat in the cloud's metadata. Over that first
 //! authenticated session we generate a new ed25519 host key on the VM (staged beside the live
 //! one), read its public half, and only then put it in place and restart sshd. This file owns
-//! the commands and the reading of their answers; the pipeline (`remote.rs`) records the new
+//! the commands and the reading of their answers; the pipeline (`on_vm.rs`) records the new
 //! key in the state file between [`stage`] and [`install`], so a kill at any point resumes:
 //! before the move both keys are on the VM and either pin is accepted, after it the new one is.
 //!
