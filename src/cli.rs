@@ -163,6 +163,16 @@ pub enum CloudArg {
     Azure,
 }
 
+impl From<CloudArg> for carto_core::Cloud {
+    fn from(cloud: CloudArg) -> carto_core::Cloud {
+        match cloud {
+            CloudArg::Aws => carto_core::Cloud::Aws,
+            CloudArg::Gcp => carto_core::Cloud::Gcp,
+            CloudArg::Azure => carto_core::Cloud::Azure,
+        }
+    }
+}
+
 /// Flags of an AWS deployment.
 #[derive(Debug, Args)]
 pub struct AwsArgs {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::cli::{Cli, CloudAccess, CloudArg, Command, DestroyArgs, PlanTarget};
+use crate::cli::{Cli, Command, DestroyArgs, PlanTarget};
 use crate::interrupt;
 use crate::pipeline::{self, Events, Step, plan};
 use crate::progress::{Human, Json};
@@ -155,18 +155,18 @@ async fn destroy(
     let name = args.name.as_str();
     let env = carto_core::EnvName::parse(name).map_err(InputError)?;
     let state = match (store.load(&env)?, args.cloud) {
-        (Some(state), Some(cloud)) if state.cloud != cloud_of(cloud) => {
+        (Some(state), Some(cloud)) if state.cloud != carto_core::Cloud::from(cloud) => {
             return Err(InputError(format!(
                 "environment {name} is on {} according to its state file in {}, not on {}: drop --cloud",
                 state.cloud,
                 store.dir().display(),
-                cloud_of(cloud)
+                carto_core::Cloud::from(cloud)
             ))
             .into());
         }
         (Some(state), _) => state,
         (None, Some(cloud)) => {
-            let config = access(cloud, &args.access);
+            let config = spec::access(cloud, &args.access);
             return destroy_untracked(store, &env, config, args.nonce.as_deref(), events, json)
                 .await;
         }
@@ -302,29 +302,6 @@ fn pick_nonce_group(
     };
     let resources = resources.iter().map(|t| t.resource.clone()).collect();
     Ok((chosen.clone(), resources))
-}
-
-/// The core cloud for a `--cloud` value.
-pub fn cloud_of(cloud: CloudArg) -> carto_core::Cloud {
-    match cloud {
-        CloudArg::Aws => carto_core::Cloud::Aws,
-        CloudArg::Gcp => carto_core::Cloud::Gcp,
-        CloudArg::Azure => carto_core::Cloud::Azure,
-    }
-}
-
-/// How to reach `cloud` when no state file says: the flags, else the deploy defaults.
-pub fn access(cloud: CloudArg, a: &CloudAccess) -> ProviderConfig {
-    match cloud {
-        CloudArg::Aws => ProviderConfig::aws(
-            a.region.as_deref().unwrap_or(carto_aws::DEFAULT_REGION),
-            a.aws_endpoint_url.clone(),
-        ),
-        CloudArg::Gcp => ProviderConfig::gcp(a.project.clone(), a.gcp_endpoint_url.clone()),
-        CloudArg::Azure => {
-            ProviderConfig::azure(a.subscription.clone(), None, a.azure_endpoint_url.clone())
-        }
-    }
 }
 
 async fn status(store: &StateStore, name: &str, json: bool) -> anyhow::Result<()> {

@@ -15,9 +15,8 @@ use carto_core::{Cloud, EnvName, ResourceRef, TaggedResource};
 use chrono::{DateTime, Utc};
 
 use crate::cli::{CloudArg, GcArgs};
-use crate::commands::{access, cloud_of};
 use crate::pipeline::{self, Events, Step};
-use crate::spec::{InputError, parse_duration};
+use crate::spec::{InputError, access, parse_duration};
 use crate::state::StateStore;
 
 /// One environment found by tag.
@@ -140,7 +139,7 @@ pub async fn run(
     for cloud in dedup(&args.clouds) {
         match collect(cloud, args, store, events, older_than, now).await {
             Ok(found) => all.extend(found),
-            Err(e) => failures.push(format!("{}: {e:#}", cloud_of(cloud))),
+            Err(e) => failures.push(format!("{}: {e:#}", Cloud::from(cloud))),
         }
     }
     let missing: Vec<&str> = args
@@ -203,7 +202,7 @@ async fn collect(
         .list_tagged(None)
         .await
         .context("listing resources tagged managed-by=carto-provision")?;
-    let mut found = group(cloud_of(cloud), tagged);
+    let mut found = group(Cloud::from(cloud), tagged);
     let shared = shared_names(&found);
     for (env, shared) in found.iter_mut().zip(shared) {
         if let Some(reason) = shared {

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod exit;
 pub mod gc;
 pub mod https_probe;
+pub mod input;
 pub mod interrupt;
 pub mod keys;
 pub mod logging;

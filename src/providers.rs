@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use carto_core::{Cloud, Provider, ProviderError};
 
-use crate::spec::InputError;
+use crate::input::InputError;
 use crate::state::EnvState;
 
 /// How to reach one cloud: its options struct, without any secret.

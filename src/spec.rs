@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use carto_core::{Cloud, EnvName, Profile};
 
-use crate::cli::{AwsArgs, AzureArgs, DeployArgs, DockerSourceArg, GcpArgs, ProfileArg};
+use crate::cli::{
+    AwsArgs, AzureArgs, CloudAccess, CloudArg, DeployArgs, DockerSourceArg, GcpArgs, ProfileArg,
+};
 use crate::domain::Domain;
 use crate::package::{Package, PackageSource};
 use crate::providers::ProviderConfig;
@@ -18,10 +20,7 @@ use crate::remote::DockerSource;
 
 pub use carto_core::MIN_DISK_GB;
 
-/// Bad input: one sentence naming the input and the fix.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InputError(pub String);
+pub use crate::input::InputError;
 
 /// A validated deployment request.
 #[derive(Debug)]
@@ -74,6 +73,21 @@ impl Spec {
     /// The cloud this spec deploys to.
     pub fn cloud(&self) -> Cloud {
         self.provider.cloud()
+    }
+}
+
+/// How to reach `cloud` when no state file says (`destroy --cloud`, `gc`): the flags, else
+/// the deploy defaults.
+pub fn access(cloud: CloudArg, a: &CloudAccess) -> ProviderConfig {
+    match cloud {
+        CloudArg::Aws => ProviderConfig::aws(
+            a.region.as_deref().unwrap_or(carto_aws::DEFAULT_REGION),
+            a.aws_endpoint_url.clone(),
+        ),
+        CloudArg::Gcp => ProviderConfig::gcp(a.project.clone(), a.gcp_endpoint_url.clone()),
+        CloudArg::Azure => {
+            ProviderConfig::azure(a.subscription.clone(), None, a.azure_endpoint_url.clone())
+        }
     }
 }
 
