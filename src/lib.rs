@@ -12,7 +12,7 @@ pub mod commands;
 pub mod compose;
 pub mod domain;
 pub mod exit;
-pub mod gc;
+
 pub mod https_probe;
 pub mod input;
 pub mod interrupt;
