@@ -22,14 +22,15 @@ fn one(items: Vec<Value>, what: &str) -> Value {
     items.into_iter().next().unwrap()
 }
 
-fn assert_labelled(what: &str, v: &Value) {
+/// Labelled as the environment's: managed-by, env, its nonce (from the state file), created.
+fn assert_labelled(what: &str, v: &Value, nonce: &str) {
     let mut labels = v["labels"].clone();
     let created = labels["carto-created"].take();
     assert_recent(what, created.as_str().unwrap_or_default());
     labels.as_object_mut().unwrap().remove("carto-created");
     assert_eq!(
         labels,
-        json!({"managed-by": "carto-provision", "carto-env": ENV}),
+        json!({"managed-by": "carto-provision", "carto-env": ENV, "carto-nonce": nonce}),
         "{what}: {v}"
     );
 }
@@ -71,10 +72,12 @@ fn deploys_verifies_resumes_and_destroys() {
     assert!(!(out.clone() + &err).contains("carto-test-client-secret"));
     let vm_ip = d.cloud.vm_ip.to_string();
     let tag = format!("carto-{ENV}");
+    let state = d.state();
+    let nonce = state["nonce"].as_str().expect("the state's nonce");
 
     // Boot disk: pd-ssd, at least 60 GB, labelled, deleted with the instance.
     let disk = one(d.cloud.resources_of("disks", ENV).unwrap(), "disks");
-    assert_labelled("disk", &disk);
+    assert_labelled("disk", &disk, nonce);
     assert!(
         disk["type"]
             .as_str()
@@ -89,7 +92,7 @@ fn deploys_verifies_resumes_and_destroys() {
 
     // Instance: labelled, on the network tag, the static address as natIP, boot disk autoDelete.
     let instance = one(d.cloud.resources_of("instances", ENV).unwrap(), "instances");
-    assert_labelled("instance", &instance);
+    assert_labelled("instance", &instance, nonce);
     assert_eq!(instance["status"], "RUNNING");
     assert_eq!(instance["tags"]["items"], json!([tag]));
     assert_eq!(
@@ -124,7 +127,7 @@ fn deploys_verifies_resumes_and_destroys() {
 
     // Address: labelled, the VM's, in use.
     let address = one(d.cloud.resources_of("addresses", ENV).unwrap(), "addresses");
-    assert_labelled("address", &address);
+    assert_labelled("address", &address, nonce);
     assert_eq!(address["address"], vm_ip);
     assert_eq!(address["status"], "IN_USE");
 
@@ -137,7 +140,9 @@ fn deploys_verifies_resumes_and_destroys() {
             assert_eq!(r["direction"], "INGRESS", "{r}");
             let description = r["description"].as_str().unwrap_or_default();
             let created = description.strip_prefix("carto-created=").and_then(|d| {
-                d.strip_suffix(&format!(" carto-env={ENV} managed-by=carto-provision"))
+                d.strip_suffix(&format!(
+                    " carto-env={ENV} carto-nonce={nonce} managed-by=carto-provision"
+                ))
             });
             assert_recent("firewall description", created.unwrap_or(description));
             (
@@ -190,6 +195,8 @@ fn deploys_verifies_resumes_and_destroys() {
             "firewall",
             "firewall",
             "firewall",
+            "network",
+            "subnet",
             "vm"
         ]
     );
