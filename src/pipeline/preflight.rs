@@ -133,7 +133,7 @@ fn refuse_foreign(
     }
     let listed: Vec<String> = foreign.iter().map(|t| ownership::describe(t)).collect();
     Err(InputError(format!(
-        "environment {}: {} resource(s) already hold its names but were not made by it ({}); deploy under another --name, or delete them (`carto-provision destroy {} --cloud {}` removes those tagged with this name)",
+        "environment {}: {} resource(s) already hold its names but were not made by it ({}); deploy under another --name. Only if they are a lost deployment of this very environment (no other machine uses them) remove them: `carto-provision destroy {} --cloud {}` deletes what is tagged with this name",
         spec.env,
         listed.len(),
         listed.join("; "),
