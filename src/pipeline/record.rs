@@ -1,6 +1,8 @@
 //! Writes the state file as the run goes: every resource the moment its id is known, the
 //! public address, the host key fingerprint and the last step reached. Nothing is written
-//! before the first resource exists, so a run rejected in preflight leaves no file behind.
+//! until preflight has passed, so a run rejected there leaves no file behind; from then on the
+//! file holds the environment's nonce, which every resource it makes carries, so a run killed
+//! at any later point resumes as the same environment.
 
 use std::sync::Mutex;
 
