@@ -297,13 +297,11 @@ pub struct DeployArgs {
     /// `destroy` puts them back.
     #[arg(long, env = "CARTO_PROVISION_TAKE_OVER_DNS")]
     pub take_over_dns: bool,
-    /// carto-selfhosted release tag to install.
-    #[arg(
-        long,
-        env = "CARTO_PROVISION_SELFHOSTED_VERSION",
-        default_value = "2025.11.11"
-    )]
-    pub selfhosted_version: String,
+    /// carto-selfhosted release tag to install [default: the tag this environment's state
+    /// file records, else the newest release of --selfhosted-repo (`git ls-remote --tags` on
+    /// the VM; release candidates excluded)].
+    #[arg(long, env = "CARTO_PROVISION_SELFHOSTED_VERSION", value_name = "TAG")]
+    pub selfhosted_version: Option<String>,
     /// Git repository the VM clones carto-selfhosted from.
     #[arg(
         long,
@@ -314,7 +312,8 @@ pub struct DeployArgs {
     /// Upload this local carto-selfhosted checkout instead of cloning (air-gapped VMs).
     #[arg(long, env = "CARTO_PROVISION_SELFHOSTED_SOURCE", value_name = "DIR")]
     pub selfhosted_source: Option<PathBuf>,
-    /// Where Docker comes from: the distribution's docker.io + docker-compose packages, or
+    /// Where Docker comes from: the distribution's docker.io with Compose v2 (Ubuntu 22.04's
+    /// docker-compose-v2), Compose v1 (distro-v1, crashes when it recreates containers), or
     /// Docker's own apt repository (then --docker-apt-url is required).
     #[arg(long, env = "CARTO_PROVISION_DOCKER_SOURCE", value_enum, default_value_t = DockerSourceArg::Distro)]
     pub docker_source: DockerSourceArg,
@@ -354,6 +353,11 @@ pub enum ProfileArg {
 pub enum DockerSourceArg {
     /// Docker's own apt repository (docker-ce + compose plugin + docker-compose shim).
     Docker,
-    /// The distribution's docker.io and docker-compose packages.
+    /// The distribution's docker.io and Compose v2 (`docker-compose-v2`, or `docker-compose`
+    /// where that is v2), plus the hyphenated `docker-compose` install.sh needs.
     Distro,
+    /// The distribution's docker.io and docker-compose 1.29 (Compose v1): it fails with
+    /// `KeyError: 'ContainerConfig'` whenever it recreates a container on newer engines.
+    #[value(name = "distro-v1")]
+    DistroV1,
 }

@@ -17,6 +17,9 @@ pub const MIGRATIONS: &str = "workspace-migrations";
 pub const MIN_DOCKER: Version3 = Version3::new(20, 10, 0);
 /// Minimum docker-compose CARTO's install.sh accepts.
 pub const MIN_COMPOSE: Version3 = Version3::new(1, 29, 0);
+/// The first Compose v2 release: what the default Docker sources install (Compose v1 crashes
+/// with `KeyError: 'ContainerConfig'` when it recreates a container on newer engines).
+pub const MIN_COMPOSE_V2: Version3 = Version3::new(2, 0, 0);
 
 /// Output that could not be understood.
 #[derive(Debug, thiserror::Error)]

@@ -49,8 +49,9 @@ pub struct Spec {
     pub dns_zone: Option<String>,
     /// The checked installation package (holds secrets; its Debug redacts them).
     pub package: Package,
-    /// carto-selfhosted tag.
-    pub selfhosted_version: String,
+    /// carto-selfhosted tag; `None`: the tag recorded in the state file, else the newest
+    /// release of the repository, resolved on the VM.
+    pub selfhosted_version: Option<String>,
     /// Repository the VM clones.
     pub selfhosted_repo: String,
     /// Local checkout to upload instead of cloning.
@@ -155,7 +156,7 @@ fn from_common(
         (None, Some(env_file), Some(key)) => PackageSource { customer_env: env_file.clone(), key_json: key.clone(), certs: None },
         _ => return Err(InputError("no installation package: pass --package DIR, or --customer-env FILE and --key-json FILE".into())),
     };
-    let package = Package::load(&source, &domain, &a.selfhosted_version)
+    let package = Package::load(&source, &domain, a.selfhosted_version.as_deref())
         .map_err(|e| InputError(e.to_string()))?;
     check_url("--selfhosted-repo", &a.selfhosted_repo, REPO_SCHEMES)?;
     if let Some(url) = &a.docker_apt_url {
@@ -202,6 +203,7 @@ fn from_common(
         docker_source: match a.docker_source {
             DockerSourceArg::Docker => DockerSource::Docker,
             DockerSourceArg::Distro => DockerSource::Distro,
+            DockerSourceArg::DistroV1 => DockerSource::DistroV1,
         },
         docker_apt_url: a.docker_apt_url.clone(),
         ssh_timeout: Duration::from_secs(a.ssh_timeout),

@@ -20,7 +20,7 @@ use thiserror::Error;
 pub use certs::CertFile;
 pub use customer_env::{CustomerEnv, owned_by_env_tpl};
 pub use key_json::KeyJson;
-pub use versions::{NotAVersion, SUPPORTED_TAGS, Version, min_version};
+pub use versions::{NotAVersion, SUPPORTED_TAGS, Version, min_version, oldest_min_version};
 
 use crate::domain::Domain;
 
@@ -80,6 +80,11 @@ pub enum PackageError {
         min: Version,
         tag: Version,
     },
+    /// The package is older than every supported tag accepts (no `--selfhosted-version`).
+    #[error(
+        "{PACKAGE_VERSION_KEY} {package} is older than {min}, the oldest package any supported carto-selfhosted release accepts; ask CARTO for a newer installation package"
+    )]
+    TooOldForAny { package: Version, min: Version },
     /// A key env.tpl would override was to be set in customer.env.
     #[error(
         "{key} is set by carto-selfhosted's env.tpl, which overrides customer.env; leave it out of customer.env"
@@ -138,7 +143,7 @@ pub struct Package {
     env_text: String,
     key_json: KeyJson,
     package_version: Version,
-    selfhosted_version: Version,
+    selfhosted_version: Option<Version>,
     certs: Vec<CertFile>,
 }
 
@@ -147,8 +152,9 @@ pub struct Package {
 pub struct PackageSummary {
     /// `CARTO_SELFHOSTED_CUSTOMER_PACKAGE_VERSION`.
     pub package_version: String,
-    /// The carto-selfhosted tag it will be installed with.
-    pub selfhosted_version: String,
+    /// The carto-selfhosted tag it will be installed with; `None`: the newest release,
+    /// resolved on the VM.
+    pub selfhosted_version: Option<String>,
     /// `SELFHOSTED_TENANT_ID`, when present.
     pub tenant_id: Option<String>,
     /// The service account of key.json.
@@ -161,18 +167,24 @@ pub struct PackageSummary {
 
 impl Package {
     /// Reads and checks the package for `domain` and the carto-selfhosted tag
-    /// `selfhosted_version`, and sets `SELFHOSTED_DOMAIN`.
+    /// `selfhosted_version` (`None`: the newest release, not known before the VM asks the
+    /// repository, so the package is held to the oldest minimum of any supported tag and that
+    /// release's install.sh checks its own `MIN_VERSION`), and sets `SELFHOSTED_DOMAIN`.
     pub fn load(
         source: &PackageSource,
         domain: &Domain,
-        selfhosted_version: &str,
+        selfhosted_version: Option<&str>,
     ) -> Result<Package, PackageError> {
-        let tag = Version::parse(selfhosted_version).ok();
-        let (tag, min) = tag
-            .and_then(|t| min_version(&t).map(|m| (t, m)))
-            .ok_or_else(|| PackageError::UnknownTag {
-                tag: selfhosted_version.to_string(),
-            })?;
+        let tag = selfhosted_version
+            .map(|text| {
+                Version::parse(text)
+                    .ok()
+                    .and_then(|t| min_version(&t).map(|m| (t, m)))
+                    .ok_or_else(|| PackageError::UnknownTag {
+                        tag: text.to_string(),
+                    })
+            })
+            .transpose()?;
         let env_bytes = read(&source.customer_env, "--customer-env")?;
         let key_bytes = read(&source.key_json, "--key-json")?;
         let text = String::from_utf8(env_bytes).map_err(|_| PackageError::NotText {
@@ -180,12 +192,21 @@ impl Package {
         })?;
         let mut customer_env = CustomerEnv::parse(&source.customer_env, &text)?;
         let package_version = check_customer_env(&customer_env)?;
-        if package_version < min {
-            return Err(PackageError::TooOld {
-                package: package_version,
-                min,
-                tag,
-            });
+        match &tag {
+            Some((tag, min)) if package_version < *min => {
+                return Err(PackageError::TooOld {
+                    package: package_version,
+                    min: min.clone(),
+                    tag: tag.clone(),
+                });
+            }
+            None if package_version < oldest_min_version() => {
+                return Err(PackageError::TooOldForAny {
+                    package: package_version,
+                    min: oldest_min_version(),
+                });
+            }
+            _ => {}
         }
         let key_json = KeyJson::parse(&source.key_json, key_bytes)?;
         let certs = match &source.certs {
@@ -199,7 +220,7 @@ impl Package {
             customer_env,
             key_json,
             package_version,
-            selfhosted_version: tag,
+            selfhosted_version: tag.map(|(t, _)| t),
             certs,
         })
     }
@@ -224,9 +245,9 @@ impl Package {
         &self.package_version
     }
 
-    /// The carto-selfhosted tag it was checked against.
-    pub fn selfhosted_version(&self) -> &Version {
-        &self.selfhosted_version
+    /// The carto-selfhosted tag it was checked against (`None`: the newest release).
+    pub fn selfhosted_version(&self) -> Option<&Version> {
+        self.selfhosted_version.as_ref()
     }
 
     /// Postgres is external (`LOCAL_POSTGRES_SCALE=0`).
@@ -249,7 +270,7 @@ impl Package {
     pub fn summary(&self) -> PackageSummary {
         PackageSummary {
             package_version: self.package_version.to_string(),
-            selfhosted_version: self.selfhosted_version.to_string(),
+            selfhosted_version: self.selfhosted_version.as_ref().map(Version::to_string),
             tenant_id: self
                 .customer_env
                 .get_unquoted("SELFHOSTED_TENANT_ID")
@@ -265,7 +286,10 @@ impl fmt::Debug for Package {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Package")
             .field("package_version", &self.package_version.to_string())
-            .field("selfhosted_version", &self.selfhosted_version.to_string())
+            .field(
+                "selfhosted_version",
+                &self.selfhosted_version.as_ref().map(Version::to_string),
+            )
             .field("customer_env", &"[REDACTED]")
             .field("key_json", &"[REDACTED]")
             .field("certs", &self.certs)
@@ -346,7 +370,7 @@ mod tests {
 
     fn load(env: &str, key: &str, tag: &str) -> Result<Package, PackageError> {
         let tmp = tempfile::tempdir().unwrap();
-        Package::load(&write_pkg(tmp.path(), env, key), &domain(), tag)
+        Package::load(&write_pkg(tmp.path(), env, key), &domain(), Some(tag))
     }
 
     #[test]
@@ -357,14 +381,14 @@ mod tests {
         );
         let source = write_pkg(tmp.path(), &env, GOOD_KEY);
         std::fs::create_dir(tmp.path().join("certs")).unwrap();
-        let err = Package::load(&source, &domain(), "2025.11.11").unwrap_err();
+        let err = Package::load(&source, &domain(), Some("2025.11.11")).unwrap_err();
         assert!(
             err.to_string().contains("ROUTER_SSL_CERTIFICATE_PATH"),
             "{err}"
         );
         std::fs::write(tmp.path().join("certs/my.crt"), "CERT").unwrap();
         std::fs::write(tmp.path().join("certs/my.key"), "SEKRET-key").unwrap();
-        let package = Package::load(&source, &domain(), "2025.11.11").unwrap();
+        let package = Package::load(&source, &domain(), Some("2025.11.11")).unwrap();
         let names: Vec<&str> = package.certs().iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["my.crt", "my.key"]);
         assert!(!package.self_signed_tls());
@@ -387,7 +411,10 @@ mod tests {
         assert_eq!(pkg.customer_env_text(), want);
         assert_eq!(pkg.key_json_bytes(), GOOD_KEY.as_bytes());
         assert_eq!(pkg.package_version().to_string(), "2026.4.1");
-        assert_eq!(pkg.selfhosted_version().to_string(), "2026.7.16");
+        assert_eq!(
+            pkg.selfhosted_version().map(Version::to_string).as_deref(),
+            Some("2026.7.16")
+        );
         assert!(!pkg.uses_external_postgres() && !pkg.uses_external_redis());
         let summary = pkg.summary();
         assert_eq!(summary.tenant_id.as_deref(), Some("onp-tenant1"));
@@ -441,7 +468,7 @@ mod tests {
     fn missing_files_name_path_and_flag() {
         let tmp = tempfile::tempdir().unwrap();
         let src = PackageSource::from_dir(tmp.path());
-        let err = Package::load(&src, &domain(), "2026.7.16")
+        let err = Package::load(&src, &domain(), Some("2026.7.16"))
             .unwrap_err()
             .to_string();
         assert!(
@@ -450,7 +477,7 @@ mod tests {
         );
         assert!(err.contains(&tmp.path().display().to_string()) && err.contains("--package"));
         std::fs::write(&src.customer_env, GOOD_ENV).unwrap();
-        let err = Package::load(&src, &domain(), "2026.7.16")
+        let err = Package::load(&src, &domain(), Some("2026.7.16"))
             .unwrap_err()
             .to_string();
         assert!(
@@ -522,11 +549,27 @@ mod tests {
     }
 
     #[test]
+    fn without_a_tag_the_package_is_held_to_the_oldest_minimum() {
+        let tmp = tempfile::tempdir().unwrap();
+        let old = GOOD_ENV.replace("=2026.4.1", "=2025.9.1");
+        let pkg = Package::load(&write_pkg(tmp.path(), &old, GOOD_KEY), &domain(), None).unwrap();
+        assert_eq!(pkg.selfhosted_version(), None);
+        assert_eq!(pkg.summary().selfhosted_version, None);
+        let older = GOOD_ENV.replace("=2026.4.1", "=2025.8.1");
+        let err =
+            Package::load(&write_pkg(tmp.path(), &older, GOOD_KEY), &domain(), None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "CARTO_SELFHOSTED_CUSTOMER_PACKAGE_VERSION 2025.8.1 is older than 2025.9.1, the oldest package any supported carto-selfhosted release accepts; ask CARTO for a newer installation package"
+        );
+    }
+
+    #[test]
     fn unknown_tags_are_refused_before_reading_files() {
         for tag in ["2025.9.10", "2026.4.1", "latest", "v2026.7.16", ""] {
             let tmp = tempfile::tempdir().unwrap();
             let src = PackageSource::from_dir(tmp.path()); // no files: the tag is checked first
-            let err = Package::load(&src, &domain(), tag).unwrap_err();
+            let err = Package::load(&src, &domain(), Some(tag)).unwrap_err();
             assert!(
                 matches!(err, PackageError::UnknownTag { .. }),
                 "{tag}: {err:?}"

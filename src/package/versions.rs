@@ -73,6 +73,11 @@ impl Version {
         })
     }
 
+    /// A release candidate (`-rc.N`): never picked as the default release.
+    pub fn is_release_candidate(&self) -> bool {
+        matches!(self.suffix, Suffix::Rc(_))
+    }
+
     /// The same date without rc or patch suffix.
     pub fn release(&self) -> Version {
         Version {
@@ -146,6 +151,21 @@ pub fn min_version(tag: &Version) -> Option<Version> {
             date: *min,
             suffix: Suffix::Release,
         })
+}
+
+/// The oldest customer package version any supported tag accepts: what a package is held to
+/// before the release is known (the default release is resolved on the VM, and its own
+/// install.sh checks its `MIN_VERSION`).
+pub fn oldest_min_version() -> Version {
+    let date = TAGS
+        .iter()
+        .map(|(_, _, min)| *min)
+        .min()
+        .unwrap_or((2025, 9, 1));
+    Version {
+        date,
+        suffix: Suffix::Release,
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,11 @@
 //! The bootstrap step list: cloud-init finished, Docker Engine + docker-compose, docker group.
 //!
+//! Docker comes from one of three sources (`DockerSource`): the distribution's docker.io with
+//! Compose v2 (the default), the distribution's Compose v1 (`distro-v1`, kept for old images;
+//! it crashes when it recreates containers), or Docker's apt repository at a URL the caller
+//! supplies (no package host is named here). Every source ends with a hyphenated
+//! `docker-compose` on PATH, because install.sh checks for it.
+//!
 //! A pure function of the `RemoteSpec`: `plan` prints it, tests assert it, `remote::run_steps`
 //! runs it. Scripts are constants with values passed as positional arguments.
 //! Group membership: `usermod -aG docker` does not reach the SSH session already open, so every
@@ -26,7 +32,7 @@ exit "$rc""#;
 const DOCKER_CHECK: &str = r#"ver() { "$@" 2>/dev/null | grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -n1; }
 ge() { [ -n "$1" ] && [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 d=$(ver docker --version); c=$(ver docker-compose --version)
-echo "docker ${d:-missing}, docker-compose ${c:-missing}"
+echo "docker ${d:-missing} (needs $1), docker-compose ${c:-missing} (needs $2)"
 ge "$d" "$1" && ge "$c" "$2" && systemctl is-active --quiet docker"#;
 
 /// Adds Docker's apt key and source list for this Ubuntu release; $1 = the repository URL.
@@ -45,11 +51,21 @@ if ! command -v docker-compose >/dev/null; then
   sudo -n chmod 0755 /usr/local/bin/docker-compose
 fi"#;
 
+/// The distribution's Docker with Compose v2: `docker-compose-v2` where the distribution has
+/// that package (Ubuntu 22.04), else its `docker-compose` (Compose v2 from Debian 13 on).
+const DISTRO_COMPOSE_V2: &str = r#"set -eu
+if apt-cache show docker-compose-v2 >/dev/null 2>&1; then compose=docker-compose-v2; else compose=docker-compose; fi
+echo "installing docker.io and $compose"
+sudo -n env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q docker.io "$compose""#;
+
+/// What `--docker-source distro-v1` prints: the reason it is not the default.
+pub const COMPOSE_V1_WARNING: &str = "--docker-source distro-v1 installs Compose v1 (docker-compose 1.29), which fails with KeyError: 'ContainerConfig' whenever it recreates a container on newer Docker engines: a re-run after a customer.env change or an upgrade can stop half-way. Prefer the default, --docker-source distro (Compose v2)";
+
 /// `id -nG USER` lists `docker`.
 const IN_DOCKER_GROUP: &str = r#"id -nG "$1" | grep -qw docker"#;
 
-/// The docker packages of each source.
-const DISTRO_PACKAGES: [&str; 2] = ["docker.io", "docker-compose"];
+/// The docker packages of the Compose v1 source.
+const DISTRO_V1_PACKAGES: [&str; 2] = ["docker.io", "docker-compose"];
 const DOCKER_PACKAGES: [&str; 4] = [
     "docker-ce",
     "docker-ce-cli",
@@ -91,13 +107,21 @@ fn cloud_init() -> RemoteStep {
 
 fn docker(spec: &RemoteSpec) -> RemoteStep {
     let min_docker = crate::compose::MIN_DOCKER.to_string();
-    let min_compose = crate::compose::MIN_COMPOSE.to_string();
+    let min_compose = match spec.docker_source {
+        DockerSource::DistroV1 => crate::compose::MIN_COMPOSE,
+        DockerSource::Distro | DockerSource::Docker => crate::compose::MIN_COMPOSE_V2,
+    }
+    .to_string();
     let step = RemoteStep::new("install Docker and docker-compose")
         .check(Cmd::script(DOCKER_CHECK).arg(min_docker).arg(min_compose));
     let step = match spec.docker_source {
         DockerSource::Distro => step
             .run(apt_get(&["update", "-q"]))
-            .run(apt_get(&["install", "-y", "-q"]).args(DISTRO_PACKAGES)),
+            .run(Cmd::script(DISTRO_COMPOSE_V2))
+            .run(Cmd::script(COMPOSE_SHIM)),
+        DockerSource::DistroV1 => step
+            .run(apt_get(&["update", "-q"]))
+            .run(apt_get(&["install", "-y", "-q"]).args(DISTRO_V1_PACKAGES)),
         DockerSource::Docker => step
             .run(apt_get(&["update", "-q"]))
             .run(apt_get(&[
@@ -170,6 +194,9 @@ mod tests {
         );
         assert!(s[0].check.is_none(), "cloud-init is always waited for");
         let check = s[1].check.as_ref().map(Cmd::to_shell).unwrap_or_default();
+        assert!(check.ends_with(" _ 20.10.0 2.0.0"), "{check}");
+        let v1 = steps(&spec(DockerSource::DistroV1));
+        let check = v1[1].check.as_ref().map(Cmd::to_shell).unwrap_or_default();
         assert!(check.ends_with(" _ 20.10.0 1.29.0"), "{check}");
         assert!(s[1].post_check && s[2].post_check);
         assert_eq!(
@@ -184,8 +211,8 @@ mod tests {
     }
 
     #[test]
-    fn distro_docker_uses_apt_with_the_lock_timeout() {
-        let s = steps(&spec(DockerSource::Distro));
+    fn distro_v1_docker_uses_apt_with_the_lock_timeout() {
+        let s = steps(&spec(DockerSource::DistroV1));
         let apt = "sudo -n env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600";
         assert_eq!(
             runs(&s[1]),
@@ -194,6 +221,55 @@ mod tests {
                 format!("{apt} install -y -q docker.io docker-compose"),
                 "sudo -n systemctl enable --now docker".to_string(),
             ]
+        );
+    }
+
+    #[test]
+    fn distro_docker_installs_compose_v2_and_the_hyphenated_shim() {
+        let s = steps(&spec(DockerSource::Distro));
+        let r = runs(&s[1]);
+        assert_eq!(r.len(), 4, "{r:#?}");
+        assert!(r[0].ends_with("apt-get -o DPkg::Lock::Timeout=600 update -q"));
+        assert!(r[1].contains("docker-compose-v2") && r[1].contains("docker.io"));
+        assert!(r[2].contains("exec docker compose"), "{}", r[2]);
+        assert_eq!(r[3], "sudo -n systemctl enable --now docker");
+        assert!(
+            !r.iter().any(|c| c.contains("http")),
+            "no package host: {r:#?}"
+        );
+    }
+
+    #[test]
+    fn the_compose_v2_choice_prefers_docker_compose_v2_when_apt_knows_it() {
+        // DISTRO_COMPOSE_V2 against a fake apt-cache and a sudo that prints what it would run.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fake = |name: &str, body: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("write");
+            std::process::Command::new("chmod")
+                .arg("+x")
+                .arg(&p)
+                .status()
+                .expect("chmod");
+        };
+        fake("sudo", r#"echo "RAN $*""#);
+        let run = || {
+            let path = format!("{}:/usr/bin:/bin", dir.path().display());
+            let out = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(DISTRO_COMPOSE_V2)
+                .env("PATH", path)
+                .output()
+                .expect("runs");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        fake("apt-cache", r#"[ "$2" = docker-compose-v2 ]"#);
+        assert!(run().contains("install -y -q docker.io docker-compose-v2"));
+        fake("apt-cache", "exit 100");
+        assert!(
+            run()
+                .trim_end()
+                .ends_with("install -y -q docker.io docker-compose")
         );
     }
 
@@ -235,13 +311,10 @@ mod tests {
                 .expect("chmod");
         };
         fake("systemctl", "exit 0");
-        let check = |docker: &str, compose: &str| {
+        let check_with = |source: DockerSource, docker: &str, compose: &str| {
             fake("docker", &format!("echo '{docker}'"));
             fake("docker-compose", &format!("echo '{compose}'"));
-            let c = steps(&spec(DockerSource::Distro))[1]
-                .check
-                .clone()
-                .expect("check");
+            let c = steps(&spec(source))[1].check.clone().expect("check");
             let path = format!("{}:/usr/bin:/bin", dir.path().display());
             std::process::Command::new("sh")
                 .arg("-c")
@@ -252,6 +325,18 @@ mod tests {
                 .status
                 .success()
         };
+        let check =
+            |docker: &str, compose: &str| check_with(DockerSource::DistroV1, docker, compose);
+        assert!(!check_with(
+            DockerSource::Distro,
+            "Docker version 20.10.24+dfsg1, build 297e128",
+            "docker-compose version 1.29.2, build unknown"
+        ));
+        assert!(check_with(
+            DockerSource::Distro,
+            "Docker version 26.1.5+dfsg1, build a72d7cd",
+            "Docker Compose version 2.26.1-4"
+        ));
         assert!(check(
             "Docker version 20.10.24+dfsg1, build 297e128",
             "docker-compose version 1.29.2, build unknown"

@@ -7,6 +7,7 @@
 //! through uploads: checks compare a locally computed sha256, never the bytes.
 
 mod health;
+pub mod release;
 mod verdict;
 
 use std::path::{Path, PathBuf};
@@ -167,23 +168,29 @@ pub fn steps(spec: &RemoteSpec) -> Vec<RemoteStep> {
     steps
 }
 
+/// What `plan` shows for the tag before the VM resolved it (see [`release`]).
+pub const UNRESOLVED_TAG: &str = "NEWEST-RELEASE";
+
 fn checkout(spec: &RemoteSpec) -> RemoteStep {
-    RemoteStep::new(format!(
-        "check out carto-selfhosted {}",
-        spec.selfhosted_version
-    ))
-    .check(
-        Cmd::script(CHECKOUT_CHECK)
-            .arg(&spec.checkout_dir)
-            .arg(&spec.selfhosted_version),
-    )
-    .run(
-        Cmd::script(CHECKOUT)
-            .arg(&spec.selfhosted_repo)
-            .arg(&spec.checkout_dir)
-            .arg(&spec.selfhosted_version),
-    )
-    .judge(checkout_judge)
+    let tag = if spec.selfhosted_version.is_empty() {
+        UNRESOLVED_TAG
+    } else {
+        spec.selfhosted_version.as_str()
+    };
+    let name = if spec.selfhosted_version.is_empty() {
+        "check out carto-selfhosted at its newest release (git ls-remote --tags on the VM)".into()
+    } else {
+        format!("check out carto-selfhosted {tag}")
+    };
+    RemoteStep::new(name)
+        .check(Cmd::script(CHECKOUT_CHECK).arg(&spec.checkout_dir).arg(tag))
+        .run(
+            Cmd::script(CHECKOUT)
+                .arg(&spec.selfhosted_repo)
+                .arg(&spec.checkout_dir)
+                .arg(tag),
+        )
+        .judge(checkout_judge)
 }
 
 fn upload(spec: &RemoteSpec, file: &UploadFile) -> RemoteStep {

@@ -42,7 +42,7 @@ pub fn remote_spec(spec: &Spec, ssh_user: &str) -> RemoteSpec {
         docker_source: spec.docker_source,
         docker_apt_url: spec.docker_apt_url.clone().unwrap_or_default(),
         selfhosted_repo: spec.selfhosted_repo.clone(),
-        selfhosted_version: spec.selfhosted_version.clone(),
+        selfhosted_version: spec.selfhosted_version.clone().unwrap_or_default(),
         selfhosted_source: spec.selfhosted_source.clone(),
         files,
         checkout_dir: RemoteSpec::default_checkout_dir(ssh_user),
@@ -194,6 +194,13 @@ impl OnVm<'_> {
     /// SSH in, prepare the VM and rotate its host key; returns the session for the install.
     pub async fn bootstrap(&self, infra: &Infra) -> anyhow::Result<Session> {
         let mut session = connect(self.spec, self.ready, infra, &self.recorder.snapshot()).await?;
+        if self.spec.docker_source == remote::DockerSource::DistroV1 {
+            tracing::warn!("{}", bootstrap::COMPOSE_V1_WARNING);
+            self.events.note(
+                Step::Bootstrap,
+                &format!("warning: {}", bootstrap::COMPOSE_V1_WARNING),
+            );
+        }
         let steps = bootstrap::steps(&self.remote_spec());
         self.run(Step::Bootstrap, &mut session, &steps).await?;
         self.rotate_host_key(infra, session).await
@@ -235,9 +242,47 @@ impl OnVm<'_> {
         Ok(session)
     }
 
+    /// The carto-selfhosted tag of this run: `--selfhosted-version`, else the tag the state
+    /// file recorded (a re-run never moves to another release on its own), else the newest
+    /// release of the repository, asked on the VM. Printed, and recorded once resolved.
+    async fn release(&self, session: &mut Session) -> anyhow::Result<String> {
+        if let Some(tag) = &self.spec.selfhosted_version {
+            return Ok(tag.clone());
+        }
+        if let Some(tag) = self
+            .recorder
+            .snapshot()
+            .extra
+            .get(install::release::STATE_KEY)
+        {
+            self.events.note(
+                Step::Install,
+                &format!("carto-selfhosted {tag}: the release this environment has (--selfhosted-version changes it)"),
+            );
+            return Ok(tag.clone());
+        }
+        let repo = &self.spec.selfhosted_repo;
+        let mut log = Forward::new(Step::Install, self.events, self.store, self.spec);
+        let out = remote::Runner::exec(session, &install::release::ls_remote_tags(repo), &mut log)
+            .await?;
+        let tag = install::release::judge(repo, &out)?.to_string();
+        self.recorder.update(|s| {
+            s.extra
+                .insert(install::release::STATE_KEY.into(), tag.clone());
+        })?;
+        self.events.note(
+            Step::Install,
+            &format!("carto-selfhosted {tag}: the newest release of {repo}"),
+        );
+        Ok(tag)
+    }
+
     /// Put carto-selfhosted and the package on the VM, run install.sh and start the services.
     pub async fn install(&self, mut session: Session) -> anyhow::Result<Session> {
-        let remote = self.remote_spec();
+        let mut remote = self.remote_spec();
+        if self.spec.selfhosted_source.is_none() {
+            remote.selfhosted_version = self.release(&mut session).await?;
+        }
         let mut steps = Vec::new();
         if let Some(dir) = &self.spec.selfhosted_source {
             let tar = install::tar_source(dir)

@@ -217,8 +217,10 @@ pub async fn run(
             s.host_key_fingerprint = Some(fingerprint);
         }
         s.ssh_user = Some(resolved.ssh_user.clone());
-        s.extra
-            .insert("selfhosted_version".into(), spec.selfhosted_version.clone());
+        if let Some(tag) = &spec.selfhosted_version {
+            s.extra
+                .insert(super::install::release::STATE_KEY.into(), tag.clone());
+        }
         spec.provider.remember(&mut s.extra);
         if !dns_replace.is_empty() {
             let json = serde_json::to_string(&dns_replace).unwrap_or_default();

@@ -12,8 +12,11 @@ use super::Secret;
 pub enum DockerSource {
     /// Docker's own apt repository (docker-ce, compose plugin) plus a `docker-compose` shim.
     Docker,
-    /// The distribution's `docker.io` and `docker-compose` packages.
+    /// The distribution's `docker.io` and Compose v2 (`docker-compose-v2` where the
+    /// distribution has it, else its `docker-compose`), plus a `docker-compose` shim if needed.
     Distro,
+    /// The distribution's `docker.io` and `docker-compose` 1.29 (Compose v1).
+    DistroV1,
 }
 
 /// A bad upload path.
@@ -69,7 +72,8 @@ pub struct RemoteSpec {
     pub docker_apt_url: String,
     /// carto-selfhosted repository URL to clone.
     pub selfhosted_repo: String,
-    /// The tag to check out.
+    /// The tag to check out; empty while unknown (`plan` before the VM resolved the newest
+    /// release; see `install::release`).
     pub selfhosted_version: String,
     /// A local checkout to upload instead of cloning (see `install::source_steps`).
     pub selfhosted_source: Option<PathBuf>,

@@ -23,7 +23,7 @@ fn deploys_verifies_resumes_and_destroys() {
         "-----BEGIN CERTIFICATE-----\ntest CA\n",
     )
     .unwrap();
-    let (code, out, err, vm) = d.deploy_with_vm(Variant::Plain, "");
+    let (code, out, err, vm) = d.deploy_with_vm(Variant::Plain13, "");
     assert_eq!(
         code,
         0,
@@ -114,9 +114,14 @@ fn deploys_verifies_resumes_and_destroys() {
         std::fs::read(d.package.join("key.json")).unwrap()
     );
     let dot_env = String::from_utf8(vm.read_file(&checkout(".env")).unwrap()).unwrap();
+    // No --selfhosted-version: the newest release (not the newer -rc) was resolved and recorded.
     assert!(
-        dot_env.contains("CARTO_SELFHOSTED_VERSION=2025.11.11"),
+        dot_env.contains("CARTO_SELFHOSTED_VERSION=2025.11.11-patch1\n"),
         "{dot_env}"
+    );
+    assert_eq!(
+        d.state()["extra"]["selfhosted_version"],
+        "2025.11.11-patch1"
     );
     let states = vm_sh(
         &vm,

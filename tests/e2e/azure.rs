@@ -22,7 +22,7 @@ fn deploys_verifies_resumes_and_destroys() {
         "e2e-azure",
         &[],
     );
-    let (code, out, err, vm) = d.deploy_with_vm(Variant::Plain, "");
+    let (code, out, err, vm) = d.deploy_with_vm(Variant::Plain13, "");
     assert_eq!(
         code,
         0,

@@ -60,7 +60,7 @@ fn deploys_verifies_resumes_and_destroys() {
         ENV,
         &[],
     );
-    let (code, out, err, vm) = d.deploy_with_vm(Variant::Plain, "");
+    let (code, out, err, vm) = d.deploy_with_vm(Variant::Plain13, "");
     assert_eq!(
         code,
         0,

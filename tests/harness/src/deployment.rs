@@ -4,6 +4,7 @@
 //! the user-data it sent. Used by the
 //! end-to-end tests and by `local-deploy` (the README's first command).
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -33,6 +34,9 @@ pub struct Deployment<C: LocalCloud = AwsCloud> {
     pub package: PathBuf,
     /// The stand-in carto-selfhosted bare repository (copied into the VM once it boots).
     pub bare_repo: PathBuf,
+    /// `--docker-source` of the deploy runs: set from the image by [`Deployment::deploy_with_vm`]
+    /// (`distro-v1` until then: the Debian 12 images have no Compose v2).
+    pub docker_source: Cell<&'static str>,
 }
 
 impl Deployment {
@@ -49,9 +53,8 @@ impl<C: LocalCloud> Deployment<C> {
         let dir = tempfile::tempdir().expect("temp dir");
         let package =
             package::write(&dir.path().join("package"), "2025.10.1", extra).expect("package");
-        let bare_repo =
-            selfhosted::bare_repo(&dir.path().join("repo"), &["2025.11.11", "2026.7.16"])
-                .expect("bare repo");
+        let bare_repo = selfhosted::bare_repo(&dir.path().join("repo"), selfhosted::TEST_TAGS)
+            .expect("bare repo");
         Deployment {
             bin: bin.to_path_buf(),
             live: false,
@@ -61,6 +64,7 @@ impl<C: LocalCloud> Deployment<C> {
             dir,
             package,
             bare_repo,
+            docker_source: Cell::new(Variant::Docker.docker_source()),
         }
     }
 
@@ -112,7 +116,7 @@ impl<C: LocalCloud> Deployment<C> {
             ])
             .arg("--package")
             .arg(&self.package)
-            .args(["--docker-source", "distro"])
+            .args(["--docker-source", self.docker_source.get()])
             .args(["--selfhosted-repo", "file:///srv/carto-selfhosted.git"])
             .args(["--ssh-timeout", "300", "--healthy-timeout", "600"])
             .stdout(out("deploy.out"))
@@ -123,7 +127,9 @@ impl<C: LocalCloud> Deployment<C> {
 
     /// Runs a deployment to its end while the VM boots from the user-data it sent; `extra`
     /// is appended to that user-data. Returns the CLI's exit code, stdout, stderr and the VM.
+    /// The image's `--docker-source` ([`Variant::docker_source`]) is kept for later runs.
     pub fn deploy_with_vm(&self, variant: Variant, extra: &str) -> (i32, String, String, TestVm) {
+        self.docker_source.set(variant.docker_source());
         let mut child = self.spawn_deploy();
         let vm = match self.cloud.boot_from_user_data(&self.env, variant, extra) {
             Ok(vm) => vm,

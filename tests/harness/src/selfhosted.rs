@@ -10,6 +10,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// The tags of the repository the e2e deployments clone: a release, its patch (the newest
+/// release, which the product picks by default) and a newer release candidate (never picked).
+pub const TEST_TAGS: &[&str] = &["2025.11.11", "2025.11.11-patch1", "2026.8.11-rc.1"];
+
 /// The fixture directory (our own files, keeping CARTO's contract).
 pub fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/carto-selfhosted")
@@ -76,36 +80,31 @@ pub fn min_version(tag: &str) -> &'static str {
     }
 }
 
-/// Makes `bare`'s tag 2025.11.11 require a package of at least `min`, so the stand-in
-/// install.sh prints `[ERROR]` (and still exits 0, as CARTO's does) for our 2025.10.1 package.
+/// Makes every tag of `bare` require a package of at least `min`, so the stand-in install.sh
+/// prints `[ERROR]` (and still exits 0, as CARTO's does) for our 2025.10.1 package whichever
+/// release the product picks.
 pub fn raise_min_version(bare: &Path, min: &str) -> io::Result<()> {
     let work = bare.with_extension("retag");
     let parent = bare.parent().unwrap_or(Path::new("/"));
     let (bare_s, work_s) = (bare.display().to_string(), work.display().to_string());
     git(parent, &["clone", "--quiet", &bare_s, &work_s])?;
-    git(
-        &work,
-        &[
-            "-c",
-            "advice.detachedHead=false",
-            "checkout",
-            "--quiet",
-            "2025.11.11",
-        ],
-    )?;
-    fs::write(work.join("MIN_VERSION"), format!("{min}\n"))?;
-    git(&work, &["commit", "--quiet", "-am", "stricter MIN_VERSION"])?;
-    git(&work, &["tag", "-f", "2025.11.11"])?;
-    git(
-        &work,
-        &[
-            "push",
-            "--quiet",
-            "--force",
-            "origin",
-            "refs/tags/2025.11.11",
-        ],
-    )?;
+    let tags = git_output(&work, &["tag", "--list"])?;
+    for tag in tags.lines().map(str::trim).filter(|t| !t.is_empty()) {
+        git(
+            &work,
+            &[
+                "-c",
+                "advice.detachedHead=false",
+                "checkout",
+                "--quiet",
+                tag,
+            ],
+        )?;
+        fs::write(work.join("MIN_VERSION"), format!("{min}\n"))?;
+        git(&work, &["commit", "--quiet", "-am", "stricter MIN_VERSION"])?;
+        git(&work, &["tag", "-f", tag])?;
+    }
+    git(&work, &["push", "--quiet", "--force", "origin", "--tags"])?;
     fs::remove_dir_all(&work)
 }
 
@@ -136,6 +135,10 @@ fn is_ignored(name: &str) -> bool {
 }
 
 fn git(dir: &Path, args: &[&str]) -> io::Result<()> {
+    git_output(dir, args).map(drop)
+}
+
+fn git_output(dir: &Path, args: &[&str]) -> io::Result<String> {
     let output = Command::new("git")
         .current_dir(dir)
         .args(["-c", "user.name=carto-provision tests"])
@@ -148,7 +151,7 @@ fn git(dir: &Path, args: &[&str]) -> io::Result<()> {
         .stdin(Stdio::null())
         .output()?;
     if output.status.success() {
-        Ok(())
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
         Err(io::Error::other(format!(
             "git {} in {} failed ({}): {}",

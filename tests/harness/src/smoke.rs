@@ -78,7 +78,7 @@ impl SmokeRun {
             .map(|c| {
                 selfhosted::bare_repo(
                     &dir.path().join(format!("repo-{}", c.cloud())),
-                    &["2025.11.11", "2026.7.16"],
+                    selfhosted::TEST_TAGS,
                 )
             })
             .collect::<io::Result<Vec<_>>>()?;
@@ -138,7 +138,7 @@ impl SmokeRun {
             .arg(self.report_path())
             .arg("--junit")
             .arg(self.junit_path())
-            .args(["--ssh-cidr", "127.0.0.1/32", "--docker-source", "distro"])
+            .args(["--ssh-cidr", "127.0.0.1/32", "--docker-source", "distro-v1"])
             .args(["--selfhosted-repo", "file:///srv/carto-selfhosted.git"])
             .args(["--ssh-timeout", "300", "--healthy-timeout", "600"])
             .args(extra);

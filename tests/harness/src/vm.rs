@@ -30,15 +30,30 @@ use rootfs::{remove_tree, run_checked, seed_rootfs};
 pub enum Variant {
     /// Debian with systemd, sshd, sudo, cloud-init, git, python3: no Docker (the product installs it).
     Plain,
-    /// `Plain` plus Debian's `docker.io` and `docker-compose` 1.29 baked in.
+    /// `Plain` plus Debian's `docker.io` and `docker-compose` 1.29 (Compose v1) baked in.
     Docker,
+    /// Debian 13 (trixie) with what `Plain` has: no Docker.
+    Plain13,
+    /// `Plain13` plus Debian 13's `docker.io` and `docker-compose` (Compose v2) baked in.
+    Docker13,
 }
 
 impl Variant {
+    /// The `--docker-source` a deployment onto this image uses: the default (Compose v2) on
+    /// Debian 13; `distro-v1` on Debian 12, whose docker-compose is 1.29 and which has no v2.
+    pub fn docker_source(self) -> &'static str {
+        match self {
+            Variant::Plain | Variant::Docker => "distro-v1",
+            Variant::Plain13 | Variant::Docker13 => "distro",
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Variant::Plain => "plain",
             Variant::Docker => "docker",
+            Variant::Plain13 => "plain13",
+            Variant::Docker13 => "docker13",
         }
     }
 }
