@@ -14,6 +14,8 @@ pub mod provider;
 pub mod resource;
 pub mod retry;
 pub mod spec;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use chrono::{DateTime, Utc};
 pub use dns::RecordSet;
