@@ -5,6 +5,8 @@
 //! once ([`retry`]) and are driven by [`ErrorKind`], so the clouds do not each invent their own.
 #![deny(missing_docs)]
 
+#[cfg(feature = "testing")]
+pub mod contract;
 pub mod dns;
 pub mod error;
 pub mod firewall;

@@ -3,7 +3,7 @@
 //! spec's labels), records every call in order, and can fail, fail after acting (the response
 //! lost, as when the process dies between the cloud's answer and the state file), delay or
 //! panic at the Nth call. A resource made by someone else can be seeded. Also the one sample
-//! [`InfraSpec`] tests start from.
+//! [`InfraSpec`] every provider test starts from.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -15,25 +15,32 @@ use crate::{
     Resolved, ResourceKind, ResourceRef, Result, Size, TaggedResource,
 };
 
-/// The sample environment tests deploy: `env` on `carto.example.com`, the default profile,
-/// 100 GB, one SSH rule for 127.0.0.1/32, created at a fixed time.
-pub fn infra_spec(env: &str) -> InfraSpec {
+/// The operator's address every sample spec's SSH rule names (TEST-NET-3, never contacted).
+pub const OPERATOR_CIDR: &str = "203.0.113.7/32";
+/// A throwaway ed25519 public key (its private half was deleted when made).
+pub const PUBLIC_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK/DHYONxZhsQB3L0cAuWbfaPKswFft9LeMg4jJ+Yzsq carto-test";
+
+/// The sample environment every provider test starts from: `env` on `domain` in `region`, the
+/// default profile, 60 GB, SSH from [`OPERATOR_CIDR`], [`PUBLIC_KEY`], nonce `nonce-ENV`,
+/// created at a fixed time, no expiry. Tests change what they need with `..`.
+pub fn infra_spec(env: &str, domain: &str, region: &str) -> InfraSpec {
     InfraSpec {
         env: EnvName::parse(env).expect("a valid environment name"),
-        domain: "carto.example.com".into(),
-        region: "test-region-1".into(),
+        domain: domain.into(),
+        region: region.into(),
         machine_type: None,
         profile: Profile::Default,
-        disk_gb: 100,
+        disk_gb: 60,
         disk_type: None,
         dns_zone: None,
         network: None,
-        firewall: crate::firewall_rules("127.0.0.1/32"),
-        ssh_public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDv0fake test".into(),
-        user_data: "#cloud-config\n".into(),
-        created: 1_790_000_000,
+        firewall: crate::firewall_rules(OPERATOR_CIDR),
+        ssh_public_key: PUBLIC_KEY.into(),
+        user_data: format!("#cloud-config\nssh_authorized_keys:\n  - {PUBLIC_KEY}\n"),
+        created: 1_795_710_422,
         expires: None,
-        nonce: "00000000000000aa".into(),
+        nonce: format!("nonce-{env}"),
     }
 }
 
@@ -309,9 +316,19 @@ impl Provider for FakeProvider {
         let lost = self.call("delete", &resource.name).await?;
         {
             let mut s = self.lock();
-            s.resources.retain(|t| t.resource.id != resource.id);
-            if resource.kind == ResourceKind::DnsRecord {
-                s.records = crate::dns::replaced(resource)?;
+            let ip = resource.detail.get("ip");
+            let points_here = s
+                .records
+                .iter()
+                .any(|r| r.is_address() && r.values.first() == ip);
+            match resource.kind {
+                // A record someone repointed is theirs now: left alone.
+                ResourceKind::DnsRecord if !points_here => {}
+                ResourceKind::DnsRecord => {
+                    s.records = crate::dns::replaced(resource)?;
+                    s.resources.retain(|t| t.resource.id != resource.id);
+                }
+                _ => s.resources.retain(|t| t.resource.id != resource.id),
             }
         }
         Self::after("delete", lost, ())
@@ -342,5 +359,62 @@ impl Provider for FakeProvider {
             .cloned()
             .collect();
         Self::after("list_tagged", lost, found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{self, Made, Observe};
+
+    #[async_trait]
+    impl Observe for FakeProvider {
+        async fn inventory(&self) -> Vec<String> {
+            let mut all: Vec<String> = self.existing().iter().map(|r| r.to_string()).collect();
+            all.extend(self.lock().records.iter().map(|r| format!("{r:?}")));
+            all
+        }
+
+        async fn a_record(&self, _: &str) -> Option<Vec<String>> {
+            let s = self.lock();
+            s.records
+                .iter()
+                .find(|r| r.rtype == "A")
+                .map(|r| r.values.clone())
+        }
+
+        async fn cname(&self, _: &str) -> Option<Vec<String>> {
+            let s = self.lock();
+            s.records
+                .iter()
+                .find(|r| r.rtype == "CNAME")
+                .map(|r| r.values.clone())
+        }
+
+        async fn seed_cname(&self, _: &str, target: &str) {
+            self.seed_record(RecordSet {
+                rtype: "CNAME".into(),
+                ttl: 300,
+                values: vec![target.into()],
+                nonce: None,
+            });
+        }
+
+        async fn check_made(&self, _: &InfraSpec, made: &Made) {
+            assert_eq!(made.address.ip, "192.0.2.10");
+        }
+    }
+
+    /// The fake the pipeline is tested against keeps the contract the real providers keep.
+    #[tokio::test]
+    async fn the_fake_keeps_the_provider_contract() {
+        let spec = InfraSpec {
+            expires: Some(1_795_739_222),
+            ..infra_spec("life", "carto.example.com", "r1")
+        };
+        let fake = FakeProvider::new(Cloud::Aws);
+        contract::provider_contract(&fake, &fake, &spec).await;
+        let fake = FakeProvider::new(Cloud::Aws);
+        contract::foreign_record_contract(&fake, &fake, &spec).await;
     }
 }
