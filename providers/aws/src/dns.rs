@@ -381,8 +381,8 @@ mod tests {
         let err = pick_zone("notexample.com", &zones(), None).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
         assert!(
-            err.to_string().contains("--domain notexample.com")
-                && err.to_string().contains("--dns-zone"),
+            err.to_string().contains("domain notexample.com")
+                && err.to_string().contains("DNS zone"),
             "{err}"
         );
     }
@@ -405,14 +405,14 @@ mod tests {
         assert!(
             outside
                 .to_string()
-                .starts_with("--domain a.example.org is not inside --dns-zone Z3"),
+                .starts_with("domain a.example.org is not inside DNS zone Z3"),
             "{outside}"
         );
         let missing = pick_zone("a.example.com", &zones(), Some("nope.com")).unwrap_err();
         assert!(
             missing
                 .to_string()
-                .starts_with("--dns-zone nope.com is not a public"),
+                .starts_with("DNS zone nope.com is not a public"),
             "{missing}"
         );
     }

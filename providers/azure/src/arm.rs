@@ -34,8 +34,8 @@ pub fn tags(env: &EnvName, nonce: &str) -> Value {
     json!({ TAG_MANAGED_BY: TAG_MANAGED_BY_VALUE, TAG_ENV: env.as_str(), TAG_NONCE: nonce })
 }
 
-/// Tag on the public IP naming the domain its A record is for, so `destroy --cloud` finds the
-/// record without a state file.
+/// Tag on the public IP naming the domain its A record is for, so a destroy without a state
+/// file finds the record.
 pub const TAG_DOMAIN: &str = "carto-domain";
 
 /// The tags every resource of `spec`'s environment carries (managed-by, environment, creation
@@ -143,7 +143,7 @@ where
             s @ ("Failed" | "Canceled") => Err(ProviderError::new(
                 ErrorKind::Conflict,
                 call,
-                format!("{what} exists in provisioning state {s}; hint: run `carto-provision destroy` for this environment and deploy again"),
+                format!("{what} exists in provisioning state {s}; hint: destroy this environment and deploy again"),
             )),
             s => Ok(Poll::Pending(format!("provisioningState {s}"))),
         }

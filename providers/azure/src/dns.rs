@@ -1,5 +1,5 @@
 //! Azure DNS: finding the zone a domain belongs to (the longest matching suffix among the
-//! subscription's zones, or the zone the user named, optionally in `--dns-resource-group`),
+//! subscription's zones, or the zone the user named, optionally in the DNS resource group the user named),
 //! reading what stands at the domain, putting the A record set only where none exists
 //! (`If-None-Match: *`, after deleting exactly what a take-over replaces), and deleting it only
 //! while it still points at our address, putting back what it replaced.
@@ -424,7 +424,7 @@ mod tests {
             "test"
         );
         let e = pick_zone("nottest", &zones, None, None).unwrap_err();
-        assert!(e.to_string().contains("--domain nottest"), "{e}");
+        assert!(e.to_string().contains("domain nottest"), "{e}");
         assert!(pick_zone("a.other", &zones, None, Some("dns")).is_err());
         assert!(pick_zone("a.test", &zones, Some("other"), None).is_err());
         assert_eq!(relative("carto.test", "test"), "carto");

@@ -1,7 +1,7 @@
 //! The Ubuntu 22.04 image: `Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2`, its newest
 //! version in the location (what `latest` resolves to). Read-only.
 
-use carto_core::{ProviderError, Result};
+use carto_core::{Input, InvalidInput, Phrase, ProviderError, Result};
 
 use crate::arm::body;
 use crate::config::Clients;
@@ -42,9 +42,16 @@ pub async fn latest(c: &Clients, location: &str) -> Result<String> {
             .collect::<Vec<_>>()
     });
     versions.last().map(|v| v.to_string()).ok_or_else(|| {
-        ProviderError::invalid_input(
+        ProviderError::invalid(
             CALL,
-            format!("the Ubuntu 22.04 image {} is not available in {location}; hint: pick another --location", urn("latest")),
+            InvalidInput::unnamed(
+                Input::Location,
+                format!(
+                    "the Ubuntu 22.04 image {} is not available in {location}",
+                    urn("latest")
+                ),
+            )
+            .hint(Phrase::from("pick another ").input(Input::Location)),
         )
     })
 }

@@ -1,7 +1,7 @@
 //! The subscription and the location: that the subscription exists for these credentials and
 //! that the location is one of its locations. Read-only.
 
-use carto_core::{ErrorKind, ProviderError, Result};
+use carto_core::{ErrorKind, Input, InvalidInput, ProviderError, Result};
 
 use crate::arm::body;
 use crate::config::Clients;
@@ -19,12 +19,17 @@ pub async fn check(c: &Clients, location: &str) -> Result<()> {
     {
         Ok(_) => {}
         Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Permission) => {
-            return Err(ProviderError::invalid_input(
+            return Err(ProviderError::invalid(
                 GET,
-                format!(
-                    "--subscription {sub} is not a subscription these Azure credentials can use ({}); hint: `az account list` shows yours",
-                    e.message
-                ),
+                InvalidInput::new(
+                    Input::Subscription,
+                    sub,
+                    format!(
+                        "is not a subscription these Azure credentials can use ({})",
+                        e.message
+                    ),
+                )
+                .hint("`az account list` shows yours"),
             ));
         }
         Err(e) => return Err(e),
@@ -44,11 +49,13 @@ pub async fn check(c: &Clients, location: &str) -> Result<()> {
     if names.iter().any(|n| n.eq_ignore_ascii_case(location)) {
         return Ok(());
     }
-    Err(ProviderError::invalid_input(
+    Err(ProviderError::invalid(
         LIST,
-        format!(
-            "--location {location} is not an Azure location of subscription {sub}; hint: pick one of {}",
-            names.join(", ")
-        ),
+        InvalidInput::new(
+            Input::Location,
+            location,
+            format!("is not an Azure location of subscription {sub}"),
+        )
+        .hint(format!("pick one of {}", names.join(", "))),
     ))
 }

@@ -210,7 +210,7 @@ pub async fn wait_running(
             (s @ ("Failed" | "Canceled"), _) => Err(ProviderError::new(
                 ErrorKind::Other,
                 GET,
-                format!("VM {} ended provisioning {s}; hint: `carto-provision destroy` and deploy again, or pick another --vm-size/--location", vm.name),
+                format!("VM {} ended provisioning {s}; hint: destroy the environment and deploy again, or pick another VM size or location", vm.name),
             )),
             (s, p) => Ok(Poll::Pending(format!("provisioningState {s}, power {}", p.unwrap_or("unknown")))),
         }

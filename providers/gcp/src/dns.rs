@@ -310,7 +310,7 @@ mod tests {
         );
         let err = pick_zone("notexample.com", &zones(), None).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
-        assert!(err.to_string().contains("--domain notexample.com"), "{err}");
+        assert!(err.to_string().contains("domain notexample.com"), "{err}");
     }
 
     #[test]
@@ -331,12 +331,12 @@ mod tests {
         assert!(
             outside
                 .to_string()
-                .starts_with("--domain a.example.org is not inside --dns-zone other"),
+                .starts_with("domain a.example.org is not inside DNS zone other"),
             "{outside}"
         );
         let missing = pick_zone("a.example.com", &zones(), Some("nope")).unwrap_err();
         assert!(
-            missing.to_string().starts_with("--dns-zone nope is not"),
+            missing.to_string().starts_with("DNS zone nope is not"),
             "{missing}"
         );
     }

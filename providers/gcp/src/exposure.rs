@@ -6,7 +6,7 @@
 //! allowance without ports means every port. ICMP carries no ports and is not refused. The
 //! environment's own rules are not judged here: `ensure_firewall` puts them back to the spec.
 
-use carto_core::{InfraSpec, ProviderError, Result};
+use carto_core::{InfraSpec, Input, InvalidInput, Phrase, ProviderError, Result};
 use google_cloud_compute_v1::model::Firewall;
 
 use crate::config::Clients;
@@ -23,10 +23,12 @@ pub async fn check(c: &Clients, spec: &InfraSpec) -> Result<()> {
         return Ok(());
     };
     if !rfc1035(name) {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             "compute.networks.get",
-            format!(
-                "--network {name:?} is not a network name: give one like my-vpc (lower-case letters, digits and dashes)"
+            InvalidInput::new(
+                Input::Network,
+                format!("{name:?}"),
+                "is not a network name: give one like my-vpc (lower-case letters, digits and dashes)",
             ),
         ));
     }
@@ -50,12 +52,19 @@ pub async fn check(c: &Clients, spec: &InfraSpec) -> Result<()> {
         })
         .collect();
     if !open.is_empty() {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             "compute.firewalls.list",
-            format!(
-                "--network {name}: its firewall rules open more than 80/443 to the whole Internet on the VM ({}); remove or narrow them, or leave --network out so the environment gets its own network with only SSH from you and 80/443 open",
-                open.join(", ")
-            ),
+            InvalidInput::new(
+                Input::Network,
+                name,
+                format!(
+                    "has firewall rules that open more than 80/443 to the whole Internet on the VM ({})",
+                    open.join(", ")
+                ),
+            )
+            .hint(Phrase::from("remove or narrow them, or leave ").input(Input::Network).text(
+                " out so the environment gets its own network with only SSH from you and 80/443 open",
+            )),
         ));
     }
     Ok(())

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use carto_core::{
-    EnvName, ErrorKind, FirewallRule, InfraSpec, OrAbsent, Protocol, ProviderError, ResourceKind,
-    ResourceRef, Result, TaggedResource,
+    EnvName, ErrorKind, FirewallRule, InfraSpec, Input, InvalidInput, OrAbsent, Phrase, Protocol,
+    ProviderError, ResourceKind, ResourceRef, Result, TaggedResource,
 };
 use google_cloud_compute_v1::model::{Firewall, firewall::Allowed};
 
@@ -30,11 +30,16 @@ pub fn ipv4_sources(rule: &FirewallRule) -> Vec<String> {
 pub fn check_rules(rules: &[FirewallRule]) -> Result<()> {
     for rule in rules {
         if ipv4_sources(rule).is_empty() {
-            return Err(ProviderError::invalid_input(
+            return Err(ProviderError::invalid(
                 "compute.firewalls.insert",
-                format!(
-                    "--ssh-cidr {} is IPv6 but Compute Engine VMs get an IPv4 address here: pass your IPv4 address as --ssh-cidr A.B.C.D/32",
-                    rule.sources.join(",")
+                InvalidInput::new(
+                    Input::SshCidr,
+                    rule.sources.join(","),
+                    Phrase::from(
+                        "is IPv6 but Compute Engine VMs get an IPv4 address here: pass your IPv4 address as ",
+                    )
+                    .input(Input::SshCidr)
+                    .text(" A.B.C.D/32"),
                 ),
             ));
         }

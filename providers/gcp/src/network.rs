@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use carto_core::{
-    EnvName, ErrorKind, InfraSpec, OrAbsent, ProviderError, ResourceKind, ResourceRef, Result,
-    TaggedResource,
+    EnvName, ErrorKind, InfraSpec, Input, InvalidInput, OrAbsent, Phrase, ProviderError,
+    ResourceKind, ResourceRef, Result, TaggedResource,
 };
 use google_cloud_compute_v1::model::{Network, Subnetwork};
 
@@ -66,12 +66,17 @@ pub async fn placement(c: &Clients, spec: &InfraSpec) -> Result<Placement> {
         });
     };
     let found = get_network(c, name).await?.ok_or_else(|| {
-        ProviderError::invalid_input(
+        ProviderError::invalid(
             "compute.networks.get",
-            format!(
-                "--network {name}: no such network in project {}; name an existing network, or leave --network out so the environment gets its own",
-                c.project().unwrap_or_default()
-            ),
+            InvalidInput::new(
+                Input::Network,
+                name,
+                format!(
+                    "names no such network in project {}",
+                    c.project().unwrap_or_default()
+                ),
+            )
+            .hint(own_network("name an existing network, or leave ")),
         )
     })?;
     if found.auto_create_subnetworks == Some(true) {
@@ -89,13 +94,23 @@ pub async fn placement(c: &Clients, spec: &InfraSpec) -> Result<Placement> {
             network,
             subnetwork: Some(format!("regions/{region}/subnetworks/{subnet}")),
         }),
-        None => Err(ProviderError::invalid_input(
+        None => Err(ProviderError::invalid(
             "compute.subnetworks.list",
-            format!(
-                "--network {name} is a custom-mode network with no subnetwork in {region}: add one there, or leave --network out so the environment gets its own"
-            ),
+            InvalidInput::new(
+                Input::Network,
+                name,
+                format!("is a custom-mode network with no subnetwork in {region}"),
+            )
+            .hint(own_network("add one there, or leave ")),
         )),
     }
+}
+
+/// `lead` + "the network input out so the environment gets its own".
+fn own_network(lead: &str) -> Phrase {
+    Phrase::from(lead)
+        .input(Input::Network)
+        .text(" out so the environment gets its own")
 }
 
 fn last(link: &str) -> &str {
