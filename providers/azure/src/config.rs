@@ -4,7 +4,7 @@
 //! token; `AZURE_AUTHORITY_HOST` honoured), then the Azure CLI login, then managed identity
 //! (IMDS). The subscription is the option (from the user, or `AZURE_SUBSCRIPTION_ID`) else
 //! the Azure CLI's default. Every SDK client is built on one endpoint with pinned scopes,
-//! the SDK's own retries off (ours are in [`crate::send`]) and the policies of [`crate::send`].
+//! the SDK's own retries off (ours are in [`crate::transport`]) and its pipeline policies.
 //! Nothing here creates or reads a resource.
 
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use azure_identity::{
 use carto_core::retry::RetryPolicy;
 use carto_core::{Input, InvalidInput, Phrase, ProviderError, Result};
 
-use crate::send::{ApiVersion, ArmStatus, Rest};
+use crate::transport::{ApiVersion, ArmStatus, NETWORK_API, RESOURCES_API, Rest};
 
 /// Azure's public Resource Manager endpoint.
 pub const ARM_ENDPOINT: &str = "https://management.azure.com";
@@ -164,7 +164,7 @@ impl Clients {
                 endpoint.clone(),
                 cred(),
                 scopes.clone(),
-                options(Some(crate::send::NETWORK_API)),
+                options(Some(NETWORK_API)),
             ),
             dns: azure_mgmt_dns::package_2018_05::Client::new(
                 endpoint.clone(),
@@ -177,7 +177,7 @@ impl Clients {
                 endpoint.clone(),
                 cred(),
                 scopes.clone(),
-                options(Some(crate::send::RESOURCES_API)),
+                options(Some(RESOURCES_API)),
             ),
             subscriptions: azure_mgmt_resources::package_subscriptions_2021_01::Client::new(
                 endpoint.clone(),

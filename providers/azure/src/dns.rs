@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::arm::{find, group_of, model, pages, tags};
 use crate::config::Clients;
-use crate::send::send;
+use crate::transport::send;
 
 /// TTL of the A record, in seconds.
 pub const RECORD_TTL: i64 = 60;
@@ -200,7 +200,7 @@ async fn create_set(
     let (group, zone) = zone_parts(zone_id)?;
     let record: azure_mgmt_dns::package_2018_05::models::RecordSet = model(CALL, body)?;
     let sets = c.dns.record_sets_client();
-    let rsp = send(c, CALL, || async {
+    let rsp = send(&c.policy, CALL, || async {
         let b = sets
             .create_or_update(&group, &zone, name, rtype, record.clone(), sub)
             .if_none_match("*");
@@ -222,7 +222,7 @@ async fn delete_set(
     let sub = c.sub()?;
     let (group, zone) = zone_parts(zone_id)?;
     let sets = c.dns.record_sets_client();
-    send(c, DELETE, || async {
+    send(&c.policy, DELETE, || async {
         let mut b = sets.delete(&group, &zone, name, rtype, sub);
         if let Some(etag) = etag {
             b = b.if_match(etag.to_string());

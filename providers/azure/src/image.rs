@@ -5,7 +5,7 @@ use carto_core::{Input, InvalidInput, Phrase, ProviderError, Result};
 
 use crate::arm::body;
 use crate::config::Clients;
-use crate::send::send;
+use crate::transport::send;
 
 /// Publisher, offer and SKU of Ubuntu 22.04 LTS (generation 2).
 pub const UBUNTU: (&str, &str, &str) = (
@@ -24,7 +24,7 @@ pub async fn latest(c: &Clients, location: &str) -> Result<String> {
     const CALL: &str = "compute:VirtualMachineImages_List";
     let sub = c.sub()?;
     let images = c.compute.virtual_machine_images_client();
-    let rsp = send(c, CALL, || async {
+    let rsp = send(&c.policy, CALL, || async {
         let b = images.list(location, UBUNTU.0, UBUNTU.1, UBUNTU.2, sub);
         Ok(b.send().await?.into_raw_response())
     })

@@ -5,14 +5,14 @@ use carto_core::{ErrorKind, Input, InvalidInput, ProviderError, Result};
 
 use crate::arm::body;
 use crate::config::Clients;
-use crate::send::send;
+use crate::transport::send;
 
 /// Checks the subscription and that `location` is one of its locations.
 pub async fn check(c: &Clients, location: &str) -> Result<()> {
     let sub = c.sub()?;
     let subs = &c.subscriptions.subscriptions_client();
     const GET: &str = "resources:Subscriptions_Get";
-    match send(c, GET, || async {
+    match send(&c.policy, GET, || async {
         Ok(subs.get(sub).send().await?.into_raw_response())
     })
     .await
@@ -35,7 +35,7 @@ pub async fn check(c: &Clients, location: &str) -> Result<()> {
         Err(e) => return Err(e),
     }
     const LIST: &str = "resources:Subscriptions_ListLocations";
-    let rsp = send(c, LIST, || async {
+    let rsp = send(&c.policy, LIST, || async {
         Ok(subs.list_locations(sub).send().await?.into_raw_response())
     })
     .await?;

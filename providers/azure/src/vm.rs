@@ -21,7 +21,7 @@ use crate::config::Clients;
 use crate::machine::DISK_TYPE;
 use crate::network::{SUBNET, group_name};
 use crate::raw;
-use crate::send::send;
+use crate::transport::send;
 
 /// The admin user cloud-init and SSH use.
 pub const ADMIN: &str = "ubuntu";
@@ -162,7 +162,7 @@ pub async fn ensure_vm(
             );
             let body = vm_body(spec, resolved, &nic);
             tracing::info!(vm = %name, size = %resolved.machine_type, "creating VM");
-            send(c, PUT, || c.rest.put(&path, VM_API, &body))
+            send(&c.policy, PUT, || c.rest.put(&path, VM_API, &body))
                 .await?
                 .body
         }
@@ -263,7 +263,7 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
             (
                 "compute:VirtualMachines_Delete",
                 send(
-                    c,
+                    &c.policy,
                     "compute:VirtualMachines_Delete",
                     raw!(x.delete(&rg, n, sub)),
                 )
@@ -275,7 +275,7 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
             (
                 "network:NetworkInterfaces_Delete",
                 send(
-                    c,
+                    &c.policy,
                     "network:NetworkInterfaces_Delete",
                     raw!(x.delete(&rg, n, sub)),
                 )
@@ -287,7 +287,7 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
             (
                 "network:PublicIPAddresses_Delete",
                 send(
-                    c,
+                    &c.policy,
                     "network:PublicIPAddresses_Delete",
                     raw!(x.delete(&rg, n, sub)),
                 )
@@ -299,7 +299,7 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
             (
                 "network:NetworkSecurityGroups_Delete",
                 send(
-                    c,
+                    &c.policy,
                     "network:NetworkSecurityGroups_Delete",
                     raw!(x.delete(&rg, n, sub)),
                 )
@@ -311,7 +311,7 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
             (
                 "network:VirtualNetworks_Delete",
                 send(
-                    c,
+                    &c.policy,
                     "network:VirtualNetworks_Delete",
                     raw!(x.delete(&rg, n, sub)),
                 )
@@ -329,8 +329,8 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
     let Some(rsp) = rsp.or_absent()? else {
         return Ok(());
     };
-    let op = crate::send::Operation::of(&rsp);
-    crate::send::wait_operation(
+    let op = crate::operation::Operation::of(&rsp);
+    crate::operation::wait_operation(
         c,
         call,
         &format!("deleting {r}"),
