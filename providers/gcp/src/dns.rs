@@ -14,7 +14,7 @@ use carto_core::{
 use google_cloud_dns_v1::model::{Change, ResourceRecordSet};
 
 use crate::config::Clients;
-use crate::send::{pages, send};
+use crate::send::{list_all, send};
 
 /// TTL of the A record, in seconds: short, so a re-created environment is reachable soon.
 pub const RECORD_TTL: i32 = 60;
@@ -48,22 +48,16 @@ impl carto_core::dns::Zone for Zone {
 pub async fn list_zones(c: &Clients) -> Result<Vec<Zone>> {
     const CALL: &str = "dns.managedZones.list";
     let project = c.project()?;
-    let pages = pages(
-        &c.policy,
-        CALL,
-        |token| {
-            c.managed_zones
-                .list()
-                .set_project(project)
-                .set_or_clear_page_token(token)
-                .send()
-        },
-        |page| page.next_page_token.clone(),
-    )
+    let zones = list_all(&c.policy, CALL, |token| {
+        c.managed_zones
+            .list()
+            .set_project(project)
+            .set_or_clear_page_token(token)
+            .send()
+    })
     .await?;
-    Ok(pages
+    Ok(zones
         .iter()
-        .flat_map(|page| &page.managed_zones)
         .map(|z| Zone {
             name: z.name.clone().unwrap_or_default(),
             dns_name: fqdn(z.dns_name.as_deref().unwrap_or_default()),

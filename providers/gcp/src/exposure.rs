@@ -11,7 +11,6 @@ use google_cloud_compute_v1::model::Firewall;
 
 use crate::config::Clients;
 use crate::labels;
-use crate::send::pages;
 
 const WORLD: [&str; 2] = ["0.0.0.0/0", "::/0"];
 
@@ -72,30 +71,13 @@ pub async fn check(c: &Clients, spec: &InfraSpec) -> Result<()> {
 
 /// Every firewall rule of network `name`.
 async fn rules_of(c: &Clients, name: &str) -> Result<Vec<Firewall>> {
-    let project = c.project()?;
-    let pages = pages(
-        &c.policy,
-        "compute.firewalls.list",
-        |token| {
-            c.firewalls
-                .list()
-                .set_project(project)
-                .set_or_clear_page_token(token)
-                .send()
-        },
-        |page| page.next_page_token.clone(),
-    )
-    .await?;
     let on_network = |f: &Firewall| {
         f.network
             .as_deref()
             .is_some_and(|n| n.rsplit('/').next() == Some(name))
     };
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.items)
-        .filter(on_network)
-        .collect())
+    let all = crate::firewall::list_all(c).await?;
+    Ok(all.into_iter().filter(on_network).collect())
 }
 
 /// What `rule` opens to the world on a VM carrying network tag `tag` beyond 80 and 443
