@@ -229,8 +229,8 @@ async fn create_ensure_again_delete_and_delete_again() {
         a_record(&env, &zone, "carto.sub.example.com").await,
         Some(vec![VM_IP.to_string()])
     );
-    assert_eq!(made.dns.detail.get("zone_id"), Some(&zone));
-    assert_eq!(made.dns.detail.get("ip"), Some(&VM_IP.to_string()));
+    assert_eq!(made.dns.dns_zone, Some(zone.clone()));
+    assert_eq!(made.dns.ip, Some(VM_IP.to_string()));
 
     // Ensure again: the same ids, no new resource.
     let before = env.counts().await;
@@ -327,7 +327,7 @@ async fn dns_delete_leaves_a_record_someone_repointed() {
         .await
         .expect("dns");
     let mut moved = record.clone();
-    moved.detail.insert("ip".into(), "127.0.0.99".into());
+    moved.ip = Some("127.0.0.99".into());
     env.provider
         .delete(&moved, WAIT)
         .await

@@ -257,8 +257,8 @@ pub async fn create_a(
     let current = record_sets(c, zone_id, domain).await?;
     let reference = |id: &str| {
         let r = ResourceRef::new(ResourceKind::DnsRecord, id, bare(domain), "global")
-            .with("zone_id", zone_id)
-            .with("ip", ip);
+            .with_dns_zone(zone_id)
+            .with_ip(ip);
         carto_core::dns::with_replaced(r, replace)
     };
     if let Some((_, v)) = current
@@ -331,8 +331,8 @@ pub async fn find_ours(c: &Clients, domain: &str, env: &str) -> Result<Option<Re
     };
     Ok(ours.then(|| {
         ResourceRef::new(ResourceKind::DnsRecord, id, bare(domain), "global")
-            .with("zone_id", &zone.id)
-            .with("ip", *ip)
+            .with_dns_zone(&zone.id)
+            .with_ip(*ip)
     }))
 }
 
@@ -353,12 +353,11 @@ pub async fn delete_a(c: &Clients, resource: &ResourceRef) -> Result<()> {
     const GET: &str = "dns:RecordSets_Get";
     const DELETE: &str = "dns:RecordSets_Delete";
     let restore = carto_core::dns::replaced(resource)?;
-    let (Some(zone_id), Some(ip)) = (resource.detail.get("zone_id"), resource.detail.get("ip"))
-    else {
+    let (Some(zone_id), Some(ip)) = (&resource.dns_zone, &resource.ip) else {
         return Err(ProviderError::invalid_input(
             DELETE,
             format!(
-                "the state of DNS record {} lacks its zone_id or ip",
+                "the state of DNS record {} lacks its DNS zone or IP",
                 resource.name
             ),
         ));

@@ -95,7 +95,7 @@ pub async fn ensure_nsg(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
         .await?;
     }
     let id = v["id"].as_str().unwrap_or_default();
-    Ok(ResourceRef::new(ResourceKind::Firewall, id, name, &spec.region).with("group", rg))
+    Ok(ResourceRef::new(ResourceKind::Firewall, id, name, &spec.region).with_group(rg))
 }
 
 /// One security rule reduced to what decides who reaches the VM, in a comparable form.

@@ -96,7 +96,7 @@ pub async fn ensure_vnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     .await?;
     Ok(
         ResourceRef::new(ResourceKind::Network, id(&v, CALLS.0)?, name, &spec.region)
-            .with("group", rg),
+            .with_group(rg),
     )
 }
 

@@ -171,7 +171,7 @@ pub async fn ensure_vm(
         .as_str()
         .ok_or_else(|| ProviderError::missing_field(PUT, "id"))?;
     Ok(ResourceRef::new(ResourceKind::Vm, id, name, &spec.region)
-        .with("group", rg)
+        .with_group(rg)
         .with("nic", nic))
 }
 
@@ -194,9 +194,8 @@ pub async fn wait_running(
     const GET: &str = "compute:VirtualMachines_Get";
     let sub = c.sub()?;
     let rg = vm
-        .detail
-        .get("group")
-        .cloned()
+        .group
+        .clone()
         .or_else(|| crate::arm::group_of(&vm.id))
         .unwrap_or_default();
     let vms = c.compute.virtual_machines_client();
@@ -251,9 +250,8 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
     use carto_core::OrAbsent;
     let sub = c.sub()?;
     let rg = r
-        .detail
-        .get("group")
-        .cloned()
+        .group
+        .clone()
         .or_else(|| crate::arm::group_of(&r.id))
         .unwrap_or_default();
     let n = r.name.as_str();

@@ -61,7 +61,7 @@ async fn creates_everything_once_and_destroy_leaves_nothing() {
     );
     for r in &refs[1..] {
         let expected = (r.kind != ResourceKind::DnsRecord).then(|| "carto-life-rg".to_string());
-        assert_eq!(r.detail.get("group").cloned(), expected, "{r}");
+        assert_eq!(r.group.clone(), expected, "{r}");
     }
 
     // NSG: exactly three inbound rules.
@@ -232,7 +232,7 @@ async fn record_pointing_elsewhere_is_left() {
         ip: "127.0.0.9".into(),
     };
     let mut rec = p.ensure_dns_record(&s, &r, &addr, &[], T).await.unwrap();
-    rec.detail.insert("ip".into(), "127.0.0.8".into());
+    rec.ip = Some("127.0.0.8".into());
     p.delete(&rec, T).await.unwrap();
     let (status, body) = fake.call("GET", &format!("/subscriptions/{SUB}/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/test/A/carto?api-version=2018-05-01"), None);
     assert_eq!(

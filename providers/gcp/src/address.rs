@@ -143,13 +143,13 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
             .unwrap_or_default();
         let id = a.id.map(|i| i.to_string()).unwrap_or_else(|| name.clone());
         let mut resource = ResourceRef::new(ResourceKind::Address, id, name, region)
-            .with("ip", a.address.clone().unwrap_or_default());
+            .with_ip(a.address.clone().unwrap_or_default());
         if let Some(domain) = a
             .description
             .as_deref()
             .and_then(|d| labels::words(d).get(labels::DOMAIN_WORD).copied())
         {
-            resource = resource.with("domain", domain);
+            resource = resource.with_domain(domain);
         }
         let created = a.creation_timestamp.as_ref();
         found.push(labels::tagged(resource, owner, &a.labels, None, created));

@@ -172,8 +172,8 @@ async fn apply(c: &Clients, zone: &str, change: Change, timeout: Duration) -> Re
 /// The record's reference as the pipeline records it.
 fn reference(zone: &str, domain: &str, ip: &str) -> ResourceRef {
     ResourceRef::new(ResourceKind::DnsRecord, fqdn(domain), domain, "global")
-        .with("zone", zone)
-        .with("ip", ip)
+        .with_dns_zone(zone)
+        .with_ip(ip)
 }
 
 /// Creates `domain A ip` in `zone` in one change whose deletions are exactly the sets in
@@ -236,12 +236,12 @@ pub async fn find_a(c: &Clients, domain: &str, ip: &str) -> Result<Option<Resour
 /// detail, putting back in the same change the record sets it replaced; a record changed by
 /// someone else is left alone with a warning. A missing record or zone is success.
 pub async fn delete_a(c: &Clients, resource: &ResourceRef, timeout: Duration) -> Result<()> {
-    let (Some(zone), Some(ip)) = (resource.detail.get("zone"), resource.detail.get("ip")) else {
+    let (Some(zone), Some(ip)) = (&resource.dns_zone, &resource.ip) else {
         return Err(ProviderError::new(
             ErrorKind::InvalidInput,
             "dns.changes.create",
             format!(
-                "the state of DNS record {} lacks its zone or ip",
+                "the state of DNS record {} lacks its DNS zone or IP",
                 resource.name
             ),
         ));
