@@ -9,7 +9,7 @@ use carto_core::InfraSpec;
 use carto_core::retry::RetryPolicy;
 use carto_harness::moto::Moto;
 
-pub use carto_core::testing::{OPERATOR_CIDR, PUBLIC_KEY};
+pub use carto_core::testing::OPERATOR_CIDR;
 
 pub const REGION: &str = "us-east-1";
 

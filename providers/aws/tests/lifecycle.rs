@@ -266,8 +266,8 @@ impl Observe for Moto<'_> {
         );
 
         // DNS: the ref carries what delete needs (the contract checks the record itself).
-        assert_eq!(made.dns.detail.get("zone_id"), Some(&self.zone));
-        assert_eq!(made.dns.detail.get("ip"), Some(&VM_IP.to_string()));
+        assert_eq!(made.dns.dns_zone.as_ref(), Some(&self.zone));
+        assert_eq!(made.dns.ip, Some(VM_IP.to_string()));
     }
 }
 

@@ -99,7 +99,7 @@ impl Observe for Arm<'_> {
         );
         for r in made.all().into_iter().filter(|r| r.id != group.id) {
             let expected = (r.kind != ResourceKind::DnsRecord).then(|| "carto-life-rg".to_string());
-            assert_eq!(r.detail.get("group").cloned(), expected, "{r}");
+            assert_eq!(r.group.clone(), expected, "{r}");
         }
 
         // NSG: exactly three inbound rules.

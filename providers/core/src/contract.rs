@@ -98,7 +98,7 @@ pub async fn delete_all(p: &dyn Provider, made: &Made) {
     let group = all.iter().find(|r| r.kind == ResourceKind::Group);
     let mut order: Vec<&ResourceRef> = all
         .iter()
-        .filter(|r| group.is_none_or(|g| r.detail.get("group") != Some(&g.name)))
+        .filter(|r| group.is_none_or(|g| r.group.as_ref() != Some(&g.name)))
         .copied()
         .collect();
     order.sort_by_key(|r| std::cmp::Reverse(r.kind));
@@ -162,7 +162,7 @@ pub async fn provider_contract(p: &dyn Provider, cloud: &dyn Observe, spec: &Inf
     }
 
     let mut repointed = made.dns.clone();
-    repointed.detail.insert("ip".into(), "192.0.2.99".into());
+    repointed.ip = Some("192.0.2.99".into());
     p.delete(&repointed, WAIT).await.expect("delete is Ok");
     assert_eq!(
         cloud.a_record(&spec.domain).await,

@@ -302,9 +302,8 @@ impl Provider for FakeProvider {
             }
             s.records = vec![RecordSet::a(300, &address.ip)];
         }
-        let record = self
-            .ensure(spec, ResourceKind::DnsRecord, spec.domain.clone())
-            .with("ip", address.ip.clone());
+        let mut record = self.ensure(spec, ResourceKind::DnsRecord, spec.domain.clone());
+        record.ip = Some(address.ip.clone());
         Self::after(
             "ensure_dns_record",
             lost,
@@ -316,7 +315,7 @@ impl Provider for FakeProvider {
         let lost = self.call("delete", &resource.name).await?;
         {
             let mut s = self.lock();
-            let ip = resource.detail.get("ip");
+            let ip = resource.ip.as_ref();
             let points_here = s
                 .records
                 .iter()

@@ -263,11 +263,8 @@ impl Observe for Fake<'_> {
         );
 
         // DNS: the ref carries what delete needs (the contract checks the record itself).
-        assert_eq!(
-            made.dns.detail.get("zone").map(String::as_str),
-            Some("sub-zone")
-        );
-        assert_eq!(made.dns.detail.get("ip").map(String::as_str), Some(VM_IP));
+        assert_eq!(made.dns.dns_zone.as_deref(), Some("sub-zone"));
+        assert_eq!(made.dns.ip.as_deref(), Some(VM_IP));
 
         // Every insert carried the requestId derived from the nonce; every API call the token
         // the fake's token endpoint handed out.
