@@ -59,6 +59,11 @@ pub fn request() {
     notify().notify_waiters();
 }
 
+/// Clears the flag (for tests of the pipeline, after [`request`]).
+pub fn clear() {
+    REQUESTED.store(false, Ordering::SeqCst);
+}
+
 /// Whether a stop was asked for.
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)

@@ -11,8 +11,8 @@ pub mod cloud_init;
 pub mod commands;
 pub mod compose;
 pub mod domain;
+pub mod event;
 pub mod exit;
-
 pub mod https_probe;
 pub mod input;
 pub mod interrupt;

@@ -1,5 +1,5 @@
 //! What the user sees while a run goes: one progress line per step with its elapsed time
-//! (indicatif), or with `--json` one JSON object per line for each step start and end.
+//! (indicatif), or with `--json` one [`Event`] per line for each step start, end and note.
 //! Both are fed by the pipeline's `Events`; nothing else prints progress.
 
 use std::sync::Mutex;
@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::event::Event;
 use crate::pipeline::{Events, Step};
 
 /// Progress lines on stderr for a person.
@@ -64,28 +65,29 @@ impl Events for Human {
     }
 }
 
-/// One JSON event per line on stdout.
+/// One JSON event per line on stdout (see [`Event`]).
 pub struct Json;
-
-impl Json {
-    fn emit(value: serde_json::Value) {
-        println!("{value}");
-    }
-}
 
 impl Events for Json {
     fn step_started(&self, step: Step) {
-        Json::emit(serde_json::json!({"event": "step_started", "step": step}));
+        Event::StepStarted { step }.emit();
     }
 
     fn step_finished(&self, step: Step, elapsed: Duration, error: Option<String>) {
-        Json::emit(serde_json::json!({
-            "event": "step_finished", "step": step, "ok": error.is_none(),
-            "elapsed_s": elapsed.as_secs_f64(), "error": error,
-        }));
+        Event::StepFinished {
+            step,
+            ok: error.is_none(),
+            elapsed_s: elapsed.as_secs_f64(),
+            error,
+        }
+        .emit();
     }
 
     fn note(&self, step: Step, message: &str) {
-        Json::emit(serde_json::json!({"event": "note", "step": step, "message": message}));
+        Event::Note {
+            step,
+            message: message.to_string(),
+        }
+        .emit();
     }
 }

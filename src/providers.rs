@@ -2,10 +2,15 @@
 //! `Box<dyn Provider>`. The pipeline never branches on a cloud's name.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use carto_core::{Cloud, Provider, ProviderError};
+use async_trait::async_trait;
+use carto_core::{
+    Address, Cloud, EnvName, InfraSpec, Provider, ProviderError, RecordSet, Resolved, ResourceRef,
+    Result, TaggedResource,
+};
 
-use crate::input::InputError;
+use crate::input::{InputError, with_flags};
 use crate::state::EnvState;
 
 /// How to reach one cloud: its options struct, without any secret.
@@ -66,15 +71,27 @@ impl ProviderConfig {
         }
     }
 
-    /// Builds the provider (credentials are read here, from the cloud's usual places).
+    /// Builds the provider (credentials are read here, from the cloud's usual places). Its
+    /// refusals of bad input name the CLI's flags (see [`crate::input`]).
     pub async fn connect(&self) -> Result<Box<dyn Provider>, ProviderError> {
-        Ok(match self {
-            ProviderConfig::Aws(opts) => Box::new(carto_aws::AwsProvider::new(opts.clone()).await?),
-            ProviderConfig::Gcp(opts) => Box::new(carto_gcp::GcpProvider::new(opts.clone()).await?),
-            ProviderConfig::Azure(opts) => {
-                Box::new(carto_azure::AzureProvider::new(opts.clone()).await?)
-            }
-        })
+        let inner: Box<dyn Provider> = match self {
+            ProviderConfig::Aws(opts) => Box::new(
+                carto_aws::AwsProvider::new(opts.clone())
+                    .await
+                    .map_err(with_flags)?,
+            ),
+            ProviderConfig::Gcp(opts) => Box::new(
+                carto_gcp::GcpProvider::new(opts.clone())
+                    .await
+                    .map_err(with_flags)?,
+            ),
+            ProviderConfig::Azure(opts) => Box::new(
+                carto_azure::AzureProvider::new(opts.clone())
+                    .await
+                    .map_err(with_flags)?,
+            ),
+        };
+        Ok(Box::new(Flagged(inner)))
     }
 
     /// Writes what `destroy` and `status` need to reach the same cloud again (the region is
@@ -112,5 +129,86 @@ impl ProviderConfig {
                 get(AZURE_ENDPOINT),
             ),
         })
+    }
+}
+
+/// A provider whose errors word refused inputs with the CLI's flags: every call is passed on
+/// as it is, default methods included, and only the error's message is rendered anew.
+struct Flagged(Box<dyn Provider>);
+
+#[async_trait]
+impl Provider for Flagged {
+    fn cloud(&self) -> Cloud {
+        self.0.cloud()
+    }
+
+    async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved> {
+        self.0.preflight(spec).await.map_err(with_flags)
+    }
+
+    async fn ensure_ssh_key(&self, spec: &InfraSpec, r: &Resolved) -> Result<Option<ResourceRef>> {
+        self.0.ensure_ssh_key(spec, r).await.map_err(with_flags)
+    }
+
+    async fn ensure_network(&self, spec: &InfraSpec, r: &Resolved) -> Result<Vec<ResourceRef>> {
+        self.0.ensure_network(spec, r).await.map_err(with_flags)
+    }
+
+    async fn ensure_firewall(&self, spec: &InfraSpec, r: &Resolved) -> Result<Vec<ResourceRef>> {
+        self.0.ensure_firewall(spec, r).await.map_err(with_flags)
+    }
+
+    async fn ensure_address(&self, spec: &InfraSpec, r: &Resolved) -> Result<Address> {
+        self.0.ensure_address(spec, r).await.map_err(with_flags)
+    }
+
+    async fn ensure_vm(
+        &self,
+        spec: &InfraSpec,
+        r: &Resolved,
+        firewall: &[ResourceRef],
+        address: &Address,
+    ) -> Result<ResourceRef> {
+        let vm = self.0.ensure_vm(spec, r, firewall, address).await;
+        vm.map_err(with_flags)
+    }
+
+    async fn wait_vm_ready(&self, vm: &ResourceRef, a: &Address, timeout: Duration) -> Result<()> {
+        self.0
+            .wait_vm_ready(vm, a, timeout)
+            .await
+            .map_err(with_flags)
+    }
+
+    async fn forget_user_data(&self, vm: &ResourceRef) -> Result<()> {
+        self.0.forget_user_data(vm).await.map_err(with_flags)
+    }
+
+    async fn find_dns_records(&self, spec: &InfraSpec, r: &Resolved) -> Result<Vec<RecordSet>> {
+        self.0.find_dns_records(spec, r).await.map_err(with_flags)
+    }
+
+    async fn ensure_dns_record(
+        &self,
+        spec: &InfraSpec,
+        r: &Resolved,
+        address: &Address,
+        replace: &[RecordSet],
+        timeout: Duration,
+    ) -> Result<ResourceRef> {
+        let record = self.0.ensure_dns_record(spec, r, address, replace, timeout);
+        record.await.map_err(with_flags)
+    }
+
+    async fn delete(&self, resource: &ResourceRef, timeout: Duration) -> Result<()> {
+        self.0.delete(resource, timeout).await.map_err(with_flags)
+    }
+
+    async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
+        self.0.list_tagged(env).await.map_err(with_flags)
+    }
+
+    async fn find_existing(&self, spec: &InfraSpec, r: &Resolved) -> Result<Vec<TaggedResource>> {
+        self.0.find_existing(spec, r).await.map_err(with_flags)
     }
 }

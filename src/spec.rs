@@ -144,8 +144,8 @@ fn from_common(
         None => EnvName::from_domain(domain.as_str())
             .map_err(|e| InputError(format!("--domain {}: {e}; pass --name", domain.as_str())))?,
     };
-    carto_core::check_disk("--disk-gb", a.disk_gb, MIN_DISK_GB)
-        .map_err(|e| InputError(e.message))?;
+    carto_core::check_disk("disk size", a.disk_gb, MIN_DISK_GB)
+        .map_err(|e| InputError(crate::input::with_flags(e).message))?;
     let ssh_cidr = a
         .ssh_cidr
         .as_deref()

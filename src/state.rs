@@ -497,7 +497,7 @@ mod tests {
         let mut s = EnvState::new(env("my-env"), Cloud::Aws, "eu-west-1", "my.example.com");
         s.record(fw("sg-1", "carto-my-env-sg"));
         let dns = ResourceRef::new(ResourceKind::DnsRecord, "Z1/my", "my.example.com", "global");
-        s.record(dns.with("ip", "192.0.2.1"));
+        s.record(dns.with_ip("192.0.2.1"));
         s.public_ip = Some("192.0.2.1".into());
         s.extra
             .insert("selfhosted_version".into(), "2026.7.16".into());

@@ -1,5 +1,6 @@
 //! `carto-provision aws|gcp|azure`: deploys (or resumes) an environment and prints where CARTO is.
 
+use crate::event::Event;
 use crate::interrupt;
 use crate::pipeline::{self, Events};
 use crate::spec::Spec;
@@ -31,10 +32,12 @@ pub async fn run(
                 shell_dir(store)
             );
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"event": "stopped", "env": spec.env.as_str(), "resume": resume, "destroy": destroy})
-                );
+                Event::Stopped {
+                    env: spec.env.to_string(),
+                    resume: resume.clone(),
+                    destroy: destroy.clone(),
+                }
+                .emit();
             }
             return Err(e.context(format!(
                 "environment {} is not complete; run the same command again to resume (`{resume}`), or remove it with `{destroy}`",
@@ -43,10 +46,7 @@ pub async fn run(
         }
     };
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"event": "deployed", "outcome": outcome})
-        );
+        Event::Deployed { outcome }.emit();
     } else {
         println!(
             "CARTO is up: https://{} (VM {} in environment {})",

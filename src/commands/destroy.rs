@@ -3,6 +3,7 @@
 use anyhow::Context;
 
 use crate::cli::DestroyArgs;
+use crate::event::Event;
 use crate::pipeline::{self, Events, Step};
 use crate::providers::ProviderConfig;
 use crate::spec::{self, InputError};
@@ -52,10 +53,13 @@ pub async fn run(
     )
     .await?;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"event": "destroyed", "env": name, "deleted": deleted})
-        );
+        Event::Destroyed {
+            env: name.to_string(),
+            state: true,
+            found: None,
+            deleted,
+        }
+        .emit();
     } else {
         println!(
             "environment {name} destroyed: {} resources deleted, state removed",
@@ -102,10 +106,13 @@ async fn destroy_untracked(
     .await?;
     store.remove(env)?;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"event": "destroyed", "env": env.as_str(), "found": found, "deleted": deleted, "state": false})
-        );
+        Event::Destroyed {
+            env: env.to_string(),
+            state: false,
+            found: Some(found),
+            deleted,
+        }
+        .emit();
     } else {
         println!(
             "environment {env} destroyed without a state file: {} resources found by tag on {}, {} deleted",

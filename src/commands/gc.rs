@@ -15,12 +15,13 @@ use carto_core::{Cloud, EnvName, ResourceRef, TaggedResource};
 use chrono::{DateTime, Utc};
 
 use crate::cli::{CloudArg, GcArgs};
+use crate::event::Event;
 use crate::pipeline::{self, Events, Step};
 use crate::spec::{InputError, access, parse_duration};
 use crate::state::StateStore;
 
 /// One environment found by tag.
-#[derive(Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Found {
     /// Its cloud.
     pub cloud: Cloud,
@@ -149,10 +150,13 @@ pub async fn run(
         .map(String::as_str)
         .collect();
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"event": "gc", "older_than_secs": older_than.map(|d| d.as_secs()), "environments": all, "errors": failures, "not_found": missing})
-        );
+        Event::Gc {
+            older_than_secs: older_than.map(|d| d.as_secs()),
+            environments: all.clone(),
+            errors: failures.clone(),
+            not_found: missing.iter().map(|s| s.to_string()).collect(),
+        }
+        .emit();
     } else {
         print!("{}", render(&all, now));
         for f in &failures {

@@ -6,7 +6,7 @@ use crate::state::StateStore;
 pub fn run(store: &StateStore, json: bool) -> anyhow::Result<()> {
     let envs = store.list()?;
     if json {
-        println!("{}", serde_json::to_string(&envs)?);
+        crate::event::Event::List { environments: envs }.emit();
         return Ok(());
     }
     if envs.is_empty() {

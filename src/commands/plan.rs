@@ -13,7 +13,7 @@ pub async fn run(spec: Spec, store: &StateStore, json: bool) -> anyhow::Result<(
     let state = store.load(&spec.env)?.filter(|s| s.cloud == spec.cloud());
     let plan = plan::make(&spec, provider.as_ref(), state.as_ref()).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+        crate::event::Event::Plan(Box::new(plan)).emit();
     } else {
         print!("{}", plan.render());
     }

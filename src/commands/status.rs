@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::event::{Event, Https};
 use crate::providers::ProviderConfig;
 use crate::state::StateStore;
 
@@ -36,14 +37,15 @@ pub async fn run(store: &StateStore, name: &str, json: bool) -> anyhow::Result<(
         None => Err("no public address yet".to_string()),
     };
     if json {
-        let https = match &https {
-            Ok(_) => serde_json::json!({"ok": true}),
-            Err(e) => serde_json::json!({"ok": false, "error": e}),
-        };
-        println!(
-            "{}",
-            serde_json::json!({"state": state, "live": live, "https": https})
-        );
+        Event::Status {
+            state: Box::new(state),
+            live,
+            https: Https {
+                ok: https.is_ok(),
+                error: https.err(),
+            },
+        }
+        .emit();
         return Ok(());
     }
     println!(

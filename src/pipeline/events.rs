@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// A step of the deployment (see the table in `pipeline/mod.rs`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
     /// Check every input against the cloud; create nothing.

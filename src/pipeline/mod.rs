@@ -47,7 +47,7 @@ pub const STEPS: &[(Step, &[Step])] = &[
 ];
 
 /// What a finished deployment tells the user.
-#[derive(Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// Environment name.
     pub env: String,

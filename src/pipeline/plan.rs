@@ -13,7 +13,7 @@ use crate::spec::Spec;
 use crate::state::EnvState;
 
 /// A deployment plan.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Plan {
     /// Environment name.
     pub env: String,

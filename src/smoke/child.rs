@@ -17,7 +17,7 @@ use tokio::sync::watch;
 pub const STOP_GRACE: Duration = Duration::from_secs(180);
 
 /// Where a child's output goes.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Logs {
     /// Its stdout (JSON event lines).
     pub stdout: PathBuf,

@@ -1,10 +1,11 @@
-//! Reading a child's output back: the phase durations from its `--json` event lines (as
-//! `progress::Json` writes them: `{"event":"step_finished","step":"infra","ok":true,
-//! "elapsed_s":1.5,"error":null}`) and the one line that says why it failed (the last
+//! Reading a child's output back: the phase durations from its `--json` lines, parsed as the
+//! [`Event`]s that printed them, and the one line that says why it failed (the last
 //! `carto-provision: …` line `main.rs` prints on stderr). Pure functions over text.
 
+use crate::event::Event;
+
 /// One finished step of a deployment.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Phase {
     /// The step's name (`preflight`, `infra`, …, or `destroy`).
     pub phase: String,
@@ -18,22 +19,22 @@ pub struct Phase {
 /// its last report). Lines that are not JSON events are skipped.
 pub fn phases(stdout: &str) -> Vec<Phase> {
     let mut out: Vec<Phase> = Vec::new();
-    for line in stdout.lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line.trim()) else {
-            continue;
-        };
-        if v["event"] != "step_finished" {
-            continue;
-        }
-        let (Some(step), Some(seconds)) = (v["step"].as_str(), v["elapsed_s"].as_f64()) else {
+    for event in Event::all(stdout) {
+        let Event::StepFinished {
+            step,
+            ok,
+            elapsed_s,
+            ..
+        } = event
+        else {
             continue;
         };
         let phase = Phase {
             phase: step.to_string(),
-            seconds,
-            ok: v["ok"].as_bool().unwrap_or(false),
+            seconds: elapsed_s,
+            ok,
         };
-        match out.iter_mut().find(|p| p.phase == step) {
+        match out.iter_mut().find(|p| p.phase == phase.phase) {
             Some(old) => *old = phase,
             None => out.push(phase),
         }
@@ -56,12 +57,14 @@ pub fn failure(stdout: &str, stderr: &str) -> Option<String> {
     {
         return Some(l.to_string());
     }
-    let step_error = stdout.lines().rev().find_map(|line| {
-        let v: serde_json::Value = serde_json::from_str(line.trim()).ok()?;
-        (v["event"] == "step_finished" && v["ok"] == false)
-            .then(|| v["error"].as_str().map(str::to_string))
-            .flatten()
-    });
+    let step_error = Event::all(stdout)
+        .filter_map(|event| match event {
+            Event::StepFinished {
+                ok: false, error, ..
+            } => error,
+            _ => None,
+        })
+        .last();
     step_error.or_else(|| lines.last().map(|l| l.to_string()))
 }
 

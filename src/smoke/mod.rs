@@ -8,12 +8,12 @@
 //! `lifecycle` (one cloud), `leftovers` (what the cloud still has), `report` and `table`
 //! (the output). It never talks to a cloud except to count what is left.
 
-mod child;
-mod events;
+pub mod child;
+pub mod events;
 mod leftovers;
 mod lifecycle;
 mod plan;
-mod report;
+pub mod report;
 mod signals;
 mod table;
 
@@ -80,7 +80,7 @@ pub async fn run(args: SmokeArgs, store: &StateStore, json: bool) -> anyhow::Res
     write(args.report.as_deref(), &report.to_json(), "--report")?;
     write(args.junit.as_deref(), &report.to_junit(), "--junit")?;
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        crate::event::Event::Smoke(Box::new(report.clone())).emit();
     } else {
         print!("{}", table::render(&report));
     }

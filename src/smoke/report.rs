@@ -6,13 +6,13 @@ use std::fmt::Write;
 
 use carto_core::Cloud;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::child::Logs;
 use super::events::Phase;
 
 /// A whole run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     /// The id in every name of the run.
     pub run_id: String,
@@ -31,7 +31,7 @@ pub struct Report {
 }
 
 /// Pass or fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Deployed, verified, destroyed, nothing left.
@@ -41,7 +41,7 @@ pub enum Verdict {
 }
 
 /// One cloud's part.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CloudResult {
     /// The cloud.
     pub cloud: Cloud,

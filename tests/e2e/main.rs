@@ -7,11 +7,9 @@
 //! a plain `cargo test` and run by `cargo test -- --include-ignored` (the README's test
 //! command, which `.ci/run` runs on every check).
 
-mod aws;
-mod azure;
 mod common;
+mod deploy;
 mod failures;
-mod gcp;
 mod hostkey;
 mod lifecycle;
 mod smoke;

@@ -1,8 +1,9 @@
-//! Lifecycle against moto, without a VM: a kill at every step boundary that needs no VM
-//! (resume creates no duplicate; `destroy --cloud` without the state file leaves nothing),
-//! Ctrl-C while waiting and while creating (exit 130, every created resource recorded,
-//! the resume and destroy commands printed), destroy without state or `--cloud`, and `gc`.
-//! The boundaries after the VM answers are killed in the e2e chain (`tests/e2e/lifecycle.rs`).
+//! Lifecycle of the binary against moto, without a VM: Ctrl-C while waiting and while
+//! creating (exit 130, every created resource recorded, the resume and destroy commands
+//! printed), destroy without state or `--cloud`, `gc`, and resources of others. Resume after a
+//! failure at every cloud call is the pipeline's test (`tests/pipeline`); a kill of the binary
+//! on every cloud is `lifecycle_clouds.rs`; the boundaries after the VM answers are killed in
+//! the e2e chain (`tests/e2e/lifecycle.rs`).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -55,20 +56,6 @@ impl Fixture {
         self.state_dir.join(format!("{env}.json"))
     }
 
-    /// Live managed resources of `env` by moto's kind, counted.
-    fn kinds(&self, env: &str) -> Vec<(&'static str, usize)> {
-        let managed = self.cloud.managed(env);
-        let mut kinds: Vec<(&'static str, usize)> = Vec::new();
-        for (kind, _) in managed {
-            match kinds.iter_mut().find(|(k, _)| *k == kind) {
-                Some((_, n)) => *n += 1,
-                None => kinds.push((kind, 1)),
-            }
-        }
-        kinds.sort();
-        kinds
-    }
-
     /// `destroy ENV --cloud aws` (through moto's endpoint).
     fn destroy_by_tag(&self, env: &str) -> Output {
         TestCommand::new(&self.state_dir)
@@ -81,61 +68,6 @@ impl Fixture {
 /// Killed by SIGKILL: the harness reports no exit code.
 fn assert_killed(out: &Output, point: &str) {
     assert_eq!(out.code, -1, "the run was not killed at {point}: {out:#?}");
-}
-
-/// Dies at `point`; the same command again (dying once the record exists) has exactly one of
-/// everything; then, the state file deleted, `destroy --cloud aws` leaves nothing at all.
-fn kill_resume_and_destroy_by_tag(point: &str) {
-    let f = Fixture::new();
-    let env = "kill";
-    assert_killed(&f.deploy(env, DOMAIN, Some(point)), point);
-    assert_killed(&f.deploy(env, DOMAIN, Some("step:dns")), "step:dns");
-    assert_eq!(
-        f.kinds(env),
-        [
-            ("address", 1),
-            ("instance", 1),
-            ("key-pair", 1),
-            ("security-group", 1),
-            ("volume", 1)
-        ],
-        "after dying at {point} and resuming"
-    );
-    assert_eq!(f.cloud.counts().records, 1, "one A record");
-
-    std::fs::remove_file(f.state_file(env)).expect("state file exists");
-    let out = f.destroy_by_tag(env);
-    out.expect_code(0);
-    assert!(out.stdout.contains("5 resources found by tag"), "{out:#?}");
-    assert!(
-        f.cloud.counts().is_empty(),
-        "left after destroy --cloud: {:?}",
-        f.cloud.counts()
-    );
-    assert!(!f.state_dir.join(format!("{env}.ssh")).exists(), "key left");
-}
-
-macro_rules! kill_points {
-    ($($test:ident: $point:literal,)*) => {$(
-        #[test]
-        fn $test() {
-            kill_resume_and_destroy_by_tag($point);
-        }
-    )*};
-}
-
-kill_points! {
-    killed_after_preflight: "step:preflight",
-    killed_before_the_key_is_recorded: "unrecorded:ssh-key",
-    killed_after_the_key_is_recorded: "recorded:ssh-key",
-    killed_before_the_firewall_is_recorded: "unrecorded:firewall",
-    killed_after_the_firewall_is_recorded: "recorded:firewall",
-    killed_before_the_address_is_recorded: "unrecorded:address",
-    killed_after_the_address_is_recorded: "recorded:address",
-    killed_before_the_vm_is_recorded: "unrecorded:vm",
-    killed_after_the_vm_is_recorded: "recorded:vm",
-    killed_after_infra: "step:infra",
-    killed_before_the_record_is_recorded: "unrecorded:dns-record",
 }
 
 /// `aws --name ENV …` through `endpoint`, in the background (for signals).

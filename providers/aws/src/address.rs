@@ -59,7 +59,7 @@ fn to_address(
     let id = non_empty(id).ok_or_else(|| ProviderError::missing_field(call, "AllocationId"))?;
     let ip = non_empty(ip).ok_or_else(|| ProviderError::missing_field(call, "PublicIp"))?;
     Ok(Address {
-        resource: ResourceRef::new(ResourceKind::Address, id, name, region).with("public_ip", ip),
+        resource: ResourceRef::new(ResourceKind::Address, id, name, region).with_ip(ip),
         ip: ip.to_string(),
     })
 }
@@ -140,10 +140,10 @@ pub async fn list_tagged(
             let name = tags::value(a.tags(), "Name").unwrap_or(id);
             let mut resource = ResourceRef::new(ResourceKind::Address, id, name, region);
             if let Some(ip) = non_empty(a.public_ip()) {
-                resource = resource.with("public_ip", ip);
+                resource = resource.with_ip(ip);
             }
             if let Some(domain) = tags::value(a.tags(), tags::TAG_DOMAIN) {
-                resource = resource.with("domain", domain);
+                resource = resource.with_domain(domain);
             }
             Some(tags::tagged(resource, a.tags(), None))
         })

@@ -11,7 +11,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::config::Credentials;
 use carto_core::retry::RetryPolicy;
-use carto_core::{ProviderError, Result};
+use carto_core::{Input, InvalidInput, ProviderError, Result};
 
 use crate::send::send;
 
@@ -110,11 +110,13 @@ pub async fn check_region(clients: &Clients, region: &str) -> Result<()> {
     }
     let mut sorted = names.clone();
     sorted.sort_unstable();
-    Err(ProviderError::invalid_input(
+    Err(ProviderError::invalid(
         "ec2:DescribeRegions",
-        format!(
-            "--region {region} is not an AWS region this account can use; hint: choose one of {}",
-            sorted.join(", ")
-        ),
+        InvalidInput::new(
+            Input::Region,
+            region,
+            "is not an AWS region this account can use",
+        )
+        .hint(format!("choose one of {}", sorted.join(", "))),
     ))
 }

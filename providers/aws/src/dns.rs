@@ -195,8 +195,8 @@ async fn change(
 /// The record's reference as the pipeline records it.
 fn reference(zone_id: &str, domain: &str, ip: &str) -> ResourceRef {
     ResourceRef::new(ResourceKind::DnsRecord, fqdn(domain), domain, "global")
-        .with("zone_id", zone_id)
-        .with("ip", ip)
+        .with_dns_zone(zone_id)
+        .with_ip(ip)
 }
 
 /// Creates `domain A ip` (TTL [`RECORD_TTL`]) in `zone_id`, replacing exactly the sets in
@@ -307,13 +307,12 @@ fn values(set: &ResourceRecordSet) -> Option<Vec<&str>> {
 /// detail, putting back in the same batch the record sets it replaced; a record changed by
 /// someone else is left alone with a warning. A missing record or zone is success.
 pub async fn delete_a(clients: &Clients, resource: &ResourceRef, timeout: Duration) -> Result<()> {
-    let (Some(zone_id), Some(ip)) = (resource.detail.get("zone_id"), resource.detail.get("ip"))
-    else {
+    let (Some(zone_id), Some(ip)) = (&resource.dns_zone, &resource.ip) else {
         return Err(ProviderError::new(
             ErrorKind::InvalidInput,
             "route53:ChangeResourceRecordSets",
             format!(
-                "the state of DNS record {} lacks its zone_id or ip",
+                "the state of DNS record {} lacks its DNS zone or IP",
                 resource.name
             ),
         ));
@@ -381,8 +380,8 @@ mod tests {
         let err = pick_zone("notexample.com", &zones(), None).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
         assert!(
-            err.to_string().contains("--domain notexample.com")
-                && err.to_string().contains("--dns-zone"),
+            err.to_string().contains("domain notexample.com")
+                && err.to_string().contains("DNS zone"),
             "{err}"
         );
     }
@@ -405,14 +404,14 @@ mod tests {
         assert!(
             outside
                 .to_string()
-                .starts_with("--domain a.example.org is not inside --dns-zone Z3"),
+                .starts_with("domain a.example.org is not inside DNS zone Z3"),
             "{outside}"
         );
         let missing = pick_zone("a.example.com", &zones(), Some("nope.com")).unwrap_err();
         assert!(
             missing
                 .to_string()
-                .starts_with("--dns-zone nope.com is not a public"),
+                .starts_with("DNS zone nope.com is not a public"),
             "{missing}"
         );
     }

@@ -2,7 +2,7 @@
 //! first, else the newest image owned by Canonical whose name matches the jammy pattern.
 
 use carto_core::OrAbsent;
-use carto_core::{ErrorKind, ProviderError, Result};
+use carto_core::{ErrorKind, Input, InvalidInput, ProviderError, Result};
 
 use crate::config::Clients;
 use crate::send::send;
@@ -85,11 +85,14 @@ async fn newest_by_name(clients: &Clients, region: &str) -> Result<Image> {
             name: name.to_string(),
         })
         .ok_or_else(|| {
-            ProviderError::invalid_input(
+            ProviderError::invalid(
                 "ec2:DescribeImages",
-                format!(
-                    "--region {region} has no Ubuntu 22.04 image from Canonical; hint: choose another region"
-                ),
+                InvalidInput::new(
+                    Input::Region,
+                    region,
+                    "has no Ubuntu 22.04 image from Canonical",
+                )
+                .hint("choose another region"),
             )
         })
 }

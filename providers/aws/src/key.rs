@@ -55,7 +55,7 @@ fn reuse_key(found: &KeyPairInfo, spec: &InfraSpec, name: &str) -> Result<Resour
             ErrorKind::Conflict,
             "ec2:DescribeKeyPairs",
             format!(
-                "key pair {name} in {} holds a different public key than this environment's; hint: run `carto-provision destroy {}` or delete the key pair",
+                "key pair {name} in {} holds a different public key than this environment's; hint: destroy environment {} or delete the key pair",
                 spec.region, spec.env
             ),
         ));

@@ -230,10 +230,9 @@ impl Provider for AwsProvider {
         let mut found = vm::list_tagged(c, &self.region, env).await?;
         let addresses = address::list_tagged(c, &self.region, env).await?;
         // Route53 records carry no tags: the record is the one the address's domain tag names.
-        let records =
-            carto_core::records_of_addresses(&addresses, "public_ip", |domain, ip| async move {
-                dns::find_a(c, &domain, &ip).await
-            });
+        let records = carto_core::records_of_addresses(&addresses, |domain, ip| async move {
+            dns::find_a(c, &domain, &ip).await
+        });
         found.extend(records.await?);
         found.extend(addresses);
         found.extend(network::list_tagged(c, &self.region, env).await?);

@@ -1,7 +1,7 @@
 //! Instance types and disks: the default type of each profile, and the checks that a chosen
 //! type is x86_64 with at least the profile's vCPUs and memory, and that the disk is big enough.
 
-use carto_core::{ErrorKind, Profile, ProviderError, Result, Size};
+use carto_core::{ErrorKind, Input, InvalidInput, Profile, ProviderError, Result, Size};
 
 use crate::config::Clients;
 use crate::send::send;
@@ -23,12 +23,14 @@ pub async fn check_type(
 ) -> Result<Size> {
     const CALL: &str = "ec2:DescribeInstanceTypes";
     let unknown = || {
-        ProviderError::invalid_input(
+        ProviderError::invalid(
             CALL,
-            format!(
-                "--instance-type {instance_type} is not an EC2 instance type in {region}; hint: use {}",
-                default_type(profile)
-            ),
+            InvalidInput::new(
+                Input::InstanceType,
+                instance_type,
+                format!("is not an EC2 instance type in {region}"),
+            )
+            .hint(format!("use {}", default_type(profile))),
         )
     };
     let ec2 = clients.ec2(region);
@@ -77,21 +79,25 @@ pub async fn check_type(
 pub fn judge(instance_type: &str, archs: &[&str], size: Size, profile: Profile) -> Result<Size> {
     let suggestion = default_type(profile);
     if !archs.contains(&"x86_64") {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             "ec2:DescribeInstanceTypes",
-            format!(
-                "--instance-type {instance_type} is {}, but CARTO Self-Hosted needs x86_64: choose {suggestion} or another x86_64 type",
-                if archs.is_empty() {
-                    "of unknown architecture".to_string()
-                } else {
-                    archs.join("/")
-                }
+            InvalidInput::new(
+                Input::InstanceType,
+                instance_type,
+                format!(
+                    "is {}, but CARTO Self-Hosted needs x86_64: choose {suggestion} or another x86_64 type",
+                    if archs.is_empty() {
+                        "of unknown architecture".to_string()
+                    } else {
+                        archs.join("/")
+                    }
+                ),
             ),
         ));
     }
     profile.check_size(
         "ec2:DescribeInstanceTypes",
-        &format!("--instance-type {instance_type}"),
+        |reason| InvalidInput::new(Input::InstanceType, instance_type, reason),
         size,
         suggestion,
     )
@@ -114,7 +120,7 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::InvalidInput);
         assert_eq!(
             err.to_string(),
-            "--instance-type t3.medium has 2 vCPUs and 4 GiB; the default profile needs at least 8 vCPUs and 32 GiB: choose m6i.2xlarge or larger"
+            "instance type t3.medium has 2 vCPUs and 4 GiB; the default profile needs at least 8 vCPUs and 32 GiB: choose m6i.2xlarge or larger"
         );
         let min = judge("t3.large", &["x86_64"], size(2, 8), Profile::Min).unwrap_err();
         assert!(

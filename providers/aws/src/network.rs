@@ -11,7 +11,8 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, Securit
 use carto_core::OrAbsent;
 use carto_core::retry::RetryPolicy;
 use carto_core::{
-    ErrorKind, InfraSpec, ProviderError, ResourceKind, ResourceRef, Result, TaggedResource,
+    ErrorKind, InfraSpec, Input, InvalidInput, ProviderError, ResourceKind, ResourceRef, Result,
+    TaggedResource,
 };
 
 use crate::config::Clients;
@@ -36,11 +37,11 @@ pub async fn default_vpc(clients: &Clients, region: &str) -> Result<String> {
         .find_map(|v| v.vpc_id())
         .map(str::to_string)
         .ok_or_else(|| {
-            ProviderError::invalid_input(
+            ProviderError::invalid(
                 "ec2:DescribeVpcs",
-                format!(
-                    "--region {region} has no default VPC; hint: create one with `aws ec2 create-default-vpc --region {region}`"
-                ),
+                InvalidInput::new(Input::Region, region, "has no default VPC").hint(format!(
+                    "create one with `aws ec2 create-default-vpc --region {region}`"
+                )),
             )
         })
 }

@@ -7,8 +7,8 @@ use carto_core::{
     TAG_NONCE, TaggedResource,
 };
 
-/// Tag on the Elastic IP naming the domain its A record is for, so `destroy --cloud` finds the
-/// record without a state file (Route53 records carry no tags).
+/// Tag on the Elastic IP naming the domain its A record is for, so a destroy without a state
+/// file finds the record (Route53 records carry no tags).
 pub const TAG_DOMAIN: &str = "carto-domain";
 
 /// The tags of one resource named `name` of `spec`'s environment: `Name` and the core labels.

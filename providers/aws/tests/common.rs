@@ -5,16 +5,13 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use carto_aws::{AwsOptions, AwsProvider};
+use carto_core::InfraSpec;
 use carto_core::retry::RetryPolicy;
-use carto_core::{EnvName, InfraSpec, Profile, firewall_rules};
 use carto_harness::moto::Moto;
 
+pub use carto_core::testing::OPERATOR_CIDR;
+
 pub const REGION: &str = "us-east-1";
-/// The operator's address the SSH rule must name (TEST-NET-3, never contacted).
-pub const OPERATOR_CIDR: &str = "203.0.113.7/32";
-/// A throwaway ed25519 public key (its private half was deleted when made).
-pub const PUBLIC_KEY: &str =
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK/DHYONxZhsQB3L0cAuWbfaPKswFft9LeMg4jJ+Yzsq carto-test";
 
 /// A moto server plus a provider and SDK clients pointed at it.
 pub struct Env {
@@ -78,23 +75,7 @@ pub async fn provider_at(endpoint: &str) -> AwsProvider {
 
 /// The spec of environment `env` for `domain`.
 pub fn spec(env: &str, domain: &str) -> InfraSpec {
-    InfraSpec {
-        env: EnvName::parse(env).expect("valid env name"),
-        domain: domain.into(),
-        region: REGION.into(),
-        machine_type: None,
-        profile: Profile::Default,
-        disk_gb: 60,
-        disk_type: None,
-        created: 1_795_710_422,
-        expires: None,
-        dns_zone: None,
-        network: None,
-        firewall: firewall_rules(OPERATOR_CIDR),
-        ssh_public_key: PUBLIC_KEY.into(),
-        user_data: format!("#cloud-config\nssh_authorized_keys:\n  - {PUBLIC_KEY}\n"),
-        nonce: format!("nonce-{env}"),
-    }
+    carto_core::testing::infra_spec(env, domain, REGION)
 }
 
 impl Env {

@@ -82,20 +82,20 @@ async fn bad_inputs_get_one_sentence_and_create_nothing() {
     let e = refused(&env, |s| s.region = "xx-nowhere-1".into()).await;
     assert!(
         e.to_string()
-            .starts_with("--region xx-nowhere-1 is not an AWS region this account can use; hint:"),
+            .starts_with("region xx-nowhere-1 is not an AWS region this account can use; hint:"),
         "{e}"
     );
 
     let e = refused(&env, |s| s.machine_type = Some("t3.medium".into())).await;
     assert_eq!(
         e.to_string(),
-        "--instance-type t3.medium has 2 vCPUs and 4 GiB; the default profile needs at least 8 vCPUs and 32 GiB: choose m6i.2xlarge or larger"
+        "instance type t3.medium has 2 vCPUs and 4 GiB; the default profile needs at least 8 vCPUs and 32 GiB: choose m6i.2xlarge or larger"
     );
 
     let e = refused(&env, |s| s.machine_type = Some("m7g.2xlarge".into())).await;
     assert!(
         e.to_string()
-            .starts_with("--instance-type m7g.2xlarge is arm64"),
+            .starts_with("instance type m7g.2xlarge is arm64"),
         "{e}"
     );
     assert!(e.to_string().contains("needs x86_64"), "{e}");
@@ -103,26 +103,26 @@ async fn bad_inputs_get_one_sentence_and_create_nothing() {
     let e = refused(&env, |s| s.machine_type = Some("m6i.nonsense".into())).await;
     assert!(
         e.to_string()
-            .starts_with("--instance-type m6i.nonsense is not an EC2 instance type"),
+            .starts_with("instance type m6i.nonsense is not an EC2 instance type"),
         "{e}"
     );
 
     let e = refused(&env, |s| s.disk_gb = 59).await;
     assert!(
-        e.to_string().starts_with("--disk-gb 59 is below the 60 GB"),
+        e.to_string()
+            .starts_with("disk size (GB) 59 is below the 60 GB"),
         "{e}"
     );
 
     let e = refused(&env, |s| s.domain = "carto.example.org".into()).await;
     assert!(
-        e.to_string().contains("--domain carto.example.org")
-            && e.to_string().contains("--dns-zone"),
+        e.to_string().contains("domain carto.example.org") && e.to_string().contains("DNS zone"),
         "{e}"
     );
 
     let e = refused(&env, |s| s.dns_zone = Some("other.com".into())).await;
     assert!(
-        e.to_string().contains("is not inside --dns-zone other.com"),
+        e.to_string().contains("is not inside DNS zone other.com"),
         "{e}"
     );
 

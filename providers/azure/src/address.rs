@@ -42,7 +42,7 @@ pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
         .ok_or_else(|| ProviderError::missing_field(CALLS.0, "properties.ipAddress"))?;
     let id = v["id"].as_str().unwrap_or_default();
     Ok(Address {
-        resource: ResourceRef::new(ResourceKind::Address, id, name, &spec.region).with("group", rg),
+        resource: ResourceRef::new(ResourceKind::Address, id, name, &spec.region).with_group(rg),
         ip: ip.to_string(),
     })
 }

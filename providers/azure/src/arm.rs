@@ -16,7 +16,8 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use crate::config::Clients;
-use crate::send::{Operation, send, wait_operation};
+use crate::operation::{Operation, wait_operation};
+use crate::transport::send;
 
 /// How long one create or delete operation may take.
 pub const OP_TIMEOUT: Duration = Duration::from_secs(900);
@@ -34,8 +35,8 @@ pub fn tags(env: &EnvName, nonce: &str) -> Value {
     json!({ TAG_MANAGED_BY: TAG_MANAGED_BY_VALUE, TAG_ENV: env.as_str(), TAG_NONCE: nonce })
 }
 
-/// Tag on the public IP naming the domain its A record is for, so `destroy --cloud` finds the
-/// record without a state file.
+/// Tag on the public IP naming the domain its A record is for, so a destroy without a state
+/// file finds the record.
 pub const TAG_DOMAIN: &str = "carto-domain";
 
 /// The tags every resource of `spec`'s environment carries (managed-by, environment, creation
@@ -83,7 +84,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = azure_core::Result<azure_core::Response>>,
 {
-    match send(c, call, get).await.or_absent()? {
+    match send(&c.policy, call, get).await.or_absent()? {
         Some(rsp) => Ok(Some(body(call, rsp).await?)),
         None => Ok(None),
     }
@@ -113,7 +114,7 @@ where
 {
     if find(c, get_call, &get).await?.is_none() {
         tracing::info!(resource = what, "creating");
-        let rsp = send(c, put_call, put).await?;
+        let rsp = send(&c.policy, put_call, put).await?;
         let op = Operation::of(&rsp);
         wait_operation(c, put_call, &format!("creating {what}"), &op, OP_TIMEOUT).await?;
     }
@@ -143,7 +144,7 @@ where
             s @ ("Failed" | "Canceled") => Err(ProviderError::new(
                 ErrorKind::Conflict,
                 call,
-                format!("{what} exists in provisioning state {s}; hint: run `carto-provision destroy` for this environment and deploy again"),
+                format!("{what} exists in provisioning state {s}; hint: destroy this environment and deploy again"),
             )),
             s => Ok(Poll::Pending(format!("provisioningState {s}"))),
         }
@@ -157,7 +158,7 @@ where
     T: serde::Serialize,
     S: futures::Stream<Item = azure_core::Result<T>> + Unpin,
 {
-    send(c, call, || {
+    send(&c.policy, call, || {
         let mut stream = list();
         async move {
             let mut items = Vec::new();

@@ -2,9 +2,9 @@
 //!
 //! Credentials are tried in the documented order: the environment (client secret or federated
 //! token; `AZURE_AUTHORITY_HOST` honoured), then the Azure CLI login, then managed identity
-//! (IMDS). The subscription is the option (the `--subscription` flag or `AZURE_SUBSCRIPTION_ID`)
-//! else the Azure CLI's default. Every SDK client is built on one endpoint with pinned scopes,
-//! the SDK's own retries off (ours are in [`crate::send`]) and the policies of [`crate::send`].
+//! (IMDS). The subscription is the option (from the user, or `AZURE_SUBSCRIPTION_ID`) else
+//! the Azure CLI's default. Every SDK client is built on one endpoint with pinned scopes,
+//! the SDK's own retries off (ours are in [`crate::transport`]) and its pipeline policies.
 //! Nothing here creates or reads a resource.
 
 use std::sync::Arc;
@@ -16,9 +16,9 @@ use azure_identity::{
     VirtualMachineManagedIdentityCredential,
 };
 use carto_core::retry::RetryPolicy;
-use carto_core::{ErrorKind, ProviderError, Result};
+use carto_core::{Input, InvalidInput, Phrase, ProviderError, Result};
 
-use crate::send::{ApiVersion, ArmStatus, Rest};
+use crate::transport::{ApiVersion, ArmStatus, NETWORK_API, RESOURCES_API, Rest};
 
 /// Azure's public Resource Manager endpoint.
 pub const ARM_ENDPOINT: &str = "https://management.azure.com";
@@ -139,9 +139,10 @@ impl Clients {
     pub async fn new(opts: &AzureOptions, credential: Arc<dyn TokenCredential>) -> Result<Self> {
         let raw = opts.endpoint_url.as_deref().unwrap_or(ARM_ENDPOINT);
         let endpoint = Url::parse(raw.trim_end_matches('/')).map_err(|e| {
-            ProviderError::invalid_input(
+            ProviderError::invalid(
                 "azure:endpoint",
-                format!("--endpoint-url {raw} is not a URL ({e}); hint: pass http://HOST:PORT"),
+                InvalidInput::new(Input::EndpointUrl, raw, format!("is not a URL ({e})"))
+                    .hint("pass http://HOST:PORT"),
             )
         })?;
         let scopes = vec![ARM_SCOPE.to_string()];
@@ -163,7 +164,7 @@ impl Clients {
                 endpoint.clone(),
                 cred(),
                 scopes.clone(),
-                options(Some(crate::send::NETWORK_API)),
+                options(Some(NETWORK_API)),
             ),
             dns: azure_mgmt_dns::package_2018_05::Client::new(
                 endpoint.clone(),
@@ -176,7 +177,7 @@ impl Clients {
                 endpoint.clone(),
                 cred(),
                 scopes.clone(),
-                options(Some(crate::send::RESOURCES_API)),
+                options(Some(RESOURCES_API)),
             ),
             subscriptions: azure_mgmt_resources::package_subscriptions_2021_01::Client::new(
                 endpoint.clone(),
@@ -194,10 +195,16 @@ impl Clients {
     /// The subscription, or the input error that says how to name one.
     pub fn sub(&self) -> Result<&str> {
         self.subscription.as_deref().ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::InvalidInput,
+            ProviderError::invalid(
                 "azure:subscription",
-                "no Azure subscription: pass --subscription ID or set AZURE_SUBSCRIPTION_ID (or choose one with `az account set`)",
+                InvalidInput::unnamed(
+                    Input::Subscription,
+                    Phrase::from("no Azure subscription: pass ")
+                        .input(Input::Subscription)
+                        .text(" ID or set ")
+                        .env(Input::Subscription)
+                        .text(" (or choose one with `az account set`)"),
+                ),
             )
         })
     }

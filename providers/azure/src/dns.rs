@@ -1,5 +1,5 @@
 //! Azure DNS: finding the zone a domain belongs to (the longest matching suffix among the
-//! subscription's zones, or the zone the user named, optionally in `--dns-resource-group`),
+//! subscription's zones, or the zone the user named, optionally in the DNS resource group the user named),
 //! reading what stands at the domain, putting the A record set only where none exists
 //! (`If-None-Match: *`, after deleting exactly what a take-over replaces), and deleting it only
 //! while it still points at our address, putting back what it replaced.
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::arm::{find, group_of, model, pages, tags};
 use crate::config::Clients;
-use crate::send::send;
+use crate::transport::send;
 
 /// TTL of the A record, in seconds.
 pub const RECORD_TTL: i64 = 60;
@@ -200,7 +200,7 @@ async fn create_set(
     let (group, zone) = zone_parts(zone_id)?;
     let record: azure_mgmt_dns::package_2018_05::models::RecordSet = model(CALL, body)?;
     let sets = c.dns.record_sets_client();
-    let rsp = send(c, CALL, || async {
+    let rsp = send(&c.policy, CALL, || async {
         let b = sets
             .create_or_update(&group, &zone, name, rtype, record.clone(), sub)
             .if_none_match("*");
@@ -222,7 +222,7 @@ async fn delete_set(
     let sub = c.sub()?;
     let (group, zone) = zone_parts(zone_id)?;
     let sets = c.dns.record_sets_client();
-    send(c, DELETE, || async {
+    send(&c.policy, DELETE, || async {
         let mut b = sets.delete(&group, &zone, name, rtype, sub);
         if let Some(etag) = etag {
             b = b.if_match(etag.to_string());
@@ -257,8 +257,8 @@ pub async fn create_a(
     let current = record_sets(c, zone_id, domain).await?;
     let reference = |id: &str| {
         let r = ResourceRef::new(ResourceKind::DnsRecord, id, bare(domain), "global")
-            .with("zone_id", zone_id)
-            .with("ip", ip);
+            .with_dns_zone(zone_id)
+            .with_ip(ip);
         carto_core::dns::with_replaced(r, replace)
     };
     if let Some((_, v)) = current
@@ -331,8 +331,8 @@ pub async fn find_ours(c: &Clients, domain: &str, env: &str) -> Result<Option<Re
     };
     Ok(ours.then(|| {
         ResourceRef::new(ResourceKind::DnsRecord, id, bare(domain), "global")
-            .with("zone_id", &zone.id)
-            .with("ip", *ip)
+            .with_dns_zone(&zone.id)
+            .with_ip(*ip)
     }))
 }
 
@@ -353,12 +353,11 @@ pub async fn delete_a(c: &Clients, resource: &ResourceRef) -> Result<()> {
     const GET: &str = "dns:RecordSets_Get";
     const DELETE: &str = "dns:RecordSets_Delete";
     let restore = carto_core::dns::replaced(resource)?;
-    let (Some(zone_id), Some(ip)) = (resource.detail.get("zone_id"), resource.detail.get("ip"))
-    else {
+    let (Some(zone_id), Some(ip)) = (&resource.dns_zone, &resource.ip) else {
         return Err(ProviderError::invalid_input(
             DELETE,
             format!(
-                "the state of DNS record {} lacks its zone_id or ip",
+                "the state of DNS record {} lacks its DNS zone or IP",
                 resource.name
             ),
         ));
@@ -424,7 +423,7 @@ mod tests {
             "test"
         );
         let e = pick_zone("nottest", &zones, None, None).unwrap_err();
-        assert!(e.to_string().contains("--domain nottest"), "{e}");
+        assert!(e.to_string().contains("domain nottest"), "{e}");
         assert!(pick_zone("a.other", &zones, None, Some("dns")).is_err());
         assert!(pick_zone("a.test", &zones, Some("other"), None).is_err());
         assert_eq!(relative("carto.test", "test"), "carto");

@@ -1,12 +1,81 @@
 //! Sorting Azure errors into the core [`ErrorKind`]s, by the ARM error CODE (never by message
 //! text) and then by HTTP status, keeping the call name (`compute:VirtualMachines_CreateOrUpdate`),
 //! the code and the `x-ms-request-id`. Transport failures are transient; credential failures
-//! are permission errors.
+//! are permission errors. Also [`ArmFailure`], an error answer as Resource Manager sent it,
+//! which the transport's status policy reads and [`sort`] finds again in the SDK's error.
+
+use std::time::Duration;
 
 use azure_core::error::ErrorKind as AzKind;
+use azure_core::headers::{HeaderName, Headers};
 use carto_core::{CodeTable, ErrorKind, ProviderError, causes};
+use serde_json::Value;
 
-use crate::send::ArmFailure;
+/// An error answer from Resource Manager, as the pipeline saw it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ArmFailure {
+    /// HTTP status.
+    pub status: u16,
+    /// ARM error code (`ResourceNotFound`, `TooManyRequests`, …).
+    pub code: Option<String>,
+    /// ARM error message.
+    pub message: String,
+    /// `x-ms-request-id`.
+    pub request_id: Option<String>,
+    /// `Retry-After`, in seconds.
+    pub retry_after: Option<Duration>,
+}
+
+/// A header's value, if the answer has it.
+pub(crate) fn header(h: &Headers, name: &'static str) -> Option<String> {
+    h.get_optional_string(&HeaderName::from_static(name))
+}
+
+/// `Retry-After`, in whole seconds.
+pub(crate) fn retry_after(h: &Headers) -> Option<Duration> {
+    header(h, "retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+impl ArmFailure {
+    /// Reads an error answer (`{"error": {"code", "message"}}`, or an OAuth error).
+    pub fn read(status: u16, h: &Headers, body: &[u8]) -> ArmFailure {
+        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let err = if v["error"].is_object() {
+            &v["error"]
+        } else {
+            &v
+        };
+        let code = err["code"]
+            .as_str()
+            .or_else(|| v["error"].as_str())
+            .map(str::to_string)
+            .or_else(|| header(h, "x-ms-error-code"));
+        let message = err["message"]
+            .as_str()
+            .or_else(|| v["error_description"].as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("Resource Manager answered HTTP {status}"));
+        ArmFailure {
+            status,
+            code,
+            message,
+            request_id: header(h, "x-ms-request-id"),
+            retry_after: retry_after(h),
+        }
+    }
+
+    /// This failure as the SDK error that carries it (downcast again by [`sort`]).
+    pub(crate) fn into_error(self) -> azure_core::Error {
+        let status = azure_core::StatusCode::try_from(self.status)
+            .unwrap_or(azure_core::StatusCode::InternalServerError);
+        let kind = AzKind::http_response(status, self.code.clone());
+        let message = self.message.clone();
+        azure_core::Error::full(kind, self, message)
+    }
+}
 
 /// Codes that mean "slow down".
 const THROTTLED: &[&str] = &[

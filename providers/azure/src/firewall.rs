@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use crate::arm::{OP_TIMEOUT, ensure, model, resource_tags, wait_provisioned};
 use crate::config::Clients;
 use crate::network::group_name;
+use crate::operation::{Operation, wait_operation};
 use crate::raw;
-use crate::send::{Operation, send, wait_operation};
+use crate::transport::send;
 
 /// Whether a rule is open to the whole Internet (IPv4 and IPv6 "anywhere").
 fn world(rule: &FirewallRule) -> bool {
@@ -77,7 +78,7 @@ pub async fn ensure_nsg(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     if let Some(diff) = drift(&v["properties"]["securityRules"], &wanted) {
         tracing::warn!(nsg = %name, %diff, "security rules differ from the spec; putting them back");
         let rsp = send(
-            c,
+            &c.policy,
             CALLS.1,
             raw!(nsgs.create_or_update(&rg, &name, body.clone(), sub)),
         )
@@ -94,7 +95,7 @@ pub async fn ensure_nsg(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
         .await?;
     }
     let id = v["id"].as_str().unwrap_or_default();
-    Ok(ResourceRef::new(ResourceKind::Firewall, id, name, &spec.region).with("group", rg))
+    Ok(ResourceRef::new(ResourceKind::Firewall, id, name, &spec.region).with_group(rg))
 }
 
 /// One security rule reduced to what decides who reaches the VM, in a comparable form.

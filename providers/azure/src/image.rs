@@ -1,11 +1,11 @@
 //! The Ubuntu 22.04 image: `Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2`, its newest
 //! version in the location (what `latest` resolves to). Read-only.
 
-use carto_core::{ProviderError, Result};
+use carto_core::{Input, InvalidInput, Phrase, ProviderError, Result};
 
 use crate::arm::body;
 use crate::config::Clients;
-use crate::send::send;
+use crate::transport::send;
 
 /// Publisher, offer and SKU of Ubuntu 22.04 LTS (generation 2).
 pub const UBUNTU: (&str, &str, &str) = (
@@ -24,7 +24,7 @@ pub async fn latest(c: &Clients, location: &str) -> Result<String> {
     const CALL: &str = "compute:VirtualMachineImages_List";
     let sub = c.sub()?;
     let images = c.compute.virtual_machine_images_client();
-    let rsp = send(c, CALL, || async {
+    let rsp = send(&c.policy, CALL, || async {
         let b = images.list(location, UBUNTU.0, UBUNTU.1, UBUNTU.2, sub);
         Ok(b.send().await?.into_raw_response())
     })
@@ -42,9 +42,16 @@ pub async fn latest(c: &Clients, location: &str) -> Result<String> {
             .collect::<Vec<_>>()
     });
     versions.last().map(|v| v.to_string()).ok_or_else(|| {
-        ProviderError::invalid_input(
+        ProviderError::invalid(
             CALL,
-            format!("the Ubuntu 22.04 image {} is not available in {location}; hint: pick another --location", urn("latest")),
+            InvalidInput::unnamed(
+                Input::Location,
+                format!(
+                    "the Ubuntu 22.04 image {} is not available in {location}",
+                    urn("latest")
+                ),
+            )
+            .hint(Phrase::from("pick another ").input(Input::Location)),
         )
     })
 }

@@ -5,13 +5,15 @@
 //! [`AzureProvider`] implements the core [`Provider`] trait over Resource Manager with the
 //! azure_mgmt_* clients; SDK types stay inside this crate. Each create is a PUT by name after a
 //! GET, and long-running operations are followed through `Azure-AsyncOperation`/`Location` by
-//! [`send`] (the SDK's own wait re-PUTs). Destroy deletes the record set (only while it points at
-//! our address) and then the group, which takes everything in it.
-//! Files: `config.rs` (options, credentials, clients), `send.rs` (pipeline policies, retries,
-//! operations), `errors.rs` (error sorting), `arm.rs` (find/ensure/list shapes), `location.rs`
-//! (subscription, location), `machine.rs` (VM size, disk), `image.rs` (Ubuntu image),
-//! `network.rs` (group, VNet), `firewall.rs` (NSG), `address.rs` (public IP), `vm.rs` (NIC, VM),
-//! `dns.rs` (zone, record set), `tagged.rs` (tag listing).
+//! [`operation`] (the SDK's own wait re-PUTs). Destroy deletes the record set (only while it
+//! points at our address) and then the group, which takes everything in it.
+//! Files: `config.rs` (options, credentials, clients), `transport.rs` (pipeline policies,
+//! sending with retries), `operation.rs` (long-running operations), `errors.rs` (error answers
+//! and their sorting), `arm.rs` (find/ensure/list shapes), `location.rs` (subscription,
+//! location), `machine.rs` (VM size, disk), `image.rs` (Ubuntu image), `network.rs` (group,
+//! VNet), `firewall.rs` (NSG), `address.rs` (public IP), `vm.rs` (NIC, VM), `dns.rs` (zone,
+//! record set), `tagged.rs` (tag listing). Modules depend one way: `errors` <- `transport` <-
+//! `config` <- `operation`.
 
 mod address;
 mod arm;
@@ -23,8 +25,9 @@ mod image;
 mod location;
 mod machine;
 mod network;
-pub mod send;
+pub mod operation;
 mod tagged;
+pub mod transport;
 mod vm;
 
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! architecture read from Resource SKUs and checked against the profile, and the disk floor.
 //! Read-only.
 
-use carto_core::{Profile, ProviderError, Result, Size};
+use carto_core::{Input, InvalidInput, Profile, ProviderError, Result, Size};
 use serde_json::Value;
 
 use crate::arm::pages;
@@ -36,11 +36,14 @@ pub fn judge(sku: &Value, size: &str, location: &str, profile: Profile) -> Resul
         .as_array()
         .is_some_and(|r| r.iter().any(|r| r["type"] == "Location"));
     if restricted {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             CALL,
-            format!(
-                "--vm-size {size} is restricted for this subscription in {location}; hint: pick another size or location"
-            ),
+            InvalidInput::new(
+                Input::VmSize,
+                size,
+                format!("is restricted for this subscription in {location}"),
+            )
+            .hint("pick another size or location"),
         ));
     }
     let vcpus: u32 = capability(sku, "vCPUs")
@@ -56,27 +59,37 @@ pub fn judge(sku: &Value, size: &str, location: &str, profile: Profile) -> Resul
         memory_mib: (memory_gb * 1024.0).round() as u64,
     };
     if !arch.eq_ignore_ascii_case("x64") {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             CALL,
-            format!(
-                "--vm-size {size} is an {arch} size; CARTO needs x86_64: hint: pick an x64 size such as {}",
+            InvalidInput::new(
+                Input::VmSize,
+                size,
+                format!("is an {arch} size; CARTO needs x86_64"),
+            )
+            .hint(format!(
+                "pick an x64 size such as {}",
                 default_size(profile)
-            ),
+            )),
         ));
     }
     profile.check_size(
         CALL,
-        &format!("--vm-size {size}"),
+        |reason| InvalidInput::new(Input::VmSize, size, reason),
         found,
         default_size(profile),
     )?;
     if !premium {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             CALL,
-            format!(
-                "--vm-size {size} cannot use Premium SSD disks (PremiumIO); hint: pick an 's' size such as {}",
+            InvalidInput::new(
+                Input::VmSize,
+                size,
+                "cannot use Premium SSD disks (PremiumIO)",
+            )
+            .hint(format!(
+                "pick an 's' size such as {}",
                 default_size(profile)
-            ),
+            )),
         ));
     }
     Ok(found)
@@ -99,10 +112,12 @@ pub async fn check_size(c: &Clients, location: &str, size: &str, profile: Profil
                 .is_some_and(|n| n.eq_ignore_ascii_case(size))
     });
     let Some(sku) = sku else {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             CALL,
-            format!(
-                "--vm-size {size} is not offered in {location}; hint: `az vm list-skus --location {location} --resource-type virtualMachines` lists the sizes"
+            InvalidInput::new(Input::VmSize, size, format!("is not offered in {location}")).hint(
+                format!(
+                    "`az vm list-skus --location {location} --resource-type virtualMachines` lists the sizes"
+                ),
             ),
         ));
     };

@@ -14,9 +14,10 @@ use serde_json::{Value, json};
 
 use crate::arm::{ensure, find, model, pages, resource_tags};
 use crate::config::Clients;
+use crate::operation::{Operation, wait_operation};
 use crate::raw;
-use crate::send::{Operation, send, wait_operation};
 use crate::tagged;
+use crate::transport::send;
 
 /// Name of the subnet the NIC joins.
 pub const SUBNET: &str = "default";
@@ -95,7 +96,7 @@ pub async fn ensure_vnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     .await?;
     Ok(
         ResourceRef::new(ResourceKind::Network, id(&v, CALLS.0)?, name, &spec.region)
-            .with("group", rg),
+            .with_group(rg),
     )
 }
 
@@ -177,7 +178,7 @@ pub async fn delete_group(c: &Clients, name: &str, timeout: Duration) -> Result<
             ),
         ));
     }
-    let Some(rsp) = send(c, DELETE, raw!(rgs.delete(name, sub)))
+    let Some(rsp) = send(&c.policy, DELETE, raw!(rgs.delete(name, sub)))
         .await
         .or_absent()?
     else {

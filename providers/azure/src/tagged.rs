@@ -1,6 +1,6 @@
 //! Finding what this tool made by tag: resource groups and resources of the subscription with
 //! `managed-by=carto-provision`, optionally of one environment, each as a core resource kind.
-//! Resources in an environment's group carry `detail["group"]` so a sweep deletes the group.
+//! Resources in an environment's group carry their `group` so a sweep deletes the group.
 
 use carto_core::{
     EnvName, ResourceKind, ResourceRef, Result, TAG_CREATED, TAG_ENV, TAG_EXPIRES, TAG_MANAGED_BY,
@@ -55,10 +55,10 @@ pub fn found(v: &Value) -> Option<TaggedResource> {
     if kind != ResourceKind::Group
         && let Some(g) = group_of(id)
     {
-        r = r.with("group", g);
+        r = r.with_group(g);
     }
     if let Some(domain) = tags[TAG_DOMAIN].as_str() {
-        r = r.with("domain", domain);
+        r = r.with_domain(domain);
     }
     let tag = |key: &str| tags[key].as_str();
     Some(TaggedResource {
@@ -98,7 +98,7 @@ pub async fn list(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResour
         .iter()
         .filter(|t| t.resource.kind == ResourceKind::Address)
     {
-        if let Some(domain) = t.resource.detail.get("domain")
+        if let Some(domain) = &t.resource.domain
             && let Some(record) = dns::find_ours(c, domain, &t.env).await?
         {
             records.push(TaggedResource {

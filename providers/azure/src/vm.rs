@@ -21,7 +21,7 @@ use crate::config::Clients;
 use crate::machine::DISK_TYPE;
 use crate::network::{SUBNET, group_name};
 use crate::raw;
-use crate::send::send;
+use crate::transport::send;
 
 /// The admin user cloud-init and SSH use.
 pub const ADMIN: &str = "ubuntu";
@@ -162,7 +162,7 @@ pub async fn ensure_vm(
             );
             let body = vm_body(spec, resolved, &nic);
             tracing::info!(vm = %name, size = %resolved.machine_type, "creating VM");
-            send(c, PUT, || c.rest.put(&path, VM_API, &body))
+            send(&c.policy, PUT, || c.rest.put(&path, VM_API, &body))
                 .await?
                 .body
         }
@@ -171,7 +171,7 @@ pub async fn ensure_vm(
         .as_str()
         .ok_or_else(|| ProviderError::missing_field(PUT, "id"))?;
     Ok(ResourceRef::new(ResourceKind::Vm, id, name, &spec.region)
-        .with("group", rg)
+        .with_group(rg)
         .with("nic", nic))
 }
 
@@ -194,9 +194,8 @@ pub async fn wait_running(
     const GET: &str = "compute:VirtualMachines_Get";
     let sub = c.sub()?;
     let rg = vm
-        .detail
-        .get("group")
-        .cloned()
+        .group
+        .clone()
         .or_else(|| crate::arm::group_of(&vm.id))
         .unwrap_or_default();
     let vms = c.compute.virtual_machines_client();
@@ -210,7 +209,7 @@ pub async fn wait_running(
             (s @ ("Failed" | "Canceled"), _) => Err(ProviderError::new(
                 ErrorKind::Other,
                 GET,
-                format!("VM {} ended provisioning {s}; hint: `carto-provision destroy` and deploy again, or pick another --vm-size/--location", vm.name),
+                format!("VM {} ended provisioning {s}; hint: destroy the environment and deploy again, or pick another VM size or location", vm.name),
             )),
             (s, p) => Ok(Poll::Pending(format!("provisioningState {s}, power {}", p.unwrap_or("unknown")))),
         }
@@ -251,9 +250,8 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
     use carto_core::OrAbsent;
     let sub = c.sub()?;
     let rg = r
-        .detail
-        .get("group")
-        .cloned()
+        .group
+        .clone()
         .or_else(|| crate::arm::group_of(&r.id))
         .unwrap_or_default();
     let n = r.name.as_str();
@@ -263,7 +261,7 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
             (
                 "compute:VirtualMachines_Delete",
                 send(
-                    c,
+                    &c.policy,
                     "compute:VirtualMachines_Delete",
                     raw!(x.delete(&rg, n, sub)),
                 )
@@ -275,7 +273,7 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
             (
                 "network:NetworkInterfaces_Delete",
                 send(
-                    c,
+                    &c.policy,
                     "network:NetworkInterfaces_Delete",
                     raw!(x.delete(&rg, n, sub)),
                 )
@@ -287,7 +285,7 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
             (
                 "network:PublicIPAddresses_Delete",
                 send(
-                    c,
+                    &c.policy,
                     "network:PublicIPAddresses_Delete",
                     raw!(x.delete(&rg, n, sub)),
                 )
@@ -299,7 +297,7 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
             (
                 "network:NetworkSecurityGroups_Delete",
                 send(
-                    c,
+                    &c.policy,
                     "network:NetworkSecurityGroups_Delete",
                     raw!(x.delete(&rg, n, sub)),
                 )
@@ -311,7 +309,7 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
             (
                 "network:VirtualNetworks_Delete",
                 send(
-                    c,
+                    &c.policy,
                     "network:VirtualNetworks_Delete",
                     raw!(x.delete(&rg, n, sub)),
                 )
@@ -329,8 +327,8 @@ pub async fn delete_one(c: &Clients, r: &ResourceRef, timeout: Duration) -> Resu
     let Some(rsp) = rsp.or_absent()? else {
         return Ok(());
     };
-    let op = crate::send::Operation::of(&rsp);
-    crate::send::wait_operation(
+    let op = crate::operation::Operation::of(&rsp);
+    crate::operation::wait_operation(
         c,
         call,
         &format!("deleting {r}"),

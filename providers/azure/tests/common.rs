@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use azure_core::auth::{AccessToken, Secret, TokenCredential};
 use carto_azure::{AzureOptions, AzureProvider};
+use carto_core::InfraSpec;
 use carto_core::retry::RetryPolicy;
-use carto_core::{EnvName, InfraSpec, Profile, firewall_rules};
 use carto_fake_azure::{FakeConfig, FakeServer, FakeState};
 use serde_json::json;
 
@@ -72,21 +72,8 @@ pub async fn provider(fake: &FakeServer) -> AzureProvider {
 
 pub fn spec(env: &str) -> InfraSpec {
     InfraSpec {
-        env: EnvName::parse(env).unwrap(),
-        domain: "carto.test".into(),
-        region: "eastus".into(),
-        machine_type: None,
-        profile: Profile::Default,
         disk_gb: 100,
-        disk_type: None,
-        dns_zone: None,
-        network: None,
-        firewall: firewall_rules("203.0.113.7/32"),
-        ssh_public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLEKEY test".into(),
-        user_data: "#cloud-config\nhostname: x\n".into(),
-        nonce: "n1".into(),
-        created: 1_795_710_422,
-        expires: None,
+        ..carto_core::testing::infra_spec(env, "carto.test", "eastus")
     }
 }
 

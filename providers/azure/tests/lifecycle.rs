@@ -1,13 +1,18 @@
-//! The whole environment against the fake: created with the right properties, a second run
-//! writes nothing, throttling is waited out, tag listing finds it, destroy removes the record
-//! (only while it is ours) and the group.
+//! The Azure provider keeps the provider contract (`carto_core::contract`) against the fake
+//! Resource Manager, and what only Azure has: one resource group holding everything (deleted
+//! as one, and only without strangers in it), the NSG's exact rules, the VM's Premium disk,
+//! key-only login and customData, the NIC and public IP deleted with the VM, the record's
+//! nonce in its metadata, and throttling and long-running operations followed.
 
 use std::time::Duration;
 
+use async_trait::async_trait;
+use carto_core::contract::{self, Made, Observe};
 use carto_core::{InfraSpec, Provider, ResourceKind};
+use carto_fake_azure::FakeServer;
 use serde_json::Value;
 
-use crate::common::{IP, SUB, fake, provider, spec, writes};
+use crate::common::{IP, SUB, fake, provider, spec};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -15,233 +20,222 @@ fn rg_id(env: &str) -> String {
     format!("/subscriptions/{SUB}/resourceGroups/carto-{env}-rg")
 }
 
-fn res(fake: &carto_fake_azure::FakeServer, id: &str) -> Value {
+fn res(fake: &FakeServer, id: &str) -> Value {
     fake.state()
         .resource(id)
         .unwrap_or_else(|| panic!("{id} missing"))
 }
 
-async fn create_all(
-    p: &carto_azure::AzureProvider,
-    s: &carto_core::InfraSpec,
-) -> Vec<carto_core::ResourceRef> {
-    let r = p.preflight(s).await.unwrap();
-    let mut refs = p.ensure_network(s, &r).await.unwrap();
-    assert!(p.ensure_ssh_key(s, &r).await.unwrap().is_none());
-    let fw = p.ensure_firewall(s, &r).await.unwrap();
-    let addr = p.ensure_address(s, &r).await.unwrap();
-    assert_eq!(addr.ip, IP);
-    let vm = p.ensure_vm(s, &r, &fw, &addr).await.unwrap();
-    p.wait_vm_ready(&vm, &addr, T).await.unwrap();
-    let dns = p.ensure_dns_record(s, &r, &addr, &[], T).await.unwrap();
-    refs.extend(fw);
-    refs.push(addr.resource);
-    refs.push(vm);
-    refs.push(dns);
-    refs
+/// The record set `name` of type `rtype` in the zone `test`.
+fn record_url(rtype: &str, name: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/test/{rtype}/{name}?api-version=2018-05-01"
+    )
+}
+
+/// The fake as the contract sees it.
+struct Arm<'a> {
+    fake: &'a FakeServer,
+}
+
+impl Arm<'_> {
+    fn values(&self, name: &str, rtype: &str) -> Option<Vec<String>> {
+        let relative = name.strip_suffix(".test").expect("a name in the zone test");
+        let (status, set) = self.fake.call("GET", &record_url(rtype, relative), None);
+        let p = &set["properties"];
+        match (status, rtype) {
+            (404, _) => None,
+            (_, "A") => Some(
+                p["ARecords"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|a| a["ipv4Address"].as_str().unwrap_or_default().to_string())
+                    .collect(),
+            ),
+            _ => Some(vec![
+                p["CNAMERecord"]["cname"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ]),
+        }
+    }
+}
+
+#[async_trait]
+impl Observe for Arm<'_> {
+    async fn inventory(&self) -> Vec<String> {
+        let mut ids = self.fake.state().resource_ids();
+        ids.sort();
+        ids
+    }
+
+    async fn a_record(&self, name: &str) -> Option<Vec<String>> {
+        self.values(name, "A")
+    }
+
+    async fn cname(&self, name: &str) -> Option<Vec<String>> {
+        self.values(name, "CNAME")
+    }
+
+    async fn seed_cname(&self, name: &str, target: &str) {
+        let relative = name.strip_suffix(".test").expect("a name in the zone test");
+        let theirs = serde_json::json!({"properties": {"TTL": 300, "CNAMERecord": {"cname": target.trim_end_matches('.')}}});
+        let (status, body) = self
+            .fake
+            .call("PUT", &record_url("CNAME", relative), Some(&theirs));
+        assert!(status < 300, "{status} {body}");
+    }
+
+    async fn check_made(&self, spec: &InfraSpec, made: &Made) {
+        assert_eq!(made.address.ip, IP);
+        assert!(made.key.is_none(), "Azure keys travel in osProfile");
+        let rg = rg_id("life");
+        let group = &made.network[0];
+        assert_eq!(
+            (group.kind, group.id.as_str()),
+            (ResourceKind::Group, rg.as_str())
+        );
+        for r in made.all().into_iter().filter(|r| r.id != group.id) {
+            let expected = (r.kind != ResourceKind::DnsRecord).then(|| "carto-life-rg".to_string());
+            assert_eq!(r.group.clone(), expected, "{r}");
+        }
+
+        // NSG: exactly three inbound rules.
+        let nsg = self.fake.call("GET", &format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/carto-life-nsg?api-version=2024-05-01"), None).1;
+        let mut rules: Vec<(u64, String, String, String, String, String)> =
+            nsg["properties"]["securityRules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let p = &r["properties"];
+                    let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+                    (
+                        p["priority"].as_u64().unwrap(),
+                        s("destinationPortRange"),
+                        s("protocol"),
+                        s("sourceAddressPrefix"),
+                        s("access"),
+                        s("direction"),
+                    )
+                })
+                .collect();
+        rules.sort();
+        let rule = |prio, port: &str, src: &str| {
+            (
+                prio,
+                port.to_string(),
+                "Tcp".to_string(),
+                src.to_string(),
+                "Allow".to_string(),
+                "Inbound".to_string(),
+            )
+        };
+        assert_eq!(
+            rules,
+            [
+                rule(100, "22", "203.0.113.7/32"),
+                rule(110, "443", "Internet"),
+                rule(120, "80", "Internet")
+            ]
+        );
+
+        // VM: Premium_LRS >= 64 GiB, deleteOption=Delete on disk and NIC, key only, customData.
+        let vm = res(
+            self.fake,
+            &format!("{rg}/providers/Microsoft.Compute/virtualMachines/carto-life-vm"),
+        );
+        let p_ = &vm["properties"];
+        let disk = &p_["storageProfile"]["osDisk"];
+        assert_eq!(disk["managedDisk"]["storageAccountType"], "Premium_LRS");
+        assert!(disk["diskSizeGB"].as_u64().unwrap() >= 64);
+        assert_eq!(disk["deleteOption"], "Delete");
+        assert_eq!(
+            p_["networkProfile"]["networkInterfaces"][0]["properties"]["deleteOption"],
+            "Delete"
+        );
+        assert_eq!(p_["osProfile"]["adminUsername"], "ubuntu");
+        assert_eq!(
+            p_["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"],
+            true
+        );
+        assert!(p_["osProfile"].get("adminPassword").is_none());
+        assert_eq!(p_["hardwareProfile"]["vmSize"], "Standard_D8s_v5");
+        assert_eq!(
+            p_["storageProfile"]["imageReference"]["offer"],
+            "0001-com-ubuntu-server-jammy"
+        );
+        assert!(
+            p_["osProfile"]["customData"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty())
+        );
+        // NIC: the public IP with deleteOption=Delete, the NSG.
+        let nic = res(
+            self.fake,
+            &format!("{rg}/providers/Microsoft.Network/networkInterfaces/carto-life-nic"),
+        );
+        let ipc = &nic["properties"]["ipConfigurations"];
+        let ipc = if ipc.is_array() {
+            ipc[0].clone()
+        } else {
+            Value::Null
+        };
+        let ipc = if ipc.is_null() {
+            self.fake.call("GET", &format!("{rg}/providers/Microsoft.Network/networkInterfaces/carto-life-nic?api-version=2024-05-01"), None).1["properties"]["ipConfigurations"][0].clone()
+        } else {
+            ipc
+        };
+        assert_eq!(
+            ipc["properties"]["publicIPAddress"]["properties"]["deleteOption"], "Delete",
+            "{ipc}"
+        );
+        // Public IP: Standard, static.
+        let pip = res(
+            self.fake,
+            &format!("{rg}/providers/Microsoft.Network/publicIPAddresses/carto-life-ip"),
+        );
+        assert_eq!(pip["sku"]["name"], "Standard");
+        assert_eq!(pip["properties"]["publicIPAllocationMethod"], "Static");
+        // The record carries the environment's nonce (record sets have no tags).
+        let (_, rec) = self.fake.call("GET", &record_url("A", "carto"), None);
+        assert_eq!(
+            rec["properties"]["metadata"]["carto-nonce"],
+            spec.nonce.as_str()
+        );
+    }
 }
 
 /// An expiry (Unix seconds) the lifecycle test's environment is given: 8 h after its creation.
 const EXPIRES: i64 = 1_795_739_222;
+
 #[tokio::test]
-async fn creates_everything_once_and_destroy_leaves_nothing() {
+async fn keeps_the_provider_contract() {
     let fake = fake().await;
     let p = provider(&fake).await;
-    // With a ttl, every resource carries its expiry and list_tagged reads it back.
     let s = InfraSpec {
         expires: Some(EXPIRES),
         ..spec("life")
     };
-    let refs = create_all(&p, &s).await;
-    let rg = rg_id("life");
-    let group = &refs[0];
+    contract::provider_contract(&p, &Arm { fake: &fake }, &s).await;
     assert_eq!(
-        (group.kind, group.id.as_str()),
-        (ResourceKind::Group, rg.as_str())
-    );
-    for r in &refs[1..] {
-        let expected = (r.kind != ResourceKind::DnsRecord).then(|| "carto-life-rg".to_string());
-        assert_eq!(r.detail.get("group").cloned(), expected, "{r}");
-    }
-
-    // NSG: exactly three inbound rules.
-    let nsg = fake.call("GET", &format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/carto-life-nsg?api-version=2024-05-01"), None).1;
-    let mut rules: Vec<(u64, String, String, String, String, String)> =
-        nsg["properties"]["securityRules"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let p = &r["properties"];
-                let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
-                (
-                    p["priority"].as_u64().unwrap(),
-                    s("destinationPortRange"),
-                    s("protocol"),
-                    s("sourceAddressPrefix"),
-                    s("access"),
-                    s("direction"),
-                )
-            })
-            .collect();
-    rules.sort();
-    let rule = |prio, port: &str, src: &str| {
-        (
-            prio,
-            port.to_string(),
-            "Tcp".to_string(),
-            src.to_string(),
-            "Allow".to_string(),
-            "Inbound".to_string(),
+        fake.call(
+            "GET",
+            &format!("{}?api-version=2024-03-01", rg_id("life")),
+            None
         )
-    };
-    assert_eq!(
-        rules,
-        [
-            rule(100, "22", "203.0.113.7/32"),
-            rule(110, "443", "Internet"),
-            rule(120, "80", "Internet")
-        ]
-    );
-
-    // VM: Premium_LRS >= 64 GiB, deleteOption=Delete on disk and NIC, key only, customData.
-    let vm = res(
-        &fake,
-        &format!("{rg}/providers/Microsoft.Compute/virtualMachines/carto-life-vm"),
-    );
-    let p_ = &vm["properties"];
-    let disk = &p_["storageProfile"]["osDisk"];
-    assert_eq!(disk["managedDisk"]["storageAccountType"], "Premium_LRS");
-    assert!(disk["diskSizeGB"].as_u64().unwrap() >= 64);
-    assert_eq!(disk["deleteOption"], "Delete");
-    assert_eq!(
-        p_["networkProfile"]["networkInterfaces"][0]["properties"]["deleteOption"],
-        "Delete"
-    );
-    assert_eq!(p_["osProfile"]["adminUsername"], "ubuntu");
-    assert_eq!(
-        p_["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"],
-        true
-    );
-    assert!(p_["osProfile"].get("adminPassword").is_none());
-    assert_eq!(p_["hardwareProfile"]["vmSize"], "Standard_D8s_v5");
-    assert_eq!(
-        p_["storageProfile"]["imageReference"]["offer"],
-        "0001-com-ubuntu-server-jammy"
-    );
-    assert!(
-        p_["osProfile"]["customData"]
-            .as_str()
-            .is_some_and(|d| !d.is_empty())
-    );
-    // NIC: the public IP with deleteOption=Delete, the NSG.
-    let nic = res(
-        &fake,
-        &format!("{rg}/providers/Microsoft.Network/networkInterfaces/carto-life-nic"),
-    );
-    let ipc = &nic["properties"]["ipConfigurations"];
-    let ipc = if ipc.is_array() {
-        ipc[0].clone()
-    } else {
-        Value::Null
-    };
-    let ipc = if ipc.is_null() {
-        fake.call("GET", &format!("{rg}/providers/Microsoft.Network/networkInterfaces/carto-life-nic?api-version=2024-05-01"), None).1["properties"]["ipConfigurations"][0].clone()
-    } else {
-        ipc
-    };
-    assert_eq!(
-        ipc["properties"]["publicIPAddress"]["properties"]["deleteOption"], "Delete",
-        "{ipc}"
-    );
-    // Public IP: Standard, static.
-    let pip = res(
-        &fake,
-        &format!("{rg}/providers/Microsoft.Network/publicIPAddresses/carto-life-ip"),
-    );
-    assert_eq!(pip["sku"]["name"], "Standard");
-    assert_eq!(pip["properties"]["publicIPAllocationMethod"], "Static");
-    // Tags on everything in the group and on the group.
-    let tagged = p.list_tagged(Some(&s.env)).await.unwrap();
-    let mut kinds: Vec<ResourceKind> = tagged.iter().map(|t| t.resource.kind).collect();
-    kinds.sort();
-    use ResourceKind::*;
-    assert_eq!(
-        kinds,
-        [Group, Network, Firewall, Address, Nic, Vm, DnsRecord]
-    );
-    assert!(
-        tagged
-            .iter()
-            .all(|t| t.created.map(|c| c.to_rfc3339()).as_deref()
-                == Some("2026-11-26T16:27:02+00:00")),
-        "{tagged:?}"
-    );
-    assert!(tagged.iter().all(|t| t.env == "life"
-        && t.expires == Some(EXPIRES)
-        && t.nonce.as_deref() == Some(s.nonce.as_str())));
-    assert!(
-        p.list_tagged(Some(&carto_core::EnvName::parse("other").unwrap()))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    // The record.
-    let rec = fake.call("GET", &format!("/subscriptions/{SUB}/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/test/A/carto?api-version=2018-05-01"), None).1;
-    assert_eq!(rec["properties"]["ARecords"][0]["ipv4Address"], IP);
-
-    // A second run writes nothing.
-    let before = writes(fake.state());
-    let again = create_all(&p, &s).await;
-    assert_eq!(
-        again.iter().map(|r| &r.id).collect::<Vec<_>>(),
-        refs.iter().map(|r| &r.id).collect::<Vec<_>>()
-    );
-    let dns_puts = 0; // the record set already points at the address: not written again
-    assert_eq!(
-        writes(fake.state()),
-        before + dns_puts,
-        "the second run created something"
-    );
-
-    // Destroy as the pipeline does: the record, then the group (which takes its members).
-    let record = refs.iter().find(|r| r.kind == DnsRecord).unwrap();
-    p.delete(record, T).await.unwrap();
-    p.delete(group, T).await.unwrap();
-    assert_eq!(
-        fake.call("GET", &format!("{rg}?api-version=2024-03-01"), None)
-            .0,
+        .0,
         404
     );
-    assert!(p.list_tagged(Some(&s.env)).await.unwrap().is_empty());
-    let (status, _) = fake.call("GET", &format!("/subscriptions/{SUB}/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/test/A/carto?api-version=2018-05-01"), None);
-    assert_eq!(status, 404);
-    // Deleting again is fine.
-    p.delete(record, T).await.unwrap();
-    p.delete(group, T).await.unwrap();
 }
 
 #[tokio::test]
-async fn record_pointing_elsewhere_is_left() {
+async fn a_foreign_record_is_refused_and_a_taken_over_one_comes_back_on_delete() {
     let fake = fake().await;
     let p = provider(&fake).await;
-    let s = spec("other-ip");
-    let r = p.preflight(&s).await.unwrap();
-    let addr = carto_core::Address {
-        resource: carto_core::ResourceRef::new(ResourceKind::Address, "x", "x", "eastus"),
-        ip: "127.0.0.9".into(),
-    };
-    let mut rec = p.ensure_dns_record(&s, &r, &addr, &[], T).await.unwrap();
-    rec.detail.insert("ip".into(), "127.0.0.8".into());
-    p.delete(&rec, T).await.unwrap();
-    let (status, body) = fake.call("GET", &format!("/subscriptions/{SUB}/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/test/A/carto?api-version=2018-05-01"), None);
-    assert_eq!(
-        (
-            status,
-            body["properties"]["ARecords"][0]["ipv4Address"].as_str()
-        ),
-        (200, Some("127.0.0.9"))
-    );
+    contract::foreign_record_contract(&p, &Arm { fake: &fake }, &spec("dnstake")).await;
 }
 
 #[tokio::test]
@@ -270,63 +264,6 @@ async fn throttling_is_retried_and_long_operations_followed() {
     assert_eq!(throttled.len(), 3, "{throttled:?}");
     let vnet = fake.state().resource(&refs[1].id).unwrap();
     assert_eq!(vnet["properties"]["provisioningState"], "Succeeded");
-}
-
-/// Someone else's CNAME at the domain (the hazard): preflight reads it, creating beside it
-/// without taking it over fails and changes nothing, a take-over replaces it, and delete puts
-/// it back.
-#[tokio::test]
-async fn a_foreign_record_is_refused_and_a_taken_over_one_comes_back_on_delete() {
-    let fake = fake().await;
-    let p = provider(&fake).await;
-    let s = spec("dnstake");
-    let url = |t: &str| {
-        format!(
-            "/subscriptions/{SUB}/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/test/{t}/carto?api-version=2018-05-01"
-        )
-    };
-    let theirs = serde_json::json!({"properties": {"TTL": 300, "CNAMERecord": {"cname": "shop.elsewhere.example.net"}}});
-    assert!(fake.call("PUT", &url("CNAME"), Some(&theirs)).0 < 300);
-    let r = p.preflight(&s).await.unwrap();
-    let found = p.find_dns_records(&s, &r).await.unwrap();
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!((found[0].rtype.as_str(), found[0].ttl), ("CNAME", 300));
-    assert_eq!(found[0].values, ["shop.elsewhere.example.net"]);
-    let addr = carto_core::Address {
-        resource: carto_core::ResourceRef::new(ResourceKind::Address, "x", "x", "eastus"),
-        ip: "127.0.0.9".into(),
-    };
-    let cname = || fake.call("GET", &url("CNAME"), None);
-
-    let mut stale = found.clone();
-    stale[0].values = vec!["old.example.net".into()];
-    let refused = p.ensure_dns_record(&s, &r, &addr, &stale, T).await;
-    assert!(refused.is_err(), "replaced a set other than the one read");
-    assert_eq!(fake.call("GET", &url("A"), None).0, 404);
-    assert_eq!(cname().0, 200);
-
-    let rec = p.ensure_dns_record(&s, &r, &addr, &found, T).await.unwrap();
-    assert_eq!(cname().0, 404);
-    let (status, a) = fake.call("GET", &url("A"), None);
-    assert_eq!(status, 200);
-    assert_eq!(a["properties"]["metadata"]["carto-nonce"], s.nonce.as_str());
-    assert_eq!(carto_core::dns::replaced(&rec).unwrap(), found);
-    // Our record, found again (by its nonce), is ours: no longer a conflict.
-    let again = p.find_dns_records(&s, &r).await.unwrap();
-    assert!(
-        carto_core::dns::foreign(&again, &s.nonce, None).is_empty(),
-        "{again:?}"
-    );
-
-    p.delete(&rec, T).await.unwrap();
-    assert_eq!(fake.call("GET", &url("A"), None).0, 404);
-    let (status, back) = cname();
-    assert_eq!(status, 200);
-    assert_eq!(
-        back["properties"]["CNAMERecord"]["cname"],
-        "shop.elsewhere.example.net"
-    );
-    assert_eq!(back["properties"]["TTL"], 300);
 }
 
 /// A resource group of the environment's name made by hand is found without a nonce (so
@@ -360,7 +297,7 @@ async fn a_group_is_ours_only_with_our_nonce_and_deleted_only_without_strangers(
     );
 
     let s = spec("own");
-    let refs = create_all(&p, &s).await;
+    let made = contract::create(&p, &s).await;
     let found = p.find_existing(&s, &r).await.unwrap();
     assert!(
         carto_core::ownership::foreign(&found, &s.nonce, &[]).is_empty(),
@@ -376,7 +313,7 @@ async fn a_group_is_ours_only_with_our_nonce_and_deleted_only_without_strangers(
         Some(&serde_json::json!({"location": "eastus", "sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Static"}})),
     );
     assert!(st < 300, "{st} {b}");
-    let group = &refs[0];
+    let group = &made.network[0];
     let err = p
         .delete(group, T)
         .await
@@ -385,7 +322,7 @@ async fn a_group_is_ours_only_with_our_nonce_and_deleted_only_without_strangers(
     assert!(err.message.contains("their-ip"), "{err}");
     assert!(fake.state().resource(&stranger).is_some());
     assert!(
-        fake.state().resource(&refs[1].id).is_some(),
+        fake.state().resource(&made.network[1].id).is_some(),
         "our vnet went"
     );
     let (st, _) = fake.call(

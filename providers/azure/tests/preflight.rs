@@ -41,7 +41,7 @@ async fn bad_inputs_are_refused_without_writes() {
                 s.disk_gb = 63;
                 s
             },
-            "--disk-gb 63",
+            "disk size (GB) 63",
         ),
         (
             "location",
@@ -50,7 +50,7 @@ async fn bad_inputs_are_refused_without_writes() {
                 s.region = "marsnorth".into();
                 s
             },
-            "--location marsnorth",
+            "location marsnorth",
         ),
         (
             "small",
@@ -60,7 +60,7 @@ async fn bad_inputs_are_refused_without_writes() {
                 s.profile = Profile::Min;
                 s
             },
-            "--vm-size Standard_B2s",
+            "VM size Standard_B2s",
         ),
         (
             "arm",
@@ -79,7 +79,7 @@ async fn bad_inputs_are_refused_without_writes() {
                 s.machine_type = Some("Standard_Nope".into());
                 s
             },
-            "--vm-size Standard_Nope",
+            "VM size Standard_Nope",
         ),
         (
             "no zone",
@@ -97,7 +97,7 @@ async fn bad_inputs_are_refused_without_writes() {
                 s.dns_zone = Some("other".into());
                 s
             },
-            "--dns-zone other",
+            "DNS zone other",
         ),
     ];
     for (what, s, needle) in cases {
@@ -109,12 +109,12 @@ async fn bad_inputs_are_refused_without_writes() {
     let e = none.preflight(&spec("pf")).await.unwrap_err();
     assert!(
         e.to_string()
-            .starts_with("no Azure subscription: pass --subscription"),
+            .starts_with("no Azure subscription: pass subscription"),
         "{e}"
     );
     let other = provider_for(&fake, Some("11111111-2222-3333-4444-555555555555")).await;
     let e = other.preflight(&spec("pf")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidInput, "{e}");
-    assert!(e.to_string().contains("--subscription 11111111"), "{e}");
+    assert!(e.to_string().contains("subscription 11111111"), "{e}");
     assert_eq!(writes(fake.state()), before, "preflight wrote something");
 }

@@ -1,10 +1,10 @@
 //! What stands at a DNS name: the record sets preflight reads before the A record is made, the
-//! rule for which of them are this environment's own, and which `--take-over-dns` replaces
+//! rule for which of them are this environment's own, and which the user's take-over replaces
 //! (and `destroy` puts back). Providers read and write them; the decisions are made here once.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ResourceRef, Result};
+use crate::{Input, InvalidInput, Phrase, ResourceRef, Result};
 
 /// Detail key of a DNS record's [`ResourceRef`] holding, as JSON, the record sets it replaced:
 /// `delete` puts them back instead of leaving the name empty.
@@ -42,8 +42,8 @@ impl RecordSet {
         matches!(self.rtype.as_str(), "NS" | "SOA")
     }
 
-    /// A, AAAA and CNAME: the sets that decide where the name leads, which `--take-over-dns`
-    /// replaces. Others (TXT, MX, CAA…) stay beside the A record.
+    /// A, AAAA and CNAME: the sets that decide where the name leads, which a take-over of the
+    /// name replaces. Others (TXT, MX, CAA…) stay beside the A record.
     pub fn is_address(&self) -> bool {
         matches!(self.rtype.as_str(), "A" | "AAAA" | "CNAME")
     }
@@ -89,6 +89,7 @@ pub fn changed_meanwhile(
             "the records at {domain} changed after preflight read them, so nothing was replaced ({}); run again to check them anew",
             e.message
         ),
+        input: None,
         ..e
     }
 }
@@ -179,7 +180,7 @@ pub fn inside(domain: &str, zone: &str) -> bool {
 pub trait Zone {
     /// The zone's DNS name (`example.com.` or `example.com`).
     fn dns_name(&self) -> &str;
-    /// Whether `--dns-zone wanted` names this zone (by the cloud's name or id, or DNS name).
+    /// Whether the DNS zone input `wanted` names this zone (by the cloud's name or id, or DNS name).
     fn is(&self, wanted: &str) -> bool;
     /// How the zone is shown in a list of choices.
     fn label(&self) -> String {
@@ -206,7 +207,7 @@ pub fn pick_zone<'z, Z: Zone>(
     wanted: Option<&str>,
     words: &ZoneWords<'_>,
 ) -> Result<&'z Z> {
-    let bad = |message: String| crate::ProviderError::invalid_input(words.call, message);
+    let bad = |input: InvalidInput| crate::ProviderError::invalid(words.call, input);
     if let Some(wanted) = wanted {
         let Some(zone) = zones.iter().find(|z| z.is(wanted)) else {
             let labels: Vec<String> = zones.iter().map(|z| z.label()).collect();
@@ -215,16 +216,23 @@ pub fn pick_zone<'z, Z: Zone>(
             } else {
                 labels.join(", ")
             };
-            return Err(bad(format!(
-                "--dns-zone {wanted} is not a {}; hint: name one of {choices}",
-                words.what
-            )));
+            return Err(bad(InvalidInput::new(
+                Input::DnsZone,
+                wanted,
+                format!("is not a {}", words.what),
+            )
+            .hint(format!("name one of {choices}"))));
         };
         if !inside(domain, zone.dns_name()) {
             let name = zone.dns_name();
-            return Err(bad(format!(
-                "--domain {domain} is not inside --dns-zone {wanted} ({name}); hint: pick a domain under {name} or another zone"
-            )));
+            return Err(bad(InvalidInput::new(
+                Input::Domain,
+                domain,
+                Phrase::from("is not inside ")
+                    .input(Input::DnsZone)
+                    .text(format!(" {wanted} ({name})")),
+            )
+            .hint(format!("pick a domain under {name} or another zone"))));
         }
         return Ok(zone);
     }
@@ -234,9 +242,14 @@ pub fn pick_zone<'z, Z: Zone>(
         .max_by_key(|z| fqdn(z.dns_name()).len())
         .copied()
         .ok_or_else(|| {
-            bad(format!(
-                "no {} contains --domain {domain}; hint: {}, or name one with --dns-zone",
-                words.what, words.create
+            bad(InvalidInput::unnamed(
+                Input::Domain,
+                Phrase::from(format!("no {} contains ", words.what))
+                    .input(Input::Domain)
+                    .text(format!(" {domain}")),
+            )
+            .hint(
+                Phrase::from(format!("{}, or name one with ", words.create)).input(Input::DnsZone),
             ))
         })
 }
@@ -276,14 +289,14 @@ mod zone_tests {
         let none = pick("notexample.com", None).unwrap_err();
         assert!(
             none.message
-                .starts_with("no zone here contains --domain notexample.com; hint: make one"),
+                .starts_with("no zone here contains domain notexample.com; hint: make one"),
             "{none}"
         );
         let outside = pick("x.example.org", Some("c")).unwrap_err();
         assert!(
             outside
                 .message
-                .starts_with("--domain x.example.org is not inside --dns-zone c (other.com)"),
+                .starts_with("domain x.example.org is not inside DNS zone c (other.com)"),
             "{outside}"
         );
         let missing = pick("x.example.com", Some("z")).unwrap_err();

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::input::{Form, Input, InvalidInput};
+
 /// What kind of failure this is, which decides what the caller does next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -49,6 +51,9 @@ pub struct ProviderError {
     pub request_id: Option<String>,
     /// What happened and, where known, what to do.
     pub message: String,
+    /// Which input was refused and why, for [`ErrorKind::InvalidInput`] raised by a check (the
+    /// message is then its rendering, see [`ProviderError::name_inputs`]).
+    pub input: Option<Box<InvalidInput>>,
 }
 
 impl ProviderError {
@@ -60,12 +65,30 @@ impl ProviderError {
             code: None,
             request_id: None,
             message: message.into(),
+            input: None,
         }
     }
 
-    /// Bad user input found in preflight: `message` is one sentence naming the input and the fix.
+    /// Input that cannot work, found by `call` (in preflight, before anything is created).
+    pub fn invalid(call: impl Into<String>, input: InvalidInput) -> Self {
+        let mut e = ProviderError::new(ErrorKind::InvalidInput, call, input.to_string());
+        e.input = Some(Box::new(input));
+        e
+    }
+
+    /// A request the provider cannot serve that names no user input (a state file lacking a
+    /// field, a resource kind this cloud does not have): `message` says what is wrong.
     pub fn invalid_input(call: impl Into<String>, message: impl Into<String>) -> Self {
         ProviderError::new(ErrorKind::InvalidInput, call, message)
+    }
+
+    /// The message of a refused input rendered anew with `name` naming the inputs (the
+    /// binary's flags); other errors are returned as they are.
+    pub fn name_inputs(mut self, name: &dyn Fn(Input, Form) -> String) -> Self {
+        if let Some(input) = &self.input {
+            self.message = input.render(name);
+        }
+        self
     }
 
     /// A response lacked a field we need.

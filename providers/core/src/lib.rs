@@ -5,21 +5,27 @@
 //! once ([`retry`]) and are driven by [`ErrorKind`], so the clouds do not each invent their own.
 #![deny(missing_docs)]
 
+#[cfg(feature = "testing")]
+pub mod contract;
 pub mod dns;
 pub mod error;
 pub mod firewall;
+pub mod input;
 pub mod name;
 pub mod ownership;
 pub mod provider;
 pub mod resource;
 pub mod retry;
 pub mod spec;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use chrono::{DateTime, Utc};
 pub use dns::RecordSet;
 
 pub use error::{CodeTable, ErrorKind, OrAbsent, ProviderError, Result, causes};
 pub use firewall::{FirewallRule, Protocol, firewall_rules};
+pub use input::{Form, Input, InvalidInput, Phrase};
 pub use name::EnvName;
 pub use provider::Provider;
 pub use resource::{Cloud, ResourceKind, ResourceRef, TaggedResource, records_of_addresses};
@@ -35,7 +41,7 @@ pub const TAG_ENV: &str = "carto-env";
 /// even a GCP label value holds it): `gc` reads an environment's age from it.
 pub const TAG_CREATED: &str = "carto-created";
 /// Tag key holding when the environment expires, in Unix seconds: set only when asked for
-/// (`--ttl`, every smoke environment). `gc` destroys an environment only once it has passed.
+/// (a time to live, every smoke environment). `gc` destroys an environment only once it has passed.
 pub const TAG_EXPIRES: &str = "carto-expires";
 /// Tag key holding the environment's nonce (random, from its state file): the proof that a
 /// resource of the environment's name was made by this environment and not by another one of

@@ -1,6 +1,6 @@
 //! Ownership: whether a resource found under an environment's name or tag was made by this
-//! environment. Names are deterministic and two environments can share one (`--name`, or a
-//! state file lost), so a name proves nothing; the proof is the environment's random nonce,
+//! environment. Names are deterministic and two environments can share one (a name chosen by
+//! hand, or a state file lost), so a name proves nothing; the proof is the environment's random nonce,
 //! which every resource carries as [`crate::TAG_NONCE`], or the resource's id recorded in the
 //! environment's state file (a resource made by a version before the tag).
 

@@ -114,9 +114,9 @@ pub trait Provider: Send + Sync {
     ) -> Result<ResourceRef>;
 
     /// Deletes one resource and waits until it is gone. Not found is success. A DNS record is
-    /// deleted only while it still points at the address recorded in its `detail`, and the
+    /// deleted only while it still points at the address recorded in its `ip`, and the
     /// record sets it replaced (its `detail`, see [`crate::dns::replaced`]) are put back. A resource
-    /// whose `detail["group"]` names a recorded [`ResourceKind::Group`] is not passed here:
+    /// whose `group` names a recorded [`ResourceKind::Group`] is not passed here:
     /// deleting the group deletes it.
     ///
     /// [`ResourceKind::Group`]: crate::ResourceKind::Group

@@ -82,9 +82,11 @@ impl fmt::Display for ResourceKind {
 }
 
 /// A created resource, as recorded in the state file. `id` is the cloud's identifier
-/// (instance id, self link, ARM id); `detail` carries what `delete` needs beyond the id (for
-/// a DNS record: the zone and the IP it must still point at), never a secret.
+/// (instance id, self link, ARM id). The typed fields are what more than one crate reads (the
+/// pipeline, sweeps, every cloud's `delete`); `detail` carries what only its own cloud needs
+/// beyond them. Never a secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Stored")]
 pub struct ResourceRef {
     /// What it is.
     pub kind: ResourceKind,
@@ -94,9 +96,65 @@ pub struct ResourceRef {
     pub name: String,
     /// Region or zone it lives in.
     pub region: String,
-    /// Extra fields `delete` needs, by key.
+    /// The public IP: an address's own, or the one a DNS record must still point at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// The DNS zone a record lives in, as its cloud names it (hosted zone id, managed zone
+    /// name, zone ARM id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_zone: Option<String>,
+    /// The group the resource lives in (an Azure resource group): deleting the group deletes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The domain an address's A record is for, so the record is found without a state file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// What only the resource's own cloud reads, by key.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub detail: std::collections::BTreeMap<String, String>,
+}
+
+/// A [`ResourceRef`] as state files hold it, old ones included: versions before the typed
+/// fields kept them in `detail` under each cloud's key (`public_ip` or `ip`, `zone_id` or
+/// `zone`, `group`, `domain`), which [`From`] moves into the fields.
+#[derive(Deserialize)]
+struct Stored {
+    kind: ResourceKind,
+    id: String,
+    name: String,
+    region: String,
+    #[serde(default)]
+    ip: Option<String>,
+    #[serde(default)]
+    dns_zone: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    detail: std::collections::BTreeMap<String, String>,
+}
+
+impl From<Stored> for ResourceRef {
+    fn from(s: Stored) -> Self {
+        let mut detail = s.detail;
+        let mut take = |keys: &[&str]| keys.iter().find_map(|k| detail.remove(*k));
+        let ip = s.ip.or_else(|| take(&["ip", "public_ip"]));
+        let dns_zone = s.dns_zone.or_else(|| take(&["zone_id", "zone"]));
+        let group = s.group.or_else(|| take(&["group"]));
+        let domain = s.domain.or_else(|| take(&["domain"]));
+        ResourceRef {
+            kind: s.kind,
+            id: s.id,
+            name: s.name,
+            region: s.region,
+            ip,
+            dns_zone,
+            group,
+            domain,
+            detail,
+        }
+    }
 }
 
 impl ResourceRef {
@@ -112,11 +170,39 @@ impl ResourceRef {
             id: id.into(),
             name: name.into(),
             region: region.into(),
+            ip: None,
+            dns_zone: None,
+            group: None,
+            domain: None,
             detail: Default::default(),
         }
     }
 
-    /// Adds one detail field.
+    /// With its public IP (an address's, or the one a DNS record points at).
+    pub fn with_ip(mut self, ip: impl Into<String>) -> Self {
+        self.ip = Some(ip.into());
+        self
+    }
+
+    /// With the DNS zone it lives in.
+    pub fn with_dns_zone(mut self, zone: impl Into<String>) -> Self {
+        self.dns_zone = Some(zone.into());
+        self
+    }
+
+    /// With the group it lives in.
+    pub fn with_group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
+
+    /// With the domain its A record is for.
+    pub fn with_domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Adds one field only its own cloud reads.
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
         self.detail.insert(key.to_string(), value.into());
         self
@@ -153,12 +239,11 @@ pub struct TaggedResource {
 }
 
 /// The DNS records of an environment found without a state file, where records carry no tags
-/// (Route53, Cloud DNS): for each address whose `detail` holds its `domain` and its IP under
-/// `ip_key`, the record `find(domain, ip)` returns (a provider returns one only while it points
-/// at that IP), with the address's environment and age.
+/// (Route53, Cloud DNS): for each address with its `domain` and `ip`, the record
+/// `find(domain, ip)` returns (a provider returns one only while it points at that IP), with
+/// the address's environment and age.
 pub async fn records_of_addresses<F, Fut>(
     addresses: &[TaggedResource],
-    ip_key: &str,
     mut find: F,
 ) -> crate::Result<Vec<TaggedResource>>
 where
@@ -167,8 +252,8 @@ where
 {
     let mut found = Vec::new();
     for a in addresses {
-        let detail = &a.resource.detail;
-        if let (Some(domain), Some(ip)) = (detail.get("domain"), detail.get(ip_key))
+        let r = &a.resource;
+        if let (Some(domain), Some(ip)) = (&r.domain, &r.ip)
             && let Some(record) = find(domain.clone(), ip.clone()).await?
         {
             found.push(TaggedResource {

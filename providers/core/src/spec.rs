@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EnvName, FirewallRule, ProviderError};
+use crate::{EnvName, FirewallRule, Input, InvalidInput, Phrase, ProviderError};
 
 /// Memory in GiB as people write it: `4 GiB`, `0.5 GiB`.
 pub fn gib(mib: u64) -> String {
@@ -22,10 +22,16 @@ pub const MIN_DISK_GB: u32 = 60;
 /// needs it), as bad input naming the size and the fix. `call` is what would have failed.
 pub fn check_disk(call: &str, disk_gb: u32, min: u32) -> crate::Result<()> {
     if disk_gb < min {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             call,
-            format!(
-                "--disk-gb {disk_gb} is below the {min} GB this deployment needs (CARTO's minimum is {MIN_DISK_GB} GB): pass --disk-gb {min} or more"
+            InvalidInput::new(
+                Input::DiskGb,
+                disk_gb.to_string(),
+                Phrase::from(format!(
+                    "is below the {min} GB this deployment needs (CARTO's minimum is {MIN_DISK_GB} GB): pass "
+                ))
+                .input(Input::DiskGb)
+                .text(format!(" {min} or more")),
             ),
         ));
     }
@@ -53,28 +59,28 @@ pub struct Size {
 }
 
 impl Profile {
-    /// Refuses `size` below this profile's [`Profile::min_size`] as bad input: `what` is the
-    /// type as the user would name it (`--instance-type t3.medium`), `suggestion` a type that
-    /// fits; `call` is what read the size.
+    /// Refuses `size` below this profile's [`Profile::min_size`] as bad input: `refuse` makes
+    /// the error of a reason about the type as the user chose it (`InstanceType t3.medium`),
+    /// `suggestion` is a type that fits; `call` is what read the size.
     pub fn check_size(
         self,
         call: &str,
-        what: &str,
+        refuse: impl FnOnce(Phrase) -> InvalidInput,
         size: Size,
         suggestion: &str,
     ) -> crate::Result<Size> {
         let min = self.min_size();
         if size.vcpus < min.vcpus || size.memory_mib < min.memory_mib {
-            return Err(ProviderError::invalid_input(
+            return Err(ProviderError::invalid(
                 call,
-                format!(
-                    "{what} has {} vCPUs and {}; the {} profile needs at least {} vCPUs and {}: choose {suggestion} or larger",
+                refuse(Phrase::from(format!(
+                    "has {} vCPUs and {}; the {} profile needs at least {} vCPUs and {}: choose {suggestion} or larger",
                     size.vcpus,
                     gib(size.memory_mib),
                     self.as_str(),
                     min.vcpus,
                     gib(min.memory_mib)
-                ),
+                ))),
             ));
         }
         Ok(size)
@@ -215,10 +221,17 @@ mod tests {
         assert!(check_disk("c", 60, MIN_DISK_GB).is_ok());
         let e = check_disk("c", 59, MIN_DISK_GB).unwrap_err();
         assert_eq!(e.kind, crate::ErrorKind::InvalidInput);
-        assert!(e.message.contains("--disk-gb 60 or more"), "{e}");
+        let input = e.input.as_deref().expect("structured");
+        assert_eq!(
+            (input.input, input.value.as_deref()),
+            (Input::DiskGb, Some("59"))
+        );
+        assert!(e.message.ends_with("pass disk size (GB) 60 or more"), "{e}");
         let azure = check_disk("c", 63, 64).unwrap_err();
         assert!(
-            azure.message.starts_with("--disk-gb 63 is below the 64 GB"),
+            azure
+                .message
+                .starts_with("disk size (GB) 63 is below the 64 GB"),
             "{azure}"
         );
     }

@@ -10,8 +10,8 @@ use google_cloud_compute_v1::model::Address as GceAddress;
 
 use crate::config::{Clients, region_of};
 use crate::labels;
-use crate::operation::{self, OPERATION_TIMEOUT, Scope};
-use crate::send::{pages, send};
+use crate::operation::{self, Scope};
+use crate::send::{list_all, send};
 
 /// The address's resource name.
 pub fn name(env: &EnvName) -> String {
@@ -83,7 +83,7 @@ pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
     body.labels = labels::labels(spec);
     body.description = Some(format!("{}={}", labels::DOMAIN_WORD, spec.domain));
     let request_id = operation::request_id(&spec.nonce, &name, "insert");
-    let op = send(&c.policy, CALL, || {
+    let insert = || {
         c.addresses
             .insert()
             .set_project(project)
@@ -91,15 +91,10 @@ pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
             .set_request_id(&request_id)
             .set_body(body.clone())
             .send()
-    })
-    .await?;
-    operation::wait(c, CALL, Scope::Region(region), op, OPERATION_TIMEOUT).await?;
-    let made = get(c, region, &name).await?.ok_or_else(|| {
-        ProviderError::missing_field(
-            "compute.addresses.get",
-            &format!("address {name} after its insert"),
-        )
-    })?;
+    };
+    let what = format!("address {name}");
+    let read = || get(c, region, &name);
+    let made = operation::inserted(c, CALL, Scope::Region(region), &what, insert, read).await?;
     to_address(&made, &name, region)
 }
 
@@ -126,47 +121,38 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
     const CALL: &str = "compute.addresses.aggregatedList";
     let project = c.project()?;
     let filter = labels::filter(env);
-    let pages = pages(
-        &c.policy,
-        CALL,
-        |token| {
-            c.addresses
-                .aggregated_list()
-                .set_project(project)
-                .set_filter(&filter)
-                .set_or_clear_page_token(token)
-                .send()
-        },
-        |page| page.next_page_token.clone(),
-    )
+    let all = list_all(&c.policy, CALL, |token| {
+        c.addresses
+            .aggregated_list()
+            .set_project(project)
+            .set_filter(&filter)
+            .set_or_clear_page_token(token)
+            .send()
+    })
     .await?;
     let mut found = Vec::new();
-    for page in &pages {
-        for scoped in page.items.values() {
-            for a in &scoped.addresses {
-                let Some(owner) = labels::env_of(&a.labels) else {
-                    continue;
-                };
-                let name = a.name.clone().unwrap_or_default();
-                let region = a
-                    .region
-                    .as_deref()
-                    .and_then(|r| r.rsplit('/').next())
-                    .unwrap_or_default();
-                let id = a.id.map(|i| i.to_string()).unwrap_or_else(|| name.clone());
-                let mut resource = ResourceRef::new(ResourceKind::Address, id, name, region)
-                    .with("ip", a.address.clone().unwrap_or_default());
-                if let Some(domain) = a
-                    .description
-                    .as_deref()
-                    .and_then(|d| labels::words(d).get(labels::DOMAIN_WORD).copied())
-                {
-                    resource = resource.with("domain", domain);
-                }
-                let created = a.creation_timestamp.as_ref();
-                found.push(labels::tagged(resource, owner, &a.labels, None, created));
-            }
+    for a in &all {
+        let Some(owner) = labels::env_of(&a.labels) else {
+            continue;
+        };
+        let name = a.name.clone().unwrap_or_default();
+        let region = a
+            .region
+            .as_deref()
+            .and_then(|r| r.rsplit('/').next())
+            .unwrap_or_default();
+        let id = a.id.map(|i| i.to_string()).unwrap_or_else(|| name.clone());
+        let mut resource = ResourceRef::new(ResourceKind::Address, id, name, region)
+            .with_ip(a.address.clone().unwrap_or_default());
+        if let Some(domain) = a
+            .description
+            .as_deref()
+            .and_then(|d| labels::words(d).get(labels::DOMAIN_WORD).copied())
+        {
+            resource = resource.with_domain(domain);
         }
+        let created = a.creation_timestamp.as_ref();
+        found.push(labels::tagged(resource, owner, &a.labels, None, created));
     }
     Ok(found)
 }

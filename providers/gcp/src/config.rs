@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use carto_core::retry::RetryPolicy;
-use carto_core::{ErrorKind, OrAbsent, ProviderError, Result};
+use carto_core::{ErrorKind, Input, InvalidInput, OrAbsent, Phrase, ProviderError, Result};
 use google_cloud_auth::credentials::Credentials;
 use google_cloud_compute_v1::client as compute;
 use google_cloud_dns_v1::client as dns;
@@ -115,9 +115,16 @@ impl Clients {
     /// The project, or the one sentence that says how to name one.
     pub fn project(&self) -> Result<&str> {
         self.project.as_deref().ok_or_else(|| {
-            ProviderError::invalid_input(
+            ProviderError::invalid(
                 "gcp:project",
-                "no GCP project: pass --project PROJECT (or set CLOUDSDK_CORE_PROJECT), or use Application Default Credentials that name one",
+                InvalidInput::unnamed(
+                    Input::Project,
+                    Phrase::from("no GCP project: pass ")
+                        .input(Input::Project)
+                        .text(" PROJECT (or set ")
+                        .env(Input::Project)
+                        .text("), or use Application Default Credentials that name one"),
+                ),
             )
         })
     }
@@ -162,11 +169,14 @@ pub async fn check_project(c: &Clients) -> Result<()> {
     .or_absent()?;
     match found {
         Some(_) => Ok(()),
-        None => Err(ProviderError::invalid_input(
+        None => Err(ProviderError::invalid(
             "compute.projects.get",
-            format!(
-                "--project {project} is not a Google Cloud project these credentials can use; hint: `gcloud projects list` shows the ones you can"
-            ),
+            InvalidInput::new(
+                Input::Project,
+                project,
+                "is not a Google Cloud project these credentials can use",
+            )
+            .hint("`gcloud projects list` shows the ones you can"),
         )),
     }
 }
@@ -181,11 +191,14 @@ pub async fn check_zone(c: &Clients, zone: &str) -> Result<()> {
     .or_absent()?;
     match found {
         Some(_) => Ok(()),
-        None => Err(ProviderError::invalid_input(
+        None => Err(ProviderError::invalid(
             "compute.zones.get",
-            format!(
-                "--zone {zone} is not a Compute Engine zone of project {project}; hint: `gcloud compute zones list` shows them (e.g. us-central1-a)"
-            ),
+            InvalidInput::new(
+                Input::Zone,
+                zone,
+                format!("is not a Compute Engine zone of project {project}"),
+            )
+            .hint("`gcloud compute zones list` shows them (e.g. us-central1-a)"),
         )),
     }
 }

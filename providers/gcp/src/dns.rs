@@ -14,7 +14,7 @@ use carto_core::{
 use google_cloud_dns_v1::model::{Change, ResourceRecordSet};
 
 use crate::config::Clients;
-use crate::send::{pages, send};
+use crate::send::{list_all, send};
 
 /// TTL of the A record, in seconds: short, so a re-created environment is reachable soon.
 pub const RECORD_TTL: i32 = 60;
@@ -48,22 +48,16 @@ impl carto_core::dns::Zone for Zone {
 pub async fn list_zones(c: &Clients) -> Result<Vec<Zone>> {
     const CALL: &str = "dns.managedZones.list";
     let project = c.project()?;
-    let pages = pages(
-        &c.policy,
-        CALL,
-        |token| {
-            c.managed_zones
-                .list()
-                .set_project(project)
-                .set_or_clear_page_token(token)
-                .send()
-        },
-        |page| page.next_page_token.clone(),
-    )
+    let zones = list_all(&c.policy, CALL, |token| {
+        c.managed_zones
+            .list()
+            .set_project(project)
+            .set_or_clear_page_token(token)
+            .send()
+    })
     .await?;
-    Ok(pages
+    Ok(zones
         .iter()
-        .flat_map(|page| &page.managed_zones)
         .map(|z| Zone {
             name: z.name.clone().unwrap_or_default(),
             dns_name: fqdn(z.dns_name.as_deref().unwrap_or_default()),
@@ -178,8 +172,8 @@ async fn apply(c: &Clients, zone: &str, change: Change, timeout: Duration) -> Re
 /// The record's reference as the pipeline records it.
 fn reference(zone: &str, domain: &str, ip: &str) -> ResourceRef {
     ResourceRef::new(ResourceKind::DnsRecord, fqdn(domain), domain, "global")
-        .with("zone", zone)
-        .with("ip", ip)
+        .with_dns_zone(zone)
+        .with_ip(ip)
 }
 
 /// Creates `domain A ip` in `zone` in one change whose deletions are exactly the sets in
@@ -242,12 +236,12 @@ pub async fn find_a(c: &Clients, domain: &str, ip: &str) -> Result<Option<Resour
 /// detail, putting back in the same change the record sets it replaced; a record changed by
 /// someone else is left alone with a warning. A missing record or zone is success.
 pub async fn delete_a(c: &Clients, resource: &ResourceRef, timeout: Duration) -> Result<()> {
-    let (Some(zone), Some(ip)) = (resource.detail.get("zone"), resource.detail.get("ip")) else {
+    let (Some(zone), Some(ip)) = (&resource.dns_zone, &resource.ip) else {
         return Err(ProviderError::new(
             ErrorKind::InvalidInput,
             "dns.changes.create",
             format!(
-                "the state of DNS record {} lacks its zone or ip",
+                "the state of DNS record {} lacks its DNS zone or IP",
                 resource.name
             ),
         ));
@@ -310,7 +304,7 @@ mod tests {
         );
         let err = pick_zone("notexample.com", &zones(), None).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
-        assert!(err.to_string().contains("--domain notexample.com"), "{err}");
+        assert!(err.to_string().contains("domain notexample.com"), "{err}");
     }
 
     #[test]
@@ -331,12 +325,12 @@ mod tests {
         assert!(
             outside
                 .to_string()
-                .starts_with("--domain a.example.org is not inside --dns-zone other"),
+                .starts_with("domain a.example.org is not inside DNS zone other"),
             "{outside}"
         );
         let missing = pick_zone("a.example.com", &zones(), Some("nope")).unwrap_err();
         assert!(
-            missing.to_string().starts_with("--dns-zone nope is not"),
+            missing.to_string().starts_with("DNS zone nope is not"),
             "{missing}"
         );
     }

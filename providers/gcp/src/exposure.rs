@@ -6,12 +6,11 @@
 //! allowance without ports means every port. ICMP carries no ports and is not refused. The
 //! environment's own rules are not judged here: `ensure_firewall` puts them back to the spec.
 
-use carto_core::{InfraSpec, ProviderError, Result};
+use carto_core::{InfraSpec, Input, InvalidInput, Phrase, ProviderError, Result};
 use google_cloud_compute_v1::model::Firewall;
 
 use crate::config::Clients;
 use crate::labels;
-use crate::send::pages;
 
 const WORLD: [&str; 2] = ["0.0.0.0/0", "::/0"];
 
@@ -23,10 +22,12 @@ pub async fn check(c: &Clients, spec: &InfraSpec) -> Result<()> {
         return Ok(());
     };
     if !rfc1035(name) {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             "compute.networks.get",
-            format!(
-                "--network {name:?} is not a network name: give one like my-vpc (lower-case letters, digits and dashes)"
+            InvalidInput::new(
+                Input::Network,
+                format!("{name:?}"),
+                "is not a network name: give one like my-vpc (lower-case letters, digits and dashes)",
             ),
         ));
     }
@@ -50,12 +51,19 @@ pub async fn check(c: &Clients, spec: &InfraSpec) -> Result<()> {
         })
         .collect();
     if !open.is_empty() {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             "compute.firewalls.list",
-            format!(
-                "--network {name}: its firewall rules open more than 80/443 to the whole Internet on the VM ({}); remove or narrow them, or leave --network out so the environment gets its own network with only SSH from you and 80/443 open",
-                open.join(", ")
-            ),
+            InvalidInput::new(
+                Input::Network,
+                name,
+                format!(
+                    "has firewall rules that open more than 80/443 to the whole Internet on the VM ({})",
+                    open.join(", ")
+                ),
+            )
+            .hint(Phrase::from("remove or narrow them, or leave ").input(Input::Network).text(
+                " out so the environment gets its own network with only SSH from you and 80/443 open",
+            )),
         ));
     }
     Ok(())
@@ -63,30 +71,13 @@ pub async fn check(c: &Clients, spec: &InfraSpec) -> Result<()> {
 
 /// Every firewall rule of network `name`.
 async fn rules_of(c: &Clients, name: &str) -> Result<Vec<Firewall>> {
-    let project = c.project()?;
-    let pages = pages(
-        &c.policy,
-        "compute.firewalls.list",
-        |token| {
-            c.firewalls
-                .list()
-                .set_project(project)
-                .set_or_clear_page_token(token)
-                .send()
-        },
-        |page| page.next_page_token.clone(),
-    )
-    .await?;
     let on_network = |f: &Firewall| {
         f.network
             .as_deref()
             .is_some_and(|n| n.rsplit('/').next() == Some(name))
     };
-    Ok(pages
-        .into_iter()
-        .flat_map(|p| p.items)
-        .filter(on_network)
-        .collect())
+    let all = crate::firewall::list_all(c).await?;
+    Ok(all.into_iter().filter(on_network).collect())
 }
 
 /// What `rule` opens to the world on a VM carrying network tag `tag` beyond 80 and 443

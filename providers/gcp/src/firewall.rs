@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use carto_core::{
-    EnvName, ErrorKind, FirewallRule, InfraSpec, OrAbsent, Protocol, ProviderError, ResourceKind,
-    ResourceRef, Result, TaggedResource,
+    EnvName, ErrorKind, FirewallRule, InfraSpec, Input, InvalidInput, OrAbsent, Phrase, Protocol,
+    ProviderError, ResourceKind, ResourceRef, Result, TaggedResource,
 };
 use google_cloud_compute_v1::model::{Firewall, firewall::Allowed};
 
@@ -15,7 +15,7 @@ use crate::config::Clients;
 use crate::labels;
 use crate::network;
 use crate::operation::{self, OPERATION_TIMEOUT, Scope};
-use crate::send::{pages, send};
+use crate::send::{self, send};
 
 /// The IPv4 sources of a rule (the VM has no IPv6 address, so `::/0` opens nothing).
 pub fn ipv4_sources(rule: &FirewallRule) -> Vec<String> {
@@ -30,11 +30,16 @@ pub fn ipv4_sources(rule: &FirewallRule) -> Vec<String> {
 pub fn check_rules(rules: &[FirewallRule]) -> Result<()> {
     for rule in rules {
         if ipv4_sources(rule).is_empty() {
-            return Err(ProviderError::invalid_input(
+            return Err(ProviderError::invalid(
                 "compute.firewalls.insert",
-                format!(
-                    "--ssh-cidr {} is IPv6 but Compute Engine VMs get an IPv4 address here: pass your IPv4 address as --ssh-cidr A.B.C.D/32",
-                    rule.sources.join(",")
+                InvalidInput::new(
+                    Input::SshCidr,
+                    rule.sources.join(","),
+                    Phrase::from(
+                        "is IPv6 but Compute Engine VMs get an IPv4 address here: pass your IPv4 address as ",
+                    )
+                    .input(Input::SshCidr)
+                    .text(" A.B.C.D/32"),
                 ),
             ));
         }
@@ -144,22 +149,16 @@ async fn ensure_rule(c: &Clients, spec: &InfraSpec, rule: &FirewallRule) -> Resu
     let project = c.project()?;
     let request_id = operation::request_id(&spec.nonce, &name, "insert");
     let firewall = body(spec, rule);
-    let op = send(&c.policy, CALL, || {
+    let insert = || {
         c.firewalls
             .insert()
             .set_project(project)
             .set_request_id(&request_id)
             .set_body(firewall.clone())
             .send()
-    })
-    .await?;
-    operation::wait(c, CALL, Scope::Global, op, OPERATION_TIMEOUT).await?;
-    let made = get(c, &name).await?.ok_or_else(|| {
-        ProviderError::missing_field(
-            "compute.firewalls.get",
-            &format!("firewall rule {name} after its insert"),
-        )
-    })?;
+    };
+    let what = format!("firewall rule {name}");
+    let made = operation::inserted(c, CALL, Scope::Global, &what, insert, || get(c, &name)).await?;
     Ok(reference(&made, &name))
 }
 
@@ -312,46 +311,38 @@ pub async fn delete_rule(c: &Clients, resource: &ResourceRef, timeout: Duration)
     operation::deleted(c, CALL, Scope::Global, op, timeout).await
 }
 
+/// Every firewall rule of the project.
+pub async fn list_all(c: &Clients) -> Result<Vec<Firewall>> {
+    let project = c.project()?;
+    send::list_all(&c.policy, "compute.firewalls.list", |token| {
+        c.firewalls
+            .list()
+            .set_project(project)
+            .set_or_clear_page_token(token)
+            .send()
+    })
+    .await
+}
+
 /// Every firewall rule whose description names carto-provision (and `env`, when given).
 pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
-    const CALL: &str = "compute.firewalls.list";
-    let project = c.project()?;
-    let pages = pages(
-        &c.policy,
-        CALL,
-        |token| {
-            c.firewalls
-                .list()
-                .set_project(project)
-                .set_or_clear_page_token(token)
-                .send()
-        },
-        |page| page.next_page_token.clone(),
-    )
-    .await?;
     let mut found = Vec::new();
-    for page in &pages {
-        for f in &page.items {
-            let Some(owner) = f
-                .description
-                .as_deref()
-                .and_then(labels::env_of_description)
-            else {
-                continue;
-            };
-            if env.is_some_and(|e| e.as_str() != owner) {
-                continue;
-            }
-            let name = f.name.clone().unwrap_or_default();
-            let description = f.description.as_deref();
-            found.push(labels::tagged(
-                reference(f, &name),
-                owner,
-                &Default::default(),
-                description,
-                f.creation_timestamp.as_ref(),
-            ));
+    for f in &list_all(c).await? {
+        let description = f.description.as_deref();
+        let Some(owner) = description.and_then(labels::env_of_description) else {
+            continue;
+        };
+        if env.is_some_and(|e| e.as_str() != owner) {
+            continue;
         }
+        let name = f.name.clone().unwrap_or_default();
+        found.push(labels::tagged(
+            reference(f, &name),
+            owner,
+            &Default::default(),
+            description,
+            f.creation_timestamp.as_ref(),
+        ));
     }
     Ok(found)
 }

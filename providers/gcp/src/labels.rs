@@ -10,8 +10,8 @@ use carto_core::{
     TAG_MANAGED_BY_VALUE, TAG_NONCE, TaggedResource,
 };
 
-/// Word in the address's description naming the domain its A record is for, so `destroy
-/// --cloud gcp` finds the record without a state file (a label value cannot hold a dot).
+/// Word in the address's description naming the domain its A record is for, so a destroy
+/// without a state file finds the record (a label value cannot hold a dot).
 pub const DOMAIN_WORD: &str = "carto-domain";
 
 /// The labels of one environment's resources.

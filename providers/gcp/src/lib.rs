@@ -257,7 +257,7 @@ impl Provider for GcpProvider {
         let addresses = address::list_tagged(c, env).await?;
         // Cloud DNS records carry no labels: the record is the one the address's description
         // names.
-        let records = carto_core::records_of_addresses(&addresses, "ip", |domain, ip| async move {
+        let records = carto_core::records_of_addresses(&addresses, |domain, ip| async move {
             dns::find_a(c, &domain, &ip).await
         });
         found.extend(records.await?);

@@ -1,14 +1,16 @@
 //! Machine types and disks: the default type per profile, `machineTypes.get` proving the
 //! type is x86 and at least the profile's size, and the boot disk's type (SSD only) and size.
 
-use carto_core::{ErrorKind, OrAbsent, Profile, ProviderError, Result, Size};
+use carto_core::{
+    ErrorKind, Input, InvalidInput, OrAbsent, Phrase, Profile, ProviderError, Result, Size,
+};
 
 use crate::config::Clients;
 use crate::send::send;
 
 // Disk type when the user names none.
 pub const DEFAULT_DISK_TYPE: &str = "pd-ssd";
-/// SSD persistent disk types accepted for `--disk-type`.
+/// SSD persistent disk types accepted as the disk type.
 pub const SSD_TYPES: &[&str] = &["pd-ssd", "pd-balanced"];
 /// Machine-type families that are Arm (ARM64), refused even when the API leaves the
 /// architecture out.
@@ -22,35 +24,43 @@ pub fn default_type(profile: Profile) -> &'static str {
     }
 }
 
-/// The boot disk type for `--disk-type`: an SSD type, `pd-ssd` by default.
+/// The boot disk type the user asked for: an SSD type, `pd-ssd` by default.
 pub fn check_disk_type(wanted: Option<&str>) -> Result<String> {
     const CALL: &str = "compute.diskTypes";
     match wanted {
         None => Ok(DEFAULT_DISK_TYPE.to_string()),
         Some(t) if SSD_TYPES.contains(&t) => Ok(t.to_string()),
-        Some("pd-standard") => Err(ProviderError::invalid_input(
-            CALL,
-            "--disk-type pd-standard is a spinning-disk (HDD) type and CARTO needs an SSD: pass --disk-type pd-ssd or pd-balanced",
-        )),
-        Some(t) => Err(ProviderError::invalid_input(
-            CALL,
-            format!(
-                "--disk-type {t} is not a supported SSD persistent disk type: pass --disk-type pd-ssd or pd-balanced"
-            ),
-        )),
+        Some(t) => {
+            let why = if t == "pd-standard" {
+                "is a spinning-disk (HDD) type and CARTO needs an SSD: pass "
+            } else {
+                "is not a supported SSD persistent disk type: pass "
+            };
+            Err(ProviderError::invalid(
+                CALL,
+                InvalidInput::new(
+                    Input::DiskType,
+                    t,
+                    Phrase::from(why)
+                        .input(Input::DiskType)
+                        .text(" pd-ssd or pd-balanced"),
+                ),
+            ))
+        }
     }
 }
 
-/// How the user chose the type, for error messages.
-fn chosen(machine_type: &str, user_chose: bool, profile: Profile) -> String {
+/// The error of `reason` about the machine type as the user chose it: named, or picked for
+/// the profile.
+fn refuse(machine_type: &str, user_chose: bool, profile: Profile, reason: Phrase) -> InvalidInput {
     if user_chose {
-        format!("--machine-type {machine_type}")
-    } else {
-        format!(
-            "machine type {machine_type} (--profile {})",
-            profile.as_str()
-        )
+        return InvalidInput::new(Input::MachineType, machine_type, reason);
     }
+    let mut said = Phrase::from(format!("machine type {machine_type} ("))
+        .input(Input::Profile)
+        .text(format!(" {}) ", profile.as_str()));
+    said.0.extend(reason.0);
+    InvalidInput::unnamed(Input::Profile, said)
 }
 
 /// Checks with `machineTypes.get` that `machine_type` exists in `zone`, is x86 and meets
@@ -64,7 +74,7 @@ pub async fn check_type(
 ) -> Result<Size> {
     const CALL: &str = "compute.machineTypes.get";
     let project = c.project()?;
-    let what = chosen(machine_type, user_chose, profile);
+    let refuse = |reason: Phrase| refuse(machine_type, user_chose, profile, reason);
     let found = send(&c.policy, CALL, || {
         c.machine_types
             .get()
@@ -76,21 +86,24 @@ pub async fn check_type(
     .await
     .or_absent()?;
     let Some(t) = found else {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             CALL,
-            format!(
-                "{what} does not exist in zone {zone}; hint: `gcloud compute machine-types list --zones {zone}` shows them"
-            ),
+            refuse(format!("does not exist in zone {zone}").into()).hint(format!(
+                "`gcloud compute machine-types list --zones {zone}` shows them"
+            )),
         ));
     };
     let arch = t.architecture.as_ref().and_then(|a| a.name()).unwrap_or("");
     let arm_family = ARM_FAMILIES.iter().any(|f| machine_type.starts_with(f));
     if arm_family || (!arch.is_empty() && arch != "X86_64") {
-        return Err(ProviderError::invalid_input(
+        return Err(ProviderError::invalid(
             CALL,
-            format!(
-                "{what} is an Arm (ARM64) type but CARTO's images are x86_64: pick an x86 type such as {}",
-                default_type(profile)
+            refuse(
+                format!(
+                    "is an Arm (ARM64) type but CARTO's images are x86_64: pick an x86 type such as {}",
+                    default_type(profile)
+                )
+                .into(),
             ),
         ));
     }
@@ -105,7 +118,7 @@ pub async fn check_type(
         vcpus: u32::try_from(cpus).unwrap_or(0),
         memory_mib: u64::try_from(memory).unwrap_or(0),
     };
-    profile.check_size(CALL, &what, size, default_type(profile))
+    profile.check_size(CALL, refuse, size, default_type(profile))
 }
 
 #[cfg(test)]
@@ -119,7 +132,7 @@ mod tests {
         let hdd = check_disk_type(Some("pd-standard")).unwrap_err();
         assert_eq!(hdd.kind, ErrorKind::InvalidInput);
         assert!(
-            hdd.to_string().starts_with("--disk-type pd-standard"),
+            hdd.to_string().starts_with("disk type pd-standard"),
             "{hdd}"
         );
         assert!(check_disk_type(Some("gp3")).is_err());

@@ -10,15 +10,15 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use carto_core::{
-    EnvName, ErrorKind, InfraSpec, OrAbsent, ProviderError, ResourceKind, ResourceRef, Result,
-    TaggedResource,
+    EnvName, ErrorKind, InfraSpec, Input, InvalidInput, OrAbsent, Phrase, ProviderError,
+    ResourceKind, ResourceRef, Result, TaggedResource,
 };
 use google_cloud_compute_v1::model::{Network, Subnetwork};
 
 use crate::config::{Clients, region_of};
 use crate::labels;
-use crate::operation::{self, OPERATION_TIMEOUT, Scope};
-use crate::send::{pages, send};
+use crate::operation::{self, Scope};
+use crate::send::{list_all, send};
 
 /// The address range of the environment's subnetwork (outside the 10.128.0.0/9 of auto-mode
 /// networks, so it never overlaps a default subnetwork it might be peered with).
@@ -66,12 +66,17 @@ pub async fn placement(c: &Clients, spec: &InfraSpec) -> Result<Placement> {
         });
     };
     let found = get_network(c, name).await?.ok_or_else(|| {
-        ProviderError::invalid_input(
+        ProviderError::invalid(
             "compute.networks.get",
-            format!(
-                "--network {name}: no such network in project {}; name an existing network, or leave --network out so the environment gets its own",
-                c.project().unwrap_or_default()
-            ),
+            InvalidInput::new(
+                Input::Network,
+                name,
+                format!(
+                    "names no such network in project {}",
+                    c.project().unwrap_or_default()
+                ),
+            )
+            .hint(own_network("name an existing network, or leave ")),
         )
     })?;
     if found.auto_create_subnetworks == Some(true) {
@@ -89,13 +94,23 @@ pub async fn placement(c: &Clients, spec: &InfraSpec) -> Result<Placement> {
             network,
             subnetwork: Some(format!("regions/{region}/subnetworks/{subnet}")),
         }),
-        None => Err(ProviderError::invalid_input(
+        None => Err(ProviderError::invalid(
             "compute.subnetworks.list",
-            format!(
-                "--network {name} is a custom-mode network with no subnetwork in {region}: add one there, or leave --network out so the environment gets its own"
-            ),
+            InvalidInput::new(
+                Input::Network,
+                name,
+                format!("is a custom-mode network with no subnetwork in {region}"),
+            )
+            .hint(own_network("add one there, or leave ")),
         )),
     }
+}
+
+/// `lead` + "the network input out so the environment gets its own".
+fn own_network(lead: &str) -> Phrase {
+    Phrase::from(lead)
+        .input(Input::Network)
+        .text(" out so the environment gets its own")
 }
 
 fn last(link: &str) -> &str {
@@ -133,21 +148,15 @@ async fn get_subnet(c: &Clients, region: &str, name: &str) -> Result<Option<Subn
 async fn subnetworks_in(c: &Clients, region: &str) -> Result<Vec<Subnetwork>> {
     const CALL: &str = "compute.subnetworks.list";
     let project = c.project()?;
-    let pages = pages(
-        &c.policy,
-        CALL,
-        |token| {
-            c.subnetworks
-                .list()
-                .set_project(project)
-                .set_region(region)
-                .set_or_clear_page_token(token)
-                .send()
-        },
-        |page| page.next_page_token.clone(),
-    )
-    .await?;
-    Ok(pages.into_iter().flat_map(|p| p.items).collect())
+    list_all(&c.policy, CALL, |token| {
+        c.subnetworks
+            .list()
+            .set_project(project)
+            .set_region(region)
+            .set_or_clear_page_token(token)
+            .send()
+    })
+    .await
 }
 
 /// Refuses a resource of the same name that another environment (or nobody) wrote.
@@ -197,22 +206,17 @@ async fn ensure_network(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     body.name = Some(name.clone());
     body.description = Some(labels::description(spec));
     body.auto_create_subnetworks = Some(false);
-    let op = send(&c.policy, CALL, || {
+    let insert = || {
         c.networks
             .insert()
             .set_project(project)
             .set_request_id(&request_id)
             .set_body(body.clone())
             .send()
-    })
-    .await?;
-    operation::wait(c, CALL, Scope::Global, op, OPERATION_TIMEOUT).await?;
-    let made = get_network(c, &name).await?.ok_or_else(|| {
-        ProviderError::missing_field(
-            "compute.networks.get",
-            &format!("network {name} after its insert"),
-        )
-    })?;
+    };
+    let what = format!("network {name}");
+    let read = || get_network(c, &name);
+    let made = operation::inserted(c, CALL, Scope::Global, &what, insert, read).await?;
     Ok(reference(&made))
 }
 
@@ -260,7 +264,7 @@ async fn ensure_subnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     body.description = Some(labels::description(spec));
     body.network = Some(network_path(spec));
     body.ip_cidr_range = Some(SUBNET_CIDR.to_string());
-    let op = send(&c.policy, CALL, || {
+    let insert = || {
         c.subnetworks
             .insert()
             .set_project(project)
@@ -268,15 +272,10 @@ async fn ensure_subnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
             .set_request_id(&request_id)
             .set_body(body.clone())
             .send()
-    })
-    .await?;
-    operation::wait(c, CALL, Scope::Region(region), op, OPERATION_TIMEOUT).await?;
-    let made = get_subnet(c, region, &name).await?.ok_or_else(|| {
-        ProviderError::missing_field(
-            "compute.subnetworks.get",
-            &format!("subnetwork {name} in {region} after its insert"),
-        )
-    })?;
+    };
+    let what = format!("subnetwork {name} in {region}");
+    let read = || get_subnet(c, region, &name);
+    let made = operation::inserted(c, CALL, Scope::Region(region), &what, insert, read).await?;
     Ok(reference(&made))
 }
 
@@ -333,34 +332,24 @@ fn tagged(
 /// Every network and subnetwork whose description names carto-provision (and `env`).
 pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
     let project = c.project()?;
-    let networks = pages(
-        &c.policy,
-        "compute.networks.list",
-        |token| {
-            c.networks
-                .list()
-                .set_project(project)
-                .set_or_clear_page_token(token)
-                .send()
-        },
-        |page| page.next_page_token.clone(),
-    )
+    let networks = list_all(&c.policy, "compute.networks.list", |token| {
+        c.networks
+            .list()
+            .set_project(project)
+            .set_or_clear_page_token(token)
+            .send()
+    })
     .await?;
-    let subnets = pages(
-        &c.policy,
-        "compute.subnetworks.aggregatedList",
-        |token| {
-            c.subnetworks
-                .aggregated_list()
-                .set_project(project)
-                .set_or_clear_page_token(token)
-                .send()
-        },
-        |page| page.next_page_token.clone(),
-    )
+    let subnets = list_all(&c.policy, "compute.subnetworks.aggregatedList", |token| {
+        c.subnetworks
+            .aggregated_list()
+            .set_project(project)
+            .set_or_clear_page_token(token)
+            .send()
+    })
     .await?;
     let mut found = Vec::new();
-    for n in networks.iter().flat_map(|p| &p.items) {
+    for n in &networks {
         let name = n.name.clone().unwrap_or_default();
         let r = ResourceRef::new(ResourceKind::Network, id_or(n.id, &name), &name, "global");
         found.extend(tagged(
@@ -370,8 +359,7 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
             n.creation_timestamp.as_ref(),
         ));
     }
-    let scoped = subnets.iter().flat_map(|p| p.items.values());
-    for s in scoped.flat_map(|l| &l.subnetworks) {
+    for s in &subnets {
         let name = s.name.clone().unwrap_or_default();
         let region = s.region.as_deref().map(last).unwrap_or_default();
         let r = ResourceRef::new(ResourceKind::Subnet, id_or(s.id, &name), &name, region);

@@ -1,8 +1,10 @@
 //! Compute long-running operations: waiting on a zone, region or global operation until it
 //! is DONE (polled with the core wait, never the SDK's 1 s-and-up poller), and surfacing the
 //! error a finished operation carries verbatim (the SDK reports such an operation as Ok).
-//! Also the `requestId` every insert and delete carries, derived from the environment's nonce.
+//! Also the `requestId` every insert and delete carries, derived from the environment's nonce,
+//! and [`inserted`]: an insert sent, its operation waited for and the resource read back.
 
+use std::future::Future;
 use std::time::Duration;
 
 use carto_core::retry::{Poll, wait_until};
@@ -54,6 +56,30 @@ fn failure(call: &str, op: &Operation) -> Option<ProviderError> {
         &message,
         http,
     ))
+}
+
+/// Sends the insert `insert` builds (with its request id), waits for its operation in `scope`
+/// and reads the resource back with `read`; nothing to read after the insert is an error naming
+/// `what`.
+pub async fn inserted<T, I, IFut, R, RFut>(
+    c: &Clients,
+    call: &str,
+    scope: Scope<'_>,
+    what: &str,
+    insert: I,
+    read: R,
+) -> Result<T>
+where
+    I: FnMut() -> IFut,
+    IFut: Future<Output = std::result::Result<Operation, google_cloud_gax::error::Error>>,
+    R: FnOnce() -> RFut,
+    RFut: Future<Output = Result<Option<T>>>,
+{
+    let op = send(&c.policy, call, insert).await?;
+    wait(c, call, scope, op, OPERATION_TIMEOUT).await?;
+    read()
+        .await?
+        .ok_or_else(|| ProviderError::missing_field(call, &format!("{what} after its insert")))
 }
 
 /// Follows a delete to its end: waits for its operation when the delete gave one; a resource

@@ -21,7 +21,7 @@ use crate::config::Clients;
 use crate::labels;
 use crate::network::{self, Placement};
 use crate::operation::{self, OPERATION_TIMEOUT, Scope};
-use crate::send::{pages, send};
+use crate::send::{list_all, send};
 
 /// The user cloud-init creates and SSH logs in as.
 pub const SSH_USER: &str = "ubuntu";
@@ -289,38 +289,29 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
     const CALL: &str = "compute.instances.aggregatedList";
     let project = c.project()?;
     let filter = labels::filter(env);
-    let pages = pages(
-        &c.policy,
-        CALL,
-        |token| {
-            c.instances
-                .aggregated_list()
-                .set_project(project)
-                .set_filter(&filter)
-                .set_or_clear_page_token(token)
-                .send()
-        },
-        |page| page.next_page_token.clone(),
-    )
+    let all = list_all(&c.policy, CALL, |token| {
+        c.instances
+            .aggregated_list()
+            .set_project(project)
+            .set_filter(&filter)
+            .set_or_clear_page_token(token)
+            .send()
+    })
     .await?;
     let mut found = Vec::new();
-    for page in &pages {
-        for scoped in page.items.values() {
-            for i in &scoped.instances {
-                let Some(owner) = labels::env_of(&i.labels) else {
-                    continue;
-                };
-                let name = i.name.clone().unwrap_or_default();
-                let zone = i
-                    .zone
-                    .as_deref()
-                    .and_then(|z| z.rsplit('/').next())
-                    .unwrap_or_default();
-                let created = i.creation_timestamp.as_ref();
-                let r = reference(i, &name, zone);
-                found.push(labels::tagged(r, owner, &i.labels, None, created));
-            }
-        }
+    for i in &all {
+        let Some(owner) = labels::env_of(&i.labels) else {
+            continue;
+        };
+        let name = i.name.clone().unwrap_or_default();
+        let zone = i
+            .zone
+            .as_deref()
+            .and_then(|z| z.rsplit('/').next())
+            .unwrap_or_default();
+        let created = i.creation_timestamp.as_ref();
+        let r = reference(i, &name, zone);
+        found.push(labels::tagged(r, owner, &i.labels, None, created));
     }
     Ok(found)
 }

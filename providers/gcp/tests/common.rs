@@ -5,19 +5,16 @@
 
 use std::time::Duration;
 
+use carto_core::InfraSpec;
 use carto_core::retry::RetryPolicy;
-use carto_core::{EnvName, InfraSpec, Profile, firewall_rules};
 use carto_fake_gcp::{Config, FakeServer, TOKEN_PATH};
 use carto_gcp::{GcpOptions, GcpProvider};
 use serde_json::{Value, json};
 
+pub use carto_core::testing::{OPERATOR_CIDR, PUBLIC_KEY};
+
 pub const PROJECT: &str = "test-proj";
 pub const ZONE: &str = "us-central1-a";
-/// The operator's address the SSH rule must name (TEST-NET-3, never contacted).
-pub const OPERATOR_CIDR: &str = "203.0.113.7/32";
-/// A throwaway ed25519 public key (its private half was deleted when made).
-pub const PUBLIC_KEY: &str =
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK/DHYONxZhsQB3L0cAuWbfaPKswFft9LeMg4jJ+Yzsq carto-test";
 /// The address the fake hands out (nothing is ever sent to it).
 pub const VM_IP: &str = "127.0.0.78";
 
@@ -80,23 +77,7 @@ pub async fn provider_at(url: &str, project: Option<&str>) -> GcpProvider {
 
 /// The spec of environment `env` for `domain`.
 pub fn spec(env: &str, domain: &str) -> InfraSpec {
-    InfraSpec {
-        env: EnvName::parse(env).expect("valid env name"),
-        domain: domain.into(),
-        region: ZONE.into(),
-        machine_type: None,
-        profile: Profile::Default,
-        disk_gb: 60,
-        disk_type: None,
-        dns_zone: None,
-        network: None,
-        firewall: firewall_rules(OPERATOR_CIDR),
-        ssh_public_key: PUBLIC_KEY.into(),
-        user_data: format!("#cloud-config\nssh_authorized_keys:\n  - {PUBLIC_KEY}\n"),
-        nonce: format!("nonce-{env}"),
-        created: 1_795_710_422,
-        expires: None,
-    }
+    carto_core::testing::infra_spec(env, domain, ZONE)
 }
 
 impl Env {

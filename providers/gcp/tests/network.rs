@@ -34,15 +34,18 @@ fn on(network: &str, env: &str) -> InfraSpec {
 async fn the_default_network_is_refused_for_its_world_open_ssh() {
     let env = common::start().await;
     let e = refused(&env, &on("default", "dflt")).await;
-    assert!(e.starts_with("--network default: "), "{e}");
+    assert!(
+        e.starts_with("network default has firewall rules that open"),
+        "{e}"
+    );
     assert!(
         e.contains("default-allow-ssh") && e.contains("tcp:22"),
         "{e}"
     );
     let e = refused(&env, &on("nope", "dflt")).await;
-    assert!(e.starts_with("--network nope: no such network"), "{e}");
+    assert!(e.starts_with("network nope names no such network"), "{e}");
     let e = refused(&env, &on("Bad_Name", "dflt")).await;
-    assert!(e.starts_with("--network \"Bad_Name\""), "{e}");
+    assert!(e.starts_with("network \"Bad_Name\""), "{e}");
 }
 
 #[tokio::test]
@@ -119,7 +122,7 @@ async fn a_clean_network_is_used_as_it_is_and_left_behind() {
         .expect_err("world-open 8080 refused")
         .to_string();
     assert!(
-        e.starts_with("--network carto-shared-net: its firewall rules open more than 80/443 to the whole Internet on the VM (all-8080 tcp:8080)"),
+        e.starts_with("network carto-shared-net has firewall rules that open more than 80/443 to the whole Internet on the VM (all-8080 tcp:8080)"),
         "{e}"
     );
 

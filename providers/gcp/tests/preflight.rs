@@ -25,14 +25,14 @@ async fn bad_inputs_are_refused_before_anything_exists() {
     let mut s = spec("pre", "carto.example.com");
     s.region = "mars-north1-a".into();
     let e = refused(&env, p, &s).await;
-    assert!(e.starts_with("--zone mars-north1-a"), "{e}");
+    assert!(e.starts_with("zone mars-north1-a"), "{e}");
 
     let mut s = spec("pre", "carto.example.com");
     s.machine_type = Some("e2-small".into());
     s.profile = Profile::Min;
     let e = refused(&env, p, &s).await;
     assert!(
-        e.starts_with("--machine-type e2-small") && e.contains("needs at least 4 vCPUs and 16 GiB"),
+        e.starts_with("machine type e2-small") && e.contains("needs at least 4 vCPUs and 16 GiB"),
         "{e}"
     );
 
@@ -41,7 +41,7 @@ async fn bad_inputs_are_refused_before_anything_exists() {
     s.profile = Profile::Min;
     let e = refused(&env, p, &s).await;
     assert!(
-        e.starts_with("--machine-type t2a-standard-8") && e.contains("x86"),
+        e.starts_with("machine type t2a-standard-8") && e.contains("x86"),
         "{e}"
     );
 
@@ -50,7 +50,7 @@ async fn bad_inputs_are_refused_before_anything_exists() {
     s.profile = Profile::Min;
     let e = refused(&env, p, &s).await;
     assert!(
-        e.starts_with("--machine-type no-such-type") && e.contains("does not exist"),
+        e.starts_with("machine type no-such-type") && e.contains("does not exist"),
         "{e}"
     );
 
@@ -58,14 +58,14 @@ async fn bad_inputs_are_refused_before_anything_exists() {
     s.disk_type = Some("pd-standard".into());
     let e = refused(&env, p, &s).await;
     assert!(
-        e.starts_with("--disk-type pd-standard") && e.contains("SSD"),
+        e.starts_with("disk type pd-standard") && e.contains("SSD"),
         "{e}"
     );
 
     let s = spec("pre", "carto.nozone.test");
     let e = refused(&env, p, &s).await;
     assert!(
-        e.contains("--domain carto.nozone.test") && e.contains("managed zone"),
+        e.contains("domain carto.nozone.test") && e.contains("managed zone"),
         "{e}"
     );
 
@@ -73,7 +73,7 @@ async fn bad_inputs_are_refused_before_anything_exists() {
     s.dns_zone = Some("sub-zone".into());
     let e = refused(&env, p, &s).await;
     assert!(
-        e.starts_with("--domain carto.example.com is not inside --dns-zone sub-zone"),
+        e.starts_with("domain carto.example.com is not inside DNS zone sub-zone"),
         "{e}"
     );
 
@@ -95,5 +95,5 @@ async fn unknown_project_is_refused() {
     let env = common::start().await;
     let other = common::provider_at(&env.fake.url(), Some("nobodys-proj")).await;
     let e = refused(&env, &other, &spec("pre", "carto.example.com")).await;
-    assert!(e.starts_with("--project nobodys-proj"), "{e}");
+    assert!(e.starts_with("project nobodys-proj"), "{e}");
 }

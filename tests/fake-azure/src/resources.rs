@@ -146,6 +146,7 @@ fn put(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
     }
     let old = store.resources.get(&key).cloned();
     preconditions(old.as_ref(), &call)?;
+    cname_alone(store, rid)?;
     let mut body = call.body.clone().unwrap_or_else(|| json!({}));
     if let (Some(old), Some(new)) = (&old, body["location"].as_str()) {
         let was = old["location"].as_str().unwrap_or_default();
@@ -294,6 +295,36 @@ fn scope<'a>(call: &'a Call<'a>) -> lro::Scope<'a> {
 fn same_location(a: &str, b: &str) -> bool {
     let norm = |s: &str| s.replace(' ', "").to_ascii_lowercase();
     norm(a) == norm(b)
+}
+
+/// A DNS record set shares its name with no CNAME set, and a CNAME set with no other set
+/// (RFC 1034 3.6.2), as Azure DNS enforces (409 Conflict).
+fn cname_alone(store: &Store, rid: &ResourceId) -> Result<(), ArmError> {
+    let (Some(zone), Some(rtype)) = (
+        &rid.parent,
+        rid.rtype.strip_prefix("Microsoft.Network/dnsZones/"),
+    ) else {
+        return Ok(());
+    };
+    let prefix = format!("{}/", zone.to_ascii_lowercase());
+    let suffix = format!("/{}", rid.name.to_ascii_lowercase());
+    let other = store.resources.keys().find_map(|k| {
+        let t = k.strip_prefix(&prefix)?.strip_suffix(&suffix)?;
+        (!t.contains('/') && !t.eq_ignore_ascii_case(rtype)).then_some(t)
+    });
+    match other {
+        Some(t) if t.eq_ignore_ascii_case("CNAME") || rtype.eq_ignore_ascii_case("CNAME") => {
+            Err(ArmError::new(
+                409,
+                "Conflict",
+                format!(
+                    "The record could not be created because a {} record with the same name already exists in this zone.",
+                    t.to_ascii_uppercase()
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn preconditions(old: Option<&Value>, call: &Call<'_>) -> Result<(), ArmError> {

@@ -102,6 +102,21 @@ pub fn create_change(state: &mut State, call: &Call) -> Result<Value, ApiError> 
         if records.iter().any(|r| same_set(r, added)) {
             return Err(ApiError::already_exists_named(&at, &label(added)));
         }
+        // A CNAME shares its name with no other set (RFC 1034 3.6.2), as Cloud DNS enforces.
+        let cname = |r: &Value| r["type"] == "CNAME";
+        if records
+            .iter()
+            .any(|r| r["name"] == added["name"] && (cname(r) || cname(added)))
+        {
+            return Err(ApiError::new(
+                409,
+                "cnameResourceRecordSetConflict",
+                format!(
+                    "The resource '{at}' named '{}' conflicts with a CNAME set at that name.",
+                    label(added)
+                ),
+            ));
+        }
         let mut stored = added.clone();
         stored["kind"] = json!("dns#resourceRecordSet");
         records.push(stored);
