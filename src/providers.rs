@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use carto_core::{
-    Address, Cloud, EnvName, InfraSpec, Provider, ProviderError, RecordSet, Resolved, ResourceRef,
-    Result, TaggedResource,
+    Address, Cloud, EnvName, InfraSpec, Planned, Provider, ProviderError, RecordSet, Resolved,
+    ResourceRef, Result, TaggedResource,
 };
 
 use crate::input::{InputError, with_flags};
@@ -142,6 +142,10 @@ impl Provider for Flagged {
         self.0.cloud()
     }
 
+    fn planned(&self, spec: &InfraSpec, resolved: &Resolved) -> Vec<Planned> {
+        self.0.planned(spec, resolved)
+    }
+
     async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved> {
         self.0.preflight(spec).await.map_err(with_flags)
     }
@@ -178,6 +182,10 @@ impl Provider for Flagged {
             .wait_vm_ready(vm, a, timeout)
             .await
             .map_err(with_flags)
+    }
+
+    async fn attach_address(&self, vm: &ResourceRef, a: &Address) -> Result<()> {
+        self.0.attach_address(vm, a).await.map_err(with_flags)
     }
 
     async fn forget_user_data(&self, vm: &ResourceRef) -> Result<()> {

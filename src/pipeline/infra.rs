@@ -1,6 +1,6 @@
 //! The infra step: the containers (resource group, network) where the cloud has them, then SSH
-//! key, firewall and static address at once, then the VM, then wait until it runs with the
-//! address attached. Each id is recorded as soon as the provider returns it. A VM that replaces
+//! key, firewall and static address at once, then the VM, then wait until it runs (a wait a
+//! stop request may end), then attach the address (a write it may not). Each id is recorded as soon as the provider returns it. A VM that replaces
 //! the recorded one resets the host key rotation; after the rotation, the provider forgets the
 //! VM's user-data.
 
@@ -97,6 +97,7 @@ pub async fn run(
             .await?)
     })
     .await?;
+    provider.attach_address(&vm, &address).await?;
     Ok(Infra { vm, address })
 }
 

@@ -34,18 +34,6 @@ use crate::interrupt;
 use crate::spec::Spec;
 use crate::state::StateStore;
 
-/// Every step of a deployment in order, with the steps it waits for. `dns` runs beside
-/// `bootstrap`: the record propagates while SSH comes up.
-pub const STEPS: &[(Step, &[Step])] = &[
-    (Step::Preflight, &[]),
-    (Step::Infra, &[Step::Preflight]),
-    (Step::Dns, &[Step::Infra]),
-    (Step::Bootstrap, &[Step::Infra]),
-    (Step::Install, &[Step::Bootstrap]),
-    (Step::Healthy, &[Step::Install]),
-    (Step::Verify, &[Step::Healthy, Step::Dns]),
-];
-
 /// What a finished deployment tells the user.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {

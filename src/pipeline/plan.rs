@@ -2,7 +2,7 @@
 //! lists the real run uses, and nothing changed: no cloud call that mutates, no state file,
 //! no key written (the plan's placeholder keys live in memory only).
 
-use carto_core::{Provider, Resolved};
+use carto_core::{Planned, Provider, Resolved};
 use serde::Serialize;
 
 use super::on_vm::remote_spec;
@@ -21,8 +21,11 @@ pub struct Plan {
     pub cloud: String,
     /// What preflight resolved.
     pub resolved: Resolved,
-    /// Resources, one line each: (kind, description).
-    pub resources: Vec<(String, String)>,
+    /// A network the user named: used, neither created nor deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_network: Option<String>,
+    /// What the provider would create, in creation order.
+    pub resources: Vec<Planned>,
     /// Remote steps: (name, actions shown redacted).
     pub remote_steps: Vec<(String, Vec<String>)>,
 }
@@ -52,56 +55,7 @@ pub async fn make(
             preflight::check(spec, provider, &fresh, times).await?
         }
     };
-    let size = resolved.size;
-    let rules: Vec<String> = infra
-        .firewall
-        .iter()
-        .map(|r| format!("{}/tcp from {}", r.port, r.sources.join(", ")))
-        .collect();
-    let mut resources: Vec<(String, String)> = spec
-        .network
-        .iter()
-        .map(|n| {
-            let what = format!("existing network {n}, not created or deleted (its rules checked: none opens more than 80/443 to the world)");
-            ("network".to_string(), what)
-        })
-        .collect();
-    resources.extend([
-        (
-            "ssh-key".into(),
-            format!(
-                "ed25519 key {} (made locally, private half stays on this machine)",
-                spec.env.resource("key")
-            ),
-        ),
-        (
-            "firewall".into(),
-            format!("inbound {}; nothing else", rules.join("; ")),
-        ),
-        ("address".into(), "static public IPv4 address".into()),
-        (
-            "vm".into(),
-            format!(
-                "{} ({} vCPU, {} GiB) in {}, image {} ({}), {} GB {} disk deleted with the VM, login user {}",
-                resolved.machine_type,
-                size.vcpus,
-                size.memory_mib / 1024,
-                resolved.region,
-                resolved.image,
-                resolved.image_name,
-                resolved.disk_gb,
-                resolved.disk_type,
-                resolved.ssh_user
-            ),
-        ),
-        (
-            "dns-record".into(),
-            format!(
-                "A {} -> the static address, in zone {} ({})",
-                spec.domain, resolved.dns_zone_name, resolved.dns_zone_id
-            ),
-        ),
-    ]);
+    let resources = provider.planned(&infra, &resolved);
     let remote = remote_spec(spec, &resolved.ssh_user);
     let steps: Vec<RemoteStep> = bootstrap::steps(&remote)
         .into_iter()
@@ -120,6 +74,7 @@ pub async fn make(
         env: spec.env.to_string(),
         cloud: spec.cloud().to_string(),
         resolved,
+        existing_network: spec.network.clone(),
         resources,
         remote_steps,
     })
@@ -132,9 +87,17 @@ impl Plan {
             "Plan for environment {} on {} in {} (nothing has been changed)\n\nResources, tagged managed-by=carto-provision carto-env={}:\n",
             self.env, self.cloud, self.resolved.region, self.env
         );
-        for (kind, what) in &self.resources {
-            out.push_str(&format!("  + {kind:<10} {what}\n"));
+        for Planned { kind, name, what } in &self.resources {
+            out.push_str(&format!("  + {kind:<10} {name}: {what}\n"));
         }
+        if let Some(network) = &self.existing_network {
+            out.push_str(&format!(
+                "\nUsed, not created or deleted: network {network} (its rules checked: none opens more than 80/443 to the world)\n"
+            ));
+        }
+        out.push_str(
+            "\nThe SSH key pair is made on this machine; its private half never leaves it.\n",
+        );
         out.push_str("\nOn the VM, each step checked first and skipped when already done:\n");
         for (name, actions) in &self.remote_steps {
             out.push_str(&format!("  {name}\n"));

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use carto_harness::package::{self, assert_no_secret};
 
-use crate::common::{Cloud, SSH_CIDR, TestCommand, deploy_args, files_under};
+use crate::common::{Cloud, SSH_CIDR, TestCommand, deploy_args, files_under, golden};
 
 /// The address moto hands out in tests that never reach a VM: loopback, nothing listens.
 const NOWHERE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 250);
@@ -193,25 +193,6 @@ fn normalise(text: &str, zone_id: &str) -> String {
     text.replace(zone_id, "<ZONE_ID>")
 }
 
-/// Compares `actual` with `tests/it/golden/NAME`, or rewrites it with CARTO_UPDATE_GOLDEN=1.
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/it/golden")
-        .join(name);
-    if std::env::var_os("CARTO_UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().expect("golden dir")).expect("mkdir golden");
-        std::fs::write(&path, actual).expect("write golden");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (CARTO_UPDATE_GOLDEN=1 writes it)", path.display()));
-    assert!(
-        expected == actual,
-        "{} differs (CARTO_UPDATE_GOLDEN=1 rewrites it):\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
-}
-
 /// `plan aws`: sizes, disk, firewall, DNS and remote steps shown; nothing created anywhere.
 #[test]
 fn plan_shows_everything_and_changes_nothing() {
@@ -254,7 +235,7 @@ fn plan_shows_everything_and_changes_nothing() {
     );
     let dns = line("+ dns-record");
     assert!(
-        dns.contains(&format!("A {DOMAIN} "))
+        dns.contains(&format!("{DOMAIN}: A "))
             && dns.contains(&format!("zone example.test. ({})", cloud.zone_id)),
         "{dns}"
     );

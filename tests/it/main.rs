@@ -5,4 +5,5 @@ mod cli_gcp;
 mod common;
 mod lifecycle;
 mod lifecycle_clouds;
+mod plan;
 mod ssh;

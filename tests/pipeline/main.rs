@@ -117,6 +117,7 @@ const FIRST_RUN: &[&str] = &[
     "ensure_address carto-fake-ip",
     "ensure_vm carto-fake-vm",
     "wait_vm_ready carto-fake-vm",
+    "attach_address carto-fake-vm",
     "ensure_dns_record carto.example.com",
 ];
 
@@ -257,9 +258,10 @@ fn sorted_like(expected: &[&str], left: &[String]) -> Vec<String> {
 #[test]
 fn a_stop_request_waits_for_the_write_in_flight_and_ends_a_wait_at_once() {
     let _turn = serial();
-    // ensure_vm (call 8) is a write: it finishes and is recorded; wait_vm_ready (call 9) is a
-    // wait: it ends at once.
-    for (n, vm_recorded) in [(8, true), (9, true), (6, false)] {
+    // ensure_vm (call 8) and attach_address (call 10) are writes: they finish (the VM is
+    // recorded, the address attached); wait_vm_ready (call 9) is a wait: it ends at once,
+    // before anything is attached.
+    for (n, vm_recorded) in [(8, true), (9, true), (10, true), (6, false)] {
         let tmp = tempfile::tempdir().unwrap();
         let (spec, store) = (
             deployment(tmp.path()),
@@ -301,8 +303,18 @@ fn a_stop_request_waits_for_the_write_in_flight_and_ends_a_wait_at_once() {
                 .any(|c| c.starts_with("ensure_dns_record")),
             "went on after the stop"
         );
+        assert_eq!(
+            fake.attached().len(),
+            usize::from(n == 10),
+            "stopped at call {n}: attached {:?}",
+            fake.attached()
+        );
         rt.block_on(deploy_cloud(&spec, &fake, &store)).unwrap();
         assert_one_of_each_recorded(&fake, &state(&store, &spec), "resumed");
+        assert_eq!(
+            fake.attached(),
+            [("carto-fake-vm".into(), "192.0.2.10".into())]
+        );
     }
 }
 

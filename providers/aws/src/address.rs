@@ -11,10 +11,15 @@ use crate::config::Clients;
 use crate::send::send;
 use crate::tags::{self, non_empty};
 
+/// The environment's Elastic IP's name: `carto-ENV-ip`.
+pub fn name(env: &EnvName) -> String {
+    env.resource("ip")
+}
+
 /// Finds the environment's Elastic IP by tag, or allocates one.
 pub async fn ensure_address(clients: &Clients, spec: &InfraSpec) -> Result<Address> {
     let region = spec.region.as_str();
-    let name = spec.env.resource("ip");
+    let name = name(&spec.env);
     let ec2 = clients.ec2(region);
     let found = send(&clients.policy, "ec2:DescribeAddresses", || {
         ec2.describe_addresses()

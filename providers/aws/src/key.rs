@@ -13,11 +13,16 @@ use crate::config::Clients;
 use crate::send::send;
 use crate::tags;
 
+/// The environment's key pair's name: `carto-ENV-key`.
+pub fn name(env: &EnvName) -> String {
+    env.resource("key")
+}
+
 /// Imports the environment's public key as `carto-NAME-key`, or finds it. A key pair of that
 /// name holding a different key is a conflict (the local key was lost or replaced).
 pub async fn ensure_key_pair(clients: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     let region = spec.region.as_str();
-    let name = spec.env.resource("key");
+    let name = name(&spec.env);
     if let Some(found) = find_key(clients, region, &name).await? {
         return reuse_key(&found, spec, &name);
     }
@@ -71,7 +76,7 @@ fn reuse_key(found: &KeyPairInfo, spec: &InfraSpec, name: &str) -> Result<Resour
 
 /// The key pair holding the environment's name, whoever made it.
 pub async fn find_named(clients: &Clients, spec: &InfraSpec) -> Result<Option<TaggedResource>> {
-    let (region, name) = (spec.region.as_str(), spec.env.resource("key"));
+    let (region, name) = (spec.region.as_str(), name(&spec.env));
     Ok(find_key(clients, region, &name).await?.map(|k| {
         let id = k.key_pair_id().unwrap_or(&name);
         let resource = ResourceRef::new(ResourceKind::SshKey, id, &name, region);

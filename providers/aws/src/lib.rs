@@ -26,8 +26,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::config::Credentials;
 use carto_core::retry::RetryPolicy;
 use carto_core::{
-    Address, Cloud, EnvName, InfraSpec, Provider, ProviderError, RecordSet, Resolved, ResourceKind,
-    ResourceRef, Result, TaggedResource,
+    Address, Cloud, EnvName, InfraSpec, Planned, Provider, ProviderError, RecordSet, Resolved,
+    ResourceKind, ResourceRef, Result, TaggedResource,
 };
 
 pub use config::{AwsOptions, DEFAULT_REGION};
@@ -117,6 +117,32 @@ impl Provider for AwsProvider {
         })
     }
 
+    fn planned(&self, spec: &InfraSpec, resolved: &Resolved) -> Vec<Planned> {
+        let env = &spec.env;
+        vec![
+            Planned::new(
+                ResourceKind::SshKey,
+                key::name(env),
+                "EC2 key pair of the environment's ed25519 public key (the private half stays on this machine)",
+            ),
+            Planned::new(
+                ResourceKind::Firewall,
+                network::group_name(env),
+                format!(
+                    "security group in the default VPC: inbound {}; nothing else",
+                    carto_core::planned::inbound(&spec.firewall)
+                ),
+            ),
+            Planned::new(
+                ResourceKind::Address,
+                address::name(env),
+                "Elastic IP (static public IPv4), associated once the VM runs",
+            ),
+            Planned::vm(vm::name(env), resolved, ", IMDSv2 only"),
+            Planned::dns_record(spec, resolved),
+        ]
+    }
+
     async fn ensure_ssh_key(
         &self,
         spec: &InfraSpec,
@@ -158,7 +184,11 @@ impl Provider for AwsProvider {
         address: &Address,
         timeout: Duration,
     ) -> Result<()> {
-        vm::wait_running(&self.clients, vm, timeout).await?;
+        let _ = address;
+        vm::wait_running(&self.clients, vm, timeout).await
+    }
+
+    async fn attach_address(&self, vm: &ResourceRef, address: &Address) -> Result<()> {
         address::associate(&self.clients, address, &vm.id).await
     }
 

@@ -11,8 +11,8 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, Securit
 use carto_core::OrAbsent;
 use carto_core::retry::RetryPolicy;
 use carto_core::{
-    ErrorKind, InfraSpec, Input, InvalidInput, ProviderError, ResourceKind, ResourceRef, Result,
-    TaggedResource,
+    EnvName, ErrorKind, InfraSpec, Input, InvalidInput, ProviderError, ResourceKind, ResourceRef,
+    Result, TaggedResource,
 };
 
 use crate::config::Clients;
@@ -46,10 +46,15 @@ pub async fn default_vpc(clients: &Clients, region: &str) -> Result<String> {
         })
 }
 
+/// The environment's security group's name: `carto-ENV-sg`.
+pub fn group_name(env: &EnvName) -> String {
+    env.resource("sg")
+}
+
 /// Finds or creates `carto-NAME-sg` and makes its ingress equal `spec.firewall`.
 pub async fn ensure_security_group(clients: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     let region = spec.region.as_str();
-    let name = spec.env.resource("sg");
+    let name = group_name(&spec.env);
     let vpc = default_vpc(clients, region).await?;
     let ec2 = clients.ec2(region);
     let group = match find_group(clients, region, &vpc, &name).await? {
@@ -87,7 +92,7 @@ pub async fn ensure_security_group(clients: &Clients, spec: &InfraSpec) -> Resul
 pub async fn find_named(clients: &Clients, spec: &InfraSpec) -> Result<Option<TaggedResource>> {
     let region = spec.region.as_str();
     let vpc = default_vpc(clients, region).await?;
-    let name = spec.env.resource("sg");
+    let name = group_name(&spec.env);
     Ok(find_group(clients, region, &vpc, &name)
         .await?
         .and_then(|g| {

@@ -39,6 +39,11 @@ pub fn client_token(nonce: &str) -> String {
     token
 }
 
+/// The environment's instance's name: `carto-ENV-vm`.
+pub fn name(env: &EnvName) -> String {
+    env.resource("vm")
+}
+
 /// Finds the environment's live instance, or launches it.
 pub async fn ensure_instance(
     clients: &Clients,
@@ -47,7 +52,7 @@ pub async fn ensure_instance(
     security_group_id: &str,
 ) -> Result<ResourceRef> {
     let region = spec.region.as_str();
-    let name = spec.env.resource("vm");
+    let name = name(&spec.env);
     if let Some(found) = find_live(clients, region, &spec.env).await?.first() {
         return to_ref(found, &name, region, "ec2:DescribeInstances");
     }
@@ -71,7 +76,7 @@ pub async fn ensure_instance(
             .instance_type(resolved.machine_type.as_str().into())
             .min_count(1)
             .max_count(1)
-            .key_name(spec.env.resource("key"))
+            .key_name(crate::key::name(&spec.env))
             .security_group_ids(security_group_id)
             .block_device_mappings(root.clone())
             .metadata_options(

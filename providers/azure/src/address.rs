@@ -9,6 +9,11 @@ use crate::config::Clients;
 use crate::network::group_name;
 use crate::raw;
 
+/// The environment's public IP's name: `carto-ENV-ip`.
+pub fn name(spec: &InfraSpec) -> String {
+    spec.env.resource("ip")
+}
+
 /// Creates (or finds) the public IP and returns it with its address.
 pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
     const CALLS: (&str, &str) = (
@@ -17,7 +22,7 @@ pub async fn ensure_address(c: &Clients, spec: &InfraSpec) -> Result<Address> {
     );
     let sub = c.sub()?;
     let rg = group_name(spec);
-    let name = spec.env.resource("ip");
+    let name = name(spec);
     let body: azure_mgmt_network::package_2024_03::models::PublicIpAddress = model(
         CALLS.1,
         json!({

@@ -4,7 +4,7 @@
 //! drifted from the spec (a source widened, a rule added or removed) is PUT again with exactly
 //! the spec's rules on every run.
 
-use carto_core::{FirewallRule, InfraSpec, ResourceKind, ResourceRef, Result};
+use carto_core::{FirewallRule, InfraSpec, Planned, ResourceKind, ResourceRef, Result};
 use serde_json::{Value, json};
 
 use crate::arm::{OP_TIMEOUT, ensure, model, resource_tags, wait_provisioned};
@@ -47,6 +47,38 @@ pub fn security_rules(rules: &[FirewallRule]) -> Vec<Value> {
         .collect()
 }
 
+/// The environment's NSG's name: `carto-ENV-nsg`.
+pub fn nsg_name(spec: &InfraSpec) -> String {
+    spec.env.resource("nsg")
+}
+
+/// The NSG [`ensure_nsg`] would create, as `plan` shows it, read from the same rules.
+pub fn planned(spec: &InfraSpec) -> Planned {
+    let rules: Vec<String> = security_rules(&spec.firewall)
+        .iter()
+        .map(|r| {
+            let p = &r["properties"];
+            let from = match (&p["sourceAddressPrefix"], &p["sourceAddressPrefixes"]) {
+                (Value::String(one), _) => one.clone(),
+                (_, many) => many
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            let port = p["destinationPortRange"].as_str().unwrap_or_default();
+            format!("{port}/tcp from {from} (priority {})", p["priority"])
+        })
+        .collect();
+    let what = format!(
+        "network security group on the NIC: inbound {}; nothing else",
+        rules.join("; ")
+    );
+    Planned::new(ResourceKind::Firewall, nsg_name(spec), what)
+}
+
 /// Creates (or finds) the NSG.
 pub async fn ensure_nsg(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     const CALLS: (&str, &str) = (
@@ -55,7 +87,7 @@ pub async fn ensure_nsg(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     );
     let sub = c.sub()?;
     let rg = group_name(spec);
-    let name = spec.env.resource("nsg");
+    let name = nsg_name(spec);
     let body: azure_mgmt_network::package_2024_03::models::NetworkSecurityGroup = model(
         CALLS.1,
         json!({

@@ -37,8 +37,8 @@ use async_trait::async_trait;
 use azure_core::auth::TokenCredential;
 use carto_core::retry::RetryPolicy;
 use carto_core::{
-    Address, Cloud, EnvName, InfraSpec, Provider, RecordSet, Resolved, ResourceKind, ResourceRef,
-    Result, TaggedResource,
+    Address, Cloud, EnvName, InfraSpec, Planned, Provider, RecordSet, Resolved, ResourceKind,
+    ResourceRef, Result, TaggedResource,
 };
 
 pub use config::{ARM_ENDPOINT, ARM_SCOPE, AzureOptions, DEFAULT_LOCATION};
@@ -114,6 +114,46 @@ impl Provider for AzureProvider {
             dns_zone_name: format!("{}.", zone.name),
             ssh_user: ADMIN.to_string(),
         })
+    }
+
+    fn planned(&self, spec: &InfraSpec, resolved: &Resolved) -> Vec<Planned> {
+        vec![
+            Planned::new(
+                ResourceKind::Group,
+                network::group_name(spec),
+                format!(
+                    "resource group in {}: everything below but the record lives in it",
+                    spec.region
+                ),
+            ),
+            Planned::new(
+                ResourceKind::Network,
+                network::vnet_name(spec),
+                format!(
+                    "virtual network {}, subnet {} {}",
+                    network::VNET_CIDR,
+                    network::SUBNET,
+                    network::SUBNET_CIDR
+                ),
+            ),
+            firewall::planned(spec),
+            Planned::new(
+                ResourceKind::Address,
+                address::name(spec),
+                "Standard-SKU static public IPv4 address",
+            ),
+            Planned::new(
+                ResourceKind::Nic,
+                vm::nic_name(spec),
+                "network interface with the NSG and the public address, deleted with the VM",
+            ),
+            Planned::vm(
+                vm::name(spec),
+                resolved,
+                ", the SSH key in its osProfile, password login disabled",
+            ),
+            Planned::dns_record(spec, resolved),
+        ]
     }
 
     async fn ensure_network(&self, spec: &InfraSpec, _: &Resolved) -> Result<Vec<ResourceRef>> {

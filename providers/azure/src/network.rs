@@ -22,6 +22,16 @@ use crate::transport::send;
 /// Name of the subnet the NIC joins.
 pub const SUBNET: &str = "default";
 
+/// The virtual network's address space, and its one subnet's.
+pub const VNET_CIDR: &str = "10.0.0.0/16";
+/// The range of [`SUBNET`].
+pub const SUBNET_CIDR: &str = "10.0.0.0/24";
+
+/// The environment's virtual network's name: `carto-ENV-vnet`.
+pub fn vnet_name(spec: &InfraSpec) -> String {
+    spec.env.resource("vnet")
+}
+
 /// The environment's resource group name.
 pub fn group_name(spec: &InfraSpec) -> String {
     spec.env.resource("rg")
@@ -72,15 +82,15 @@ pub async fn ensure_vnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     );
     let sub = c.sub()?;
     let rg = group_name(spec);
-    let name = spec.env.resource("vnet");
+    let name = vnet_name(spec);
     let body: azure_mgmt_network::package_2024_03::models::VirtualNetwork = model(
         CALLS.1,
         json!({
             "location": spec.region,
             "tags": resource_tags(spec, &[]),
             "properties": {
-                "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
-                "subnets": [{"name": SUBNET, "properties": {"addressPrefix": "10.0.0.0/24"}}],
+                "addressSpace": {"addressPrefixes": [VNET_CIDR]},
+                "subnets": [{"name": SUBNET, "properties": {"addressPrefix": SUBNET_CIDR}}],
             },
         }),
     )?;

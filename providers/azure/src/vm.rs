@@ -41,6 +41,16 @@ fn id_of<'a>(refs: &'a [ResourceRef], kind: ResourceKind, call: &str) -> Result<
         })
 }
 
+/// The environment's NIC's name: `carto-ENV-nic`.
+pub fn nic_name(spec: &InfraSpec) -> String {
+    spec.env.resource("nic")
+}
+
+/// The environment's VM's name: `carto-ENV-vm`.
+pub fn name(spec: &InfraSpec) -> String {
+    spec.env.resource("vm")
+}
+
 /// Creates (or finds) the NIC in the environment's subnet with the NSG and the public IP.
 async fn ensure_nic(c: &Clients, spec: &InfraSpec, nsg: &str, address: &Address) -> Result<String> {
     const CALLS: (&str, &str) = (
@@ -49,7 +59,7 @@ async fn ensure_nic(c: &Clients, spec: &InfraSpec, nsg: &str, address: &Address)
     );
     let sub = c.sub()?;
     let rg = group_name(spec);
-    let name = spec.env.resource("nic");
+    let name = nic_name(spec);
     let vnet = address
         .resource
         .id
@@ -58,7 +68,7 @@ async fn ensure_nic(c: &Clients, spec: &InfraSpec, nsg: &str, address: &Address)
         .unwrap_or_default()
         .to_string()
         + "/providers/Microsoft.Network/virtualNetworks/"
-        + &spec.env.resource("vnet");
+        + &crate::network::vnet_name(spec);
     let body: azure_mgmt_network::package_2024_03::models::NetworkInterface = model(
         CALLS.1,
         json!({
@@ -99,7 +109,7 @@ pub fn vm_body(spec: &InfraSpec, resolved: &Resolved, nic: &str) -> Value {
     let mut image = resolved.image.split(':');
     let mut part = || image.next().unwrap_or("latest").to_string();
     let (publisher, offer, sku, version) = (part(), part(), part(), part());
-    let name = spec.env.resource("vm");
+    let name = name(spec);
     json!({
         "location": spec.region,
         "tags": resource_tags(spec, &[]),
@@ -149,7 +159,7 @@ pub async fn ensure_vm(
     let rg = group_name(spec);
     let nsg = id_of(firewall, ResourceKind::Firewall, PUT)?;
     let nic = ensure_nic(c, spec, nsg, address).await?;
-    let name = spec.env.resource("vm");
+    let name = name(spec);
     let vms = c.compute.virtual_machines_client();
     let v = match find(c, GET, raw!(vms.get(&rg, &name, sub))).await? {
         Some(v) => v,

@@ -76,6 +76,9 @@ pub async fn create(p: &dyn Provider, spec: &InfraSpec) -> Made {
     p.wait_vm_ready(&vm, &address, WAIT)
         .await
         .expect("vm ready");
+    p.attach_address(&vm, &address)
+        .await
+        .expect("address attached");
     let dns = p
         .ensure_dns_record(spec, &resolved, &address, &[], WAIT)
         .await

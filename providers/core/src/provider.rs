@@ -17,7 +17,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::{
-    Address, Cloud, EnvName, InfraSpec, RecordSet, Resolved, ResourceRef, Result, TaggedResource,
+    Address, Cloud, EnvName, InfraSpec, Planned, RecordSet, Resolved, ResourceRef, Result,
+    TaggedResource,
 };
 
 /// One cloud's way of creating, finding and deleting an environment's resources.
@@ -58,6 +59,11 @@ pub trait Provider: Send + Sync {
         resolved: &Resolved,
     ) -> Result<Vec<ResourceRef>>;
 
+    /// What the `ensure_*` calls would create for `spec`, in creation order, without calling
+    /// the cloud (preflight has): every resource's kind, name and settings, from the same name
+    /// functions and rule lists those calls use. `plan` prints it.
+    fn planned(&self, spec: &InfraSpec, resolved: &Resolved) -> Vec<Planned>;
+
     /// Reserves the static public address.
     async fn ensure_address(&self, spec: &InfraSpec, resolved: &Resolved) -> Result<Address>;
 
@@ -71,13 +77,22 @@ pub trait Provider: Send + Sync {
         address: &Address,
     ) -> Result<ResourceRef>;
 
-    /// Waits until the VM runs and the static address is attached to it.
+    /// Waits until the VM runs, and where creation attached the static address, until the VM
+    /// carries it. Only reads: the pipeline may abandon it at any point.
     async fn wait_vm_ready(
         &self,
         vm: &ResourceRef,
         address: &Address,
         timeout: Duration,
     ) -> Result<()>;
+
+    /// Attaches the static address to the running VM unless it already is (an Elastic IP is
+    /// associated after launch). Clouds that attach it at creation (GCP's access config, the
+    /// Azure NIC) keep this default: nothing. A write: the pipeline lets it finish.
+    async fn attach_address(&self, vm: &ResourceRef, address: &Address) -> Result<()> {
+        let _ = (vm, address);
+        Ok(())
+    }
 
     /// Closes the ways to read the VM's user-data once the pipeline has rotated the host key
     /// that travelled in it (the old key is then worthless, but nothing should serve it).

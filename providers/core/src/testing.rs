@@ -11,8 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::{
-    Address, Cloud, EnvName, ErrorKind, InfraSpec, Profile, Provider, ProviderError, RecordSet,
-    Resolved, ResourceKind, ResourceRef, Result, Size, TaggedResource,
+    Address, Cloud, EnvName, ErrorKind, InfraSpec, Planned, Profile, Provider, ProviderError,
+    RecordSet, Resolved, ResourceKind, ResourceRef, Result, Size, TaggedResource,
 };
 
 /// The operator's address every sample spec's SSH rule names (TEST-NET-3, never contacted).
@@ -63,6 +63,7 @@ struct Cloudy {
     calls: Vec<String>,
     resources: Vec<TaggedResource>,
     records: Vec<RecordSet>,
+    attached: Vec<(String, String)>,
     faults: Vec<(usize, Fault)>,
     next_id: u64,
 }
@@ -108,6 +109,11 @@ impl FakeProvider {
     pub fn existing(&self) -> Vec<ResourceRef> {
         let s = self.lock();
         s.resources.iter().map(|t| t.resource.clone()).collect()
+    }
+
+    /// Every (VM name, address) attachment made, in order.
+    pub fn attached(&self) -> Vec<(String, String)> {
+        self.lock().attached.clone()
     }
 
     /// Adds a resource someone else made (whatever its tags say).
@@ -207,6 +213,23 @@ impl Provider for FakeProvider {
         Self::after("preflight", lost, resolved)
     }
 
+    /// Not a call: the fake's fixed list, in the order the pipeline creates.
+    fn planned(&self, spec: &InfraSpec, resolved: &Resolved) -> Vec<Planned> {
+        let kinds = [
+            (ResourceKind::Network, "net"),
+            (ResourceKind::SshKey, "key"),
+            (ResourceKind::Firewall, "fw"),
+            (ResourceKind::Address, "ip"),
+        ];
+        let mut planned: Vec<Planned> = kinds
+            .into_iter()
+            .map(|(kind, suffix)| Planned::new(kind, spec.env.resource(suffix), "in memory"))
+            .collect();
+        planned.push(Planned::vm(spec.env.resource("vm"), resolved, ""));
+        planned.push(Planned::dns_record(spec, resolved));
+        planned
+    }
+
     async fn ensure_ssh_key(&self, spec: &InfraSpec, _: &Resolved) -> Result<Option<ResourceRef>> {
         let name = spec.env.resource("key");
         let lost = self.call("ensure_ssh_key", &name).await?;
@@ -270,6 +293,17 @@ impl Provider for FakeProvider {
     async fn wait_vm_ready(&self, vm: &ResourceRef, _: &Address, _: Duration) -> Result<()> {
         let lost = self.call("wait_vm_ready", &vm.name).await?;
         Self::after("wait_vm_ready", lost, ())
+    }
+
+    async fn attach_address(&self, vm: &ResourceRef, address: &Address) -> Result<()> {
+        let lost = self.call("attach_address", &vm.name).await?;
+        let pair = (vm.name.clone(), address.ip.clone());
+        let mut s = self.lock();
+        if !s.attached.contains(&pair) {
+            s.attached.push(pair);
+        }
+        drop(s);
+        Self::after("attach_address", lost, ())
     }
 
     async fn find_dns_records(&self, _: &InfraSpec, _: &Resolved) -> Result<Vec<RecordSet>> {

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use carto_core::{
-    EnvName, ErrorKind, FirewallRule, InfraSpec, Input, InvalidInput, OrAbsent, Phrase, Protocol,
-    ProviderError, ResourceKind, ResourceRef, Result, TaggedResource,
+    EnvName, ErrorKind, FirewallRule, InfraSpec, Input, InvalidInput, OrAbsent, Phrase, Planned,
+    Protocol, ProviderError, ResourceKind, ResourceRef, Result, TaggedResource,
 };
 use google_cloud_compute_v1::model::{Firewall, firewall::Allowed};
 
@@ -50,6 +50,24 @@ pub fn check_rules(rules: &[FirewallRule]) -> Result<()> {
 /// The rule's resource name: `carto-ENV-ssh`.
 pub fn rule_name(env: &EnvName, rule: &FirewallRule) -> String {
     env.resource(&rule.name)
+}
+
+/// The rules [`ensure_rules`] would insert, as `plan` shows them, read from the same bodies.
+pub fn planned(spec: &InfraSpec) -> Vec<Planned> {
+    spec.firewall
+        .iter()
+        .map(|rule| {
+            let f = body(spec, rule);
+            let what = format!(
+                "ingress {}/tcp from {} to instances tagged {} in {} (IPv4 only: the VM has no IPv6 address)",
+                rule.port,
+                f.source_ranges.join(", "),
+                f.target_tags.join(", "),
+                f.network.unwrap_or_default()
+            );
+            Planned::new(ResourceKind::Firewall, f.name.unwrap_or_default(), what)
+        })
+        .collect()
 }
 
 fn body(spec: &InfraSpec, rule: &FirewallRule) -> Firewall {

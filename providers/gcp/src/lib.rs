@@ -32,8 +32,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use carto_core::retry::RetryPolicy;
 use carto_core::{
-    Address, Cloud, EnvName, ErrorKind, InfraSpec, Provider, ProviderError, RecordSet, Resolved,
-    ResourceKind, ResourceRef, Result, TaggedResource,
+    Address, Cloud, EnvName, ErrorKind, InfraSpec, Planned, Provider, ProviderError, RecordSet,
+    Resolved, ResourceKind, ResourceRef, Result, TaggedResource,
 };
 
 pub use config::{DEFAULT_ZONE, GcpOptions};
@@ -139,6 +139,28 @@ impl Provider for GcpProvider {
     }
 
     /// The environment's own network and subnetwork, unless the user named a network.
+    fn planned(&self, spec: &InfraSpec, resolved: &Resolved) -> Vec<Planned> {
+        let mut planned = network::planned(spec);
+        planned.extend(firewall::planned(spec));
+        planned.extend([
+            Planned::new(
+                ResourceKind::Address,
+                address::name(&spec.env),
+                format!(
+                    "static external IPv4 address in {}, premium tier",
+                    config::region_of(&spec.region)
+                ),
+            ),
+            Planned::vm(
+                vm::name(&spec.env),
+                resolved,
+                ", the SSH key in its metadata, the address in its access config",
+            ),
+            Planned::dns_record(spec, resolved),
+        ]);
+        planned
+    }
+
     async fn ensure_network(
         &self,
         spec: &InfraSpec,

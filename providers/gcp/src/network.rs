@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use carto_core::{
-    EnvName, ErrorKind, InfraSpec, Input, InvalidInput, OrAbsent, Phrase, ProviderError,
+    EnvName, ErrorKind, InfraSpec, Input, InvalidInput, OrAbsent, Phrase, Planned, ProviderError,
     ResourceKind, ResourceRef, Result, TaggedResource,
 };
 use google_cloud_compute_v1::model::{Network, Subnetwork};
@@ -173,6 +173,25 @@ fn check_owner(what: &str, name: &str, description: Option<&str>, spec: &InfraSp
             spec.env
         ),
     ))
+}
+
+/// What [`ensure`] would create, as `plan` shows it: nothing in a network the user named.
+pub fn planned(spec: &InfraSpec) -> Vec<Planned> {
+    if spec.network.is_some() {
+        return Vec::new();
+    }
+    vec![
+        Planned::new(
+            ResourceKind::Network,
+            network_name(&spec.env),
+            "custom-mode VPC network (no automatic subnetworks, no rules but the environment's)",
+        ),
+        Planned::new(
+            ResourceKind::Subnet,
+            subnet_name(&spec.env),
+            format!("{SUBNET_CIDR} in {}", region_of(&spec.region)),
+        ),
+    ]
 }
 
 /// Creates (or finds) the environment's network and subnetwork; nothing when the user named a
