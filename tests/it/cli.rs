@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use carto_harness::package::{self, assert_no_secret};
 
-use crate::common::{Cloud, SSH_CIDR, TestCommand, deploy_args, files_under, golden};
+use crate::common::{Cloud, SSH_CIDR, cli, deploy_args, files_under, golden};
 
 /// The address moto hands out in tests that never reach a VM: loopback, nothing listens.
 const NOWHERE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 250);
@@ -146,11 +146,10 @@ fn bad_inputs_are_refused_before_anything_exists() {
     for case in CASES {
         let (what, .., env, names, in_preflight) = *case;
         let state_dir = tmp.path().join(format!("state-{}", what.replace(' ', "-")));
-        let mut cmd = TestCommand::new(&state_dir).arg("aws").args(case_args(
-            tmp.path(),
-            &cloud.endpoint(),
-            case,
-        ));
+        let mut cmd =
+            cli(&state_dir)
+                .arg("aws")
+                .args(case_args(tmp.path(), &cloud.endpoint(), case));
         if let Some((key, value)) = env {
             cmd = cmd.env(key, value);
         }
@@ -198,10 +197,7 @@ fn normalise(text: &str, zone_id: &str) -> String {
 fn plan_shows_everything_and_changes_nothing() {
     let (cloud, _tmp, pkg, state_dir) = deploy_fixture();
     let args = deploy_args(DOMAIN, &pkg, &cloud.endpoint());
-    let out = TestCommand::new(&state_dir)
-        .args(["plan", "aws"])
-        .args(&args)
-        .run();
+    let out = cli(&state_dir).args(["plan", "aws"]).args(&args).run();
     out.expect_code(0);
     assert_no_secret("plan", &format!("{}{}", out.stdout, out.stderr));
     let text = &out.stdout;
@@ -252,7 +248,7 @@ fn plan_shows_everything_and_changes_nothing() {
     }
     golden("plan-aws.txt", &normalise(text, &cloud.zone_id));
 
-    let out = TestCommand::new(&state_dir)
+    let out = cli(&state_dir)
         .args(["--json", "plan", "aws"])
         .args(&args)
         .run();
@@ -288,9 +284,7 @@ fn plan_shows_everything_and_changes_nothing() {
 #[test]
 fn help_lists_the_subcommands() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let out = TestCommand::new(&tmp.path().join("state"))
-        .arg("--help")
-        .run();
+    let out = cli(&tmp.path().join("state")).arg("--help").run();
     out.expect_code(0);
     for sub in ["aws", "plan", "destroy", "status", "list"] {
         assert!(
@@ -343,7 +337,7 @@ fn cloud_kind(kind: &str) -> &str {
 fn deploy_stops_at_bootstrap_then_resume_status_list_destroy() {
     let (cloud, _tmp, pkg, state_dir) = deploy_fixture();
     let deploy = || {
-        TestCommand::new(&state_dir)
+        cli(&state_dir)
             .arg("aws")
             .args(deploy_args(DOMAIN, &pkg, &cloud.endpoint()))
             .args(["--ssh-timeout", "3"])
@@ -448,7 +442,7 @@ fn deploy_stops_at_bootstrap_then_resume_status_list_destroy() {
         "the second run changed the ids"
     );
 
-    let status = TestCommand::new(&state_dir).args(["status", ENV]).run();
+    let status = cli(&state_dir).args(["status", ENV]).run();
     status.expect_code(0);
     for (kind, id) in &resources {
         let row = status
@@ -475,7 +469,7 @@ fn deploy_stops_at_bootstrap_then_resume_status_list_destroy() {
         .collect();
     assert_eq!(cols.len(), 1, "id column not aligned:\n{}", status.stdout);
 
-    let list = TestCommand::new(&state_dir).arg("list").run();
+    let list = cli(&state_dir).arg("list").run();
     list.expect_code(0);
     let row = list
         .stdout
@@ -487,7 +481,7 @@ fn deploy_stops_at_bootstrap_then_resume_status_list_destroy() {
         "{row}"
     );
 
-    let destroy = TestCommand::new(&state_dir).args(["destroy", ENV]).run();
+    let destroy = cli(&state_dir).args(["destroy", ENV]).run();
     destroy.expect_code(0);
     let left = cloud.managed(ENV);
     assert!(left.is_empty(), "left tagged: {left:?}");
@@ -497,10 +491,10 @@ fn deploy_stops_at_bootstrap_then_resume_status_list_destroy() {
         cloud.counts()
     );
     assert!(!state_path.exists(), "state file still there after destroy");
-    let list = TestCommand::new(&state_dir).arg("list").run();
+    let list = cli(&state_dir).arg("list").run();
     list.expect_code(0);
     assert!(!list.stdout.contains(ENV), "{}", list.stdout);
-    let gone = TestCommand::new(&state_dir).args(["status", ENV]).run();
+    let gone = cli(&state_dir).args(["status", ENV]).run();
     gone.expect_code(2);
     assert!(
         gone.stderr.contains(&format!("no environment named {ENV}")),

@@ -1,135 +1,29 @@
 //! Helpers for driving the built `carto-provision` binary against moto: [`Cloud`] (the
 //! harness's [`LocalAws`] handing out an address the test chooses, with one public hosted
-//! zone), [`TestCommand`], which runs the binary with a clean environment, test credentials,
-//! a fast retry policy and a temporary state directory, and the flags of a deployment.
+//! zone), [`cli`], the built binary as `carto_harness::cli` runs it (a clean environment, test
+//! credentials, a fast retry policy, a temporary state directory), and the flags of a
+//! deployment.
 //! Reading moto back and the fixture package live in `carto_harness`; this file must not
 //! grow its own copies of them.
 //!
 //! Nothing here talks to anything but 127.0.0.1: moto listens there, and the binary is only
 //! ever given moto's endpoint.
 
-use std::io::Read;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+pub use carto_harness::cli::{Cli, Output};
 use carto_harness::local_aws::{Counts, LocalAws};
 
 /// The zone every test domain lives in.
 pub const ZONE: &str = "example.test";
 /// The operator range every test passes.
 pub const SSH_CIDR: &str = "127.0.0.1/32";
-/// How long one run of the binary may take before the test kills it (by its PID).
-const RUN_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// What one run of the binary did.
-#[derive(Debug)]
-pub struct Output {
-    /// Exit code (`-1` when killed by a signal).
-    pub code: i32,
-    /// Captured stdout.
-    pub stdout: String,
-    /// Captured stderr.
-    pub stderr: String,
+/// The built `carto-provision`, keeping its state in `state_dir`.
+pub fn cli(state_dir: &Path) -> Cli {
+    Cli::new(Path::new(env!("CARGO_BIN_EXE_carto-provision")), state_dir)
 }
-
-impl Output {
-    /// Panics unless the exit code is `code`, showing both streams.
-    pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "unexpected exit code; {self:#?}");
-        self
-    }
-}
-
-/// The built binary with a clean environment: only PATH, a temporary HOME, moto's test
-/// credentials and a 10 ms retry base; every run gets `--state-dir`.
-pub struct TestCommand {
-    cmd: Command,
-}
-
-impl TestCommand {
-    /// `carto-provision --state-dir STATE_DIR`, HOME pointing inside `state_dir`'s parent.
-    pub fn new(state_dir: &Path) -> TestCommand {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_carto-provision"));
-        let home = state_dir.with_file_name("home");
-        std::fs::create_dir_all(&home).expect("create test HOME");
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("CARTO_PROVISION_RETRY_BASE_MS", "10")
-            .arg("--state-dir")
-            .arg(state_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        TestCommand { cmd }
-    }
-
-    /// Adds one argument.
-    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> TestCommand {
-        self.cmd.arg(arg);
-        self
-    }
-
-    /// Adds arguments.
-    pub fn args<I, S>(mut self, args: I) -> TestCommand
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<std::ffi::OsStr>,
-    {
-        self.cmd.args(args);
-        self
-    }
-
-    /// Sets an environment variable.
-    pub fn env(mut self, key: &str, value: &str) -> TestCommand {
-        self.cmd.env(key, value);
-        self
-    }
-
-    /// Starts in the background with both streams piped (for tests that signal it).
-    pub fn spawn(mut self) -> std::process::Child {
-        self.cmd.spawn().expect("spawn carto-provision")
-    }
-
-    /// Runs to the end (killed by PID after [`RUN_TIMEOUT`]) and captures both streams.
-    pub fn run(mut self) -> Output {
-        let mut child = self.cmd.spawn().expect("spawn carto-provision");
-        let mut out = child.stdout.take().expect("stdout piped");
-        let mut err = child.stderr.take().expect("stderr piped");
-        let out_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = out.read_to_string(&mut s);
-            s
-        });
-        let err_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        });
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for carto-provision") {
-                break status;
-            }
-            if start.elapsed() > RUN_TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("carto-provision ran longer than {RUN_TIMEOUT:?}; killed");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Output {
-            code: status.code().unwrap_or(-1),
-            stdout: out_reader.join().expect("stdout reader"),
-            stderr: err_reader.join().expect("stderr reader"),
-        }
-    }
-}
-
 /// The flags of a deployment (`aws …` or `plan aws …`) of `domain` with `package`, against
 /// `endpoint`, SSH only from [`SSH_CIDR`].
 pub fn deploy_args(domain: &str, package: &Path, endpoint: &str) -> Vec<String> {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use carto_harness::proxy::{FaultProxy, Faults};
 use carto_harness::vm::TestVm;
 
-use crate::common::{Cloud, Output, TestCommand, deploy_args};
+use crate::common::{Cloud, Output, cli, deploy_args};
 
 const DOMAIN: &str = "carto.example.test";
 
@@ -42,7 +42,7 @@ impl Fixture {
 
     /// `aws --name ENV …` for `domain`, dying at `die_at` when given.
     fn deploy(&self, env: &str, domain: &str, die_at: Option<&str>) -> Output {
-        let mut cmd = TestCommand::new(&self.state_dir)
+        let mut cmd = cli(&self.state_dir)
             .arg("aws")
             .args(deploy_args(domain, &self.pkg, &self.cloud.endpoint()))
             .args(["--name", env, "--ssh-timeout", "60"]);
@@ -58,9 +58,9 @@ impl Fixture {
 
     /// `destroy ENV --cloud aws` (through moto's endpoint).
     fn destroy_by_tag(&self, env: &str) -> Output {
-        TestCommand::new(&self.state_dir)
+        cli(&self.state_dir)
             .args(["destroy", env, "--cloud", "aws", "--region", "us-east-1"])
-            .env("CARTO_PROVISION_AWS_ENDPOINT_URL", &self.cloud.endpoint())
+            .env("CARTO_PROVISION_AWS_ENDPOINT_URL", self.cloud.endpoint())
             .run()
     }
 }
@@ -72,7 +72,7 @@ fn assert_killed(out: &Output, point: &str) {
 
 /// `aws --name ENV …` through `endpoint`, in the background (for signals).
 fn spawn(f: &Fixture, env: &str, endpoint: &str) -> Child {
-    TestCommand::new(&f.state_dir)
+    cli(&f.state_dir)
         .arg("aws")
         .args(deploy_args(DOMAIN, &f.pkg, endpoint))
         .args(["--name", env, "--ssh-timeout", "120"])
@@ -156,9 +156,7 @@ fn ctrl_c_while_waiting_stops_with_130_and_the_commands() {
             && last.contains("interrupted"),
         "{last}"
     );
-    let out = TestCommand::new(&f.state_dir)
-        .args(["destroy", "sigint-wait"])
-        .run();
+    let out = cli(&f.state_dir).args(["destroy", "sigint-wait"]).run();
     out.expect_code(0);
     assert!(f.cloud.counts().is_empty(), "{:?}", f.cloud.counts());
 }
@@ -198,7 +196,7 @@ fn ctrl_c_while_creating_records_everything_that_exists() {
         "the run did not stop early: {:?}",
         f.cloud.managed(env)
     );
-    TestCommand::new(&f.state_dir)
+    cli(&f.state_dir)
         .args(["destroy", env])
         .run()
         .expect_code(0);
@@ -209,9 +207,7 @@ fn ctrl_c_while_creating_records_everything_that_exists() {
 #[test]
 fn destroy_without_state_needs_the_cloud() {
     let f = Fixture::new();
-    let out = TestCommand::new(&f.state_dir)
-        .args(["destroy", "nothing-here"])
-        .run();
+    let out = cli(&f.state_dir).args(["destroy", "nothing-here"]).run();
     out.expect_code(2);
     assert!(
         out.stderr
@@ -238,7 +234,7 @@ fn gc_collects_only_expired_or_named_environments() {
         ("gc-due-old", Some("1s"), 48),
     ] {
         let domain = format!("{env}.example.test");
-        let mut cmd = TestCommand::new(&f.state_dir)
+        let mut cmd = cli(&f.state_dir)
             .arg("aws")
             .args(deploy_args(&domain, &f.pkg, &f.cloud.endpoint()))
             .args(["--name", env, "--ssh-timeout", "60"])
@@ -273,10 +269,10 @@ fn gc_collects_only_expired_or_named_environments() {
     );
     std::thread::sleep(std::time::Duration::from_secs(2));
     let gc = |args: &[&str]| {
-        TestCommand::new(&f.state_dir)
+        cli(&f.state_dir)
             .args(["gc", "--clouds", "aws"])
             .args(args.iter().copied())
-            .env("CARTO_PROVISION_AWS_ENDPOINT_URL", &f.cloud.endpoint())
+            .env("CARTO_PROVISION_AWS_ENDPOINT_URL", f.cloud.endpoint())
             .run()
     };
     let action = |out: &Output, env: &str| {
@@ -372,7 +368,7 @@ fn a_record_someone_else_holds_is_taken_only_when_asked_and_comes_back() {
             .collect::<Vec<_>>()
     };
     let deploy = |extra: &[&str]| {
-        TestCommand::new(&f.state_dir)
+        cli(&f.state_dir)
             .arg("aws")
             .args(deploy_args(domain, &f.pkg, &f.cloud.endpoint()))
             .args(["--name", "shop", "--ssh-timeout", "60"])
@@ -404,9 +400,9 @@ fn a_record_someone_else_holds_is_taken_only_when_asked_and_comes_back() {
         "the replaced value is not in the state: {state}"
     );
 
-    TestCommand::new(&f.state_dir)
+    cli(&f.state_dir)
         .args(["destroy", "shop"])
-        .env("CARTO_PROVISION_AWS_ENDPOINT_URL", &f.cloud.endpoint())
+        .env("CARTO_PROVISION_AWS_ENDPOINT_URL", f.cloud.endpoint())
         .run()
         .expect_code(0);
     assert_eq!(shop_records(), [theirs], "their record was not put back");
@@ -450,7 +446,7 @@ fn a_name_someone_else_holds_is_never_adopted_and_twins_need_a_nonce() {
             .expect("json");
     let ours = state["nonce"].as_str().expect("nonce").to_string();
     let other_machine = f.state_dir.with_file_name("other-machine");
-    let second = TestCommand::new(&other_machine)
+    let second = cli(&other_machine)
         .arg("aws")
         .args(deploy_args(DOMAIN, &f.pkg, &f.cloud.endpoint()))
         .args(["--name", "twin", "--ssh-timeout", "60"])
@@ -487,10 +483,10 @@ fn a_name_someone_else_holds_is_never_adopted_and_twins_need_a_nonce() {
     );
     assert_eq!(f.cloud.managed("twin"), before, "deleted while refusing");
 
-    let picked = TestCommand::new(&f.state_dir)
+    let picked = cli(&f.state_dir)
         .args(["destroy", "twin", "--cloud", "aws", "--region", "us-east-1"])
         .args(["--nonce", &ours])
-        .env("CARTO_PROVISION_AWS_ENDPOINT_URL", &f.cloud.endpoint())
+        .env("CARTO_PROVISION_AWS_ENDPOINT_URL", f.cloud.endpoint())
         .run();
     picked.expect_code(0);
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Integration tests of the carto-provision binary and library (one test binary, modules below).
+mod bad_input;
 mod cli;
-mod cli_azure;
 mod cli_gcp;
 mod common;
 mod lifecycle;

@@ -6,7 +6,7 @@ use carto_harness::cloud::LocalCloud;
 use carto_harness::local_azure::AzureCloud;
 use carto_harness::local_gcp::GcpCloud;
 
-use crate::common::{TestCommand, files_under, golden};
+use crate::common::{cli, files_under, golden};
 
 const ENV: &str = "plan-env";
 
@@ -14,11 +14,8 @@ fn plan_is_the_golden_file<C: LocalCloud>(cloud: C) {
     let tmp = tempfile::tempdir().unwrap();
     let pkg = carto_harness::package::write(&tmp.path().join("pkg"), "2025.10.1", &[]).unwrap();
     let state_dir = tmp.path().join("state");
-    let mut cmd = TestCommand::new(&state_dir);
-    for (k, v) in cloud.cli_env() {
-        cmd = cmd.env(&k, &v);
-    }
-    let out = cmd
+    let out = cli(&state_dir)
+        .envs(cloud.cli_env())
         .args(["plan", cloud.cloud(), "--name", ENV])
         .args(cloud.deploy_args())
         .args(["--domain", "carto.test", "--ssh-cidr", "127.0.0.1/32"])

@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use crate::cli::Cli;
 use crate::cloud::LocalCloud;
 use crate::local_aws::AwsCloud;
 use crate::vm::{TestVm, Variant};
@@ -76,14 +77,15 @@ impl<C: LocalCloud> Deployment<C> {
         self.state_dir().join(format!("{}.json", self.env))
     }
 
-    /// The binary with the emulated cloud's endpoint, test credentials and the state folder.
+    /// The binary ([`Cli`]) with the emulated cloud's endpoint and the state folder, its
+    /// output on this process's.
     pub fn cli(&self) -> Command {
-        let mut cmd = Command::new(&self.bin);
-        cmd.envs(self.cloud.cli_env())
+        let mut cmd = Cli::new(&self.bin, &self.state_dir())
+            .envs(self.cloud.cli_env())
             .env("CARTO_PROVISION_RETRY_BASE_MS", "50")
-            .env("CARTO_PROVISION_STATE_DIR", self.state_dir())
             .envs(self.overrides.iter().cloned())
-            .stdin(Stdio::null());
+            .into_command();
+        cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
         cmd
     }
 

@@ -2,6 +2,7 @@
 //! and Azure servers) behind one [`cloud::LocalCloud`] trait, and the booted test VM, each
 //! started on loopback and stopped by PID (or task) when dropped.
 
+pub mod cli;
 pub mod cloud;
 pub mod deployment;
 pub mod local_aws;

@@ -10,10 +10,11 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::cli::Cli;
 use crate::cloud::LocalCloud;
 use crate::vm::{TestVm, Variant, VmOptions};
 use crate::{package, selfhosted};
@@ -115,33 +116,30 @@ impl SmokeRun {
 
     /// `carto-provision smoke …` over every cloud, with `extra` arguments, not started.
     pub fn command(&self, extra: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.bin);
-        for c in &self.clouds {
-            cmd.envs(c.cli_env());
-        }
-        cmd.envs(self.overrides.iter().cloned());
+        let mut cmd = Cli::new(&self.bin, &self.state_dir())
+            .envs(self.clouds.iter().flat_map(|c| c.cli_env()))
+            .env("CARTO_PROVISION_RETRY_BASE_MS", "50")
+            .envs(self.overrides.iter().cloned())
+            .into_command();
         let clouds: Vec<&str> = self.clouds.iter().map(|c| c.cloud()).collect();
-        cmd.env("CARTO_PROVISION_RETRY_BASE_MS", "50")
-            .env("CARTO_PROVISION_STATE_DIR", self.state_dir())
-            .stdin(Stdio::null())
-            .args([
-                "smoke",
-                "--clouds",
-                &clouds.join(","),
-                "--domain-suffix",
-                SUFFIX,
-            ])
-            .arg("--package")
-            .arg(&self.package)
-            .args(["--run-id", &self.run_id])
-            .arg("--report")
-            .arg(self.report_path())
-            .arg("--junit")
-            .arg(self.junit_path())
-            .args(["--ssh-cidr", "127.0.0.1/32", "--docker-source", "distro-v1"])
-            .args(["--selfhosted-repo", "file:///srv/carto-selfhosted.git"])
-            .args(["--ssh-timeout", "300", "--healthy-timeout", "600"])
-            .args(extra);
+        cmd.args([
+            "smoke",
+            "--clouds",
+            &clouds.join(","),
+            "--domain-suffix",
+            SUFFIX,
+        ])
+        .arg("--package")
+        .arg(&self.package)
+        .args(["--run-id", &self.run_id])
+        .arg("--report")
+        .arg(self.report_path())
+        .arg("--junit")
+        .arg(self.junit_path())
+        .args(["--ssh-cidr", "127.0.0.1/32", "--docker-source", "distro-v1"])
+        .args(["--selfhosted-repo", "file:///srv/carto-selfhosted.git"])
+        .args(["--ssh-timeout", "300", "--healthy-timeout", "600"])
+        .args(extra);
         cmd
     }
 
