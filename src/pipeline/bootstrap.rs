@@ -239,19 +239,19 @@ mod tests {
         );
     }
 
+    /// Writes an executable `dir/name` running `body` (a stand-in on PATH).
+    fn fake_command(dir: &std::path::Path, name: &str, body: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("write");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+
     #[test]
     fn the_compose_v2_choice_prefers_docker_compose_v2_when_apt_knows_it() {
         // DISTRO_COMPOSE_V2 against a fake apt-cache and a sudo that prints what it would run.
         let dir = tempfile::tempdir().expect("tempdir");
-        let fake = |name: &str, body: &str| {
-            let p = dir.path().join(name);
-            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("write");
-            std::process::Command::new("chmod")
-                .arg("+x")
-                .arg(&p)
-                .status()
-                .expect("chmod");
-        };
+        let fake = |name: &str, body: &str| fake_command(dir.path(), name, body);
         fake("sudo", r#"echo "RAN $*""#);
         let run = || {
             let path = format!("{}:/usr/bin:/bin", dir.path().display());
@@ -301,15 +301,7 @@ mod tests {
     fn the_docker_check_script_compares_versions_for_real() {
         // Run the check's version logic against fake docker/docker-compose/systemctl on PATH.
         let dir = tempfile::tempdir().expect("tempdir");
-        let fake = |name: &str, body: &str| {
-            let p = dir.path().join(name);
-            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("write");
-            std::process::Command::new("chmod")
-                .arg("+x")
-                .arg(&p)
-                .status()
-                .expect("chmod");
-        };
+        let fake = |name: &str, body: &str| fake_command(dir.path(), name, body);
         fake("systemctl", "exit 0");
         let check_with = |source: DockerSource, docker: &str, compose: &str| {
             fake("docker", &format!("echo '{docker}'"));

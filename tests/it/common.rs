@@ -12,7 +12,7 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-pub use carto_harness::cli::{Cli, Output};
+pub use carto_harness::cli::{Cli, Output, wait_or_kill};
 use carto_harness::local_aws::{Counts, LocalAws};
 
 /// The zone every test domain lives in.

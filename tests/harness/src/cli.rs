@@ -7,7 +7,7 @@
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long one run of the binary may take before [`Cli::run`] kills it.
@@ -112,22 +112,27 @@ impl Cli {
         };
         let out = read(Box::new(child.stdout.take().expect("stdout piped")));
         let err = read(Box::new(child.stderr.take().expect("stderr piped")));
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for carto-provision") {
-                break status;
-            }
-            if start.elapsed() > RUN_TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("carto-provision ran longer than {RUN_TIMEOUT:?}; killed");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait_or_kill(&mut child, RUN_TIMEOUT);
         Output {
             code: status.code().unwrap_or(-1),
             stdout: out.join().expect("stdout reader"),
             stderr: err.join().expect("stderr reader"),
         }
+    }
+}
+
+/// Waits for `child` to end; past `limit`, kills it (by its PID) and panics.
+pub fn wait_or_kill(child: &mut Child, limit: Duration) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for carto-provision") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("carto-provision ran longer than {limit:?}; killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
