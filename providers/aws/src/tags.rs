@@ -93,23 +93,7 @@ mod tests {
     #[test]
     fn tags_name_env_owner_and_creation() {
         let env = EnvName::parse("my-env").expect("valid");
-        let spec = InfraSpec {
-            env: env.clone(),
-            domain: "carto.example.com".into(),
-            region: "us-east-1".into(),
-            machine_type: None,
-            profile: carto_core::Profile::Min,
-            disk_gb: 60,
-            disk_type: None,
-            dns_zone: None,
-            network: None,
-            firewall: Vec::new(),
-            ssh_public_key: String::new(),
-            user_data: String::new(),
-            nonce: "n".into(),
-            created: 1_795_710_422,
-            expires: None,
-        };
+        let spec = carto_core::testing::infra_spec("my-env", "carto.example.com", "us-east-1");
         let t = tags(&spec, "carto-my-env-sg");
         assert_eq!(value(&t, "Name"), Some("carto-my-env-sg"));
         assert_eq!(value(&t, TAG_MANAGED_BY), Some("carto-provision"));

@@ -371,25 +371,8 @@ mod tests {
 
     #[test]
     fn drift_names_what_differs_and_nothing_else() {
-        let env = carto_core::EnvName::parse("e").unwrap();
-        let rules = carto_core::firewall_rules("203.0.113.7/32");
-        let spec = InfraSpec {
-            env,
-            domain: "carto.example.com".into(),
-            region: "us-central1-a".into(),
-            machine_type: None,
-            profile: carto_core::Profile::Min,
-            disk_gb: 60,
-            disk_type: None,
-            dns_zone: None,
-            network: None,
-            firewall: rules.clone(),
-            ssh_public_key: String::new(),
-            user_data: String::new(),
-            nonce: "n".into(),
-            created: 1,
-            expires: None,
-        };
+        let spec = carto_core::testing::infra_spec("e", "carto.example.com", "us-central1-a");
+        let rules = spec.firewall.clone();
         let wanted = body(&spec, &rules[0]);
         assert_eq!(drift(&wanted, &wanted), None);
         let mut found = wanted.clone();

@@ -128,21 +128,8 @@ mod tests {
     fn description_round_trips() {
         let env = EnvName::parse("my-env").unwrap();
         let spec = InfraSpec {
-            env: env.clone(),
-            domain: "carto.example.com".into(),
-            region: "us-central1-a".into(),
-            machine_type: None,
-            profile: carto_core::Profile::Min,
-            disk_gb: 60,
-            disk_type: None,
-            dns_zone: None,
-            network: None,
-            firewall: Vec::new(),
-            ssh_public_key: String::new(),
-            user_data: String::new(),
             nonce: "n".into(),
-            created: 1_795_710_422,
-            expires: None,
+            ..carto_core::testing::infra_spec("my-env", "carto.example.com", "us-central1-a")
         };
         let text = description(&spec);
         assert_eq!(
