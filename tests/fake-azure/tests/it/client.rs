@@ -46,6 +46,67 @@ impl Answer {
     }
 }
 
+/// One request of a table of cases and the answer it must get. Build with [`case`].
+#[derive(Default)]
+pub struct Case {
+    what: &'static str,
+    method: &'static str,
+    path: String,
+    api: String,
+    body: Option<Value>,
+    headers: Vec<(&'static str, String)>,
+    status: u16,
+    code: Option<&'static str>,
+    words: &'static [&'static str],
+}
+
+/// Case `what`: `method path?api-version=api` with `body` (`api` may carry more parameters
+/// after `&`; empty: no query at all); give its answer with [`Case::answers`].
+pub fn case(
+    what: &'static str,
+    method: &'static str,
+    path: impl Into<String>,
+    api: &str,
+    body: impl Into<Option<Value>>,
+) -> Case {
+    Case {
+        what,
+        method,
+        path: path.into(),
+        api: api.to_string(),
+        body: body.into(),
+        ..Case::default()
+    }
+}
+
+impl Case {
+    /// Sets the body member at JSON pointer `at` (an object member, added if absent).
+    pub fn set(mut self, at: &str, value: impl Into<Value>) -> Self {
+        let (parent, key) = at.rsplit_once('/').expect("a JSON pointer");
+        let target = self.body.as_mut().and_then(|b| b.pointer_mut(parent));
+        target.unwrap_or_else(|| panic!("{}: no {parent}", self.what))[key] = value.into();
+        self
+    }
+
+    /// Adds a request header.
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    /// The answer's status and ARM error code (`None`: unchecked).
+    pub fn answers(mut self, status: u16, code: impl Into<Option<&'static str>>) -> Self {
+        (self.status, self.code) = (status, code.into());
+        self
+    }
+
+    /// Words the error message must contain.
+    pub fn says(mut self, words: &'static [&'static str]) -> Self {
+        self.words = words;
+        self
+    }
+}
+
 pub struct Arm {
     pub fake: FakeServer,
     pub http: reqwest::Client,
@@ -130,6 +191,27 @@ impl Arm {
             }
         }
         panic!("operation {url} never finished");
+    }
+
+    /// Sends the cases in order, checks each answer (failures name the case), returns them.
+    pub async fn check(&self, cases: Vec<Case>) -> Vec<Answer> {
+        let mut answers = Vec::new();
+        for c in cases {
+            let url = format!("{}{}?api-version={}", self.fake.url(), c.path, c.api);
+            let url = url.trim_end_matches("?api-version="); // no query for an empty `api`
+            let headers: Vec<_> = c.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let a = self.send(c.method, url, c.body, &headers).await;
+            let (what, message) = (c.what, a.message());
+            assert_eq!(a.status, c.status, "{what}: {:?}", a.body);
+            if let Some(code) = c.code {
+                assert_eq!(a.code(), code, "{what}: {:?}", a.body);
+            }
+            for word in c.words {
+                assert!(message.contains(word), "{what}: no {word:?} in {message:?}");
+            }
+            answers.push(a);
+        }
+        answers
     }
 
     /// PUT, then wait for its operation if it is long-running.

@@ -111,27 +111,18 @@ async fn delete_polls_then_404_and_absent_deletes() {
         0,
         "the GET counted as the second observation"
     );
-    assert_eq!(
-        arm.call("GET", &path, NET, None).await.code(),
-        "ResourceNotFound"
-    );
-    assert_eq!(
-        arm.call("DELETE", &path, NET, None).await.status,
-        204,
-        "network delete of nothing"
-    );
     let zone = net("l", "dnsZones", "z.com");
     arm.put_done(&zone, DNS, json!({"location": "global"}))
         .await;
-    let absent = arm
-        .call("DELETE", &format!("{zone}/A/none"), DNS, None)
-        .await;
-    assert_eq!(absent.status, 204, "record-set delete of nothing");
-    let rg_absent = arm.call("DELETE", &rg("never"), RES, None).await;
-    assert_eq!(
-        (rg_absent.status, rg_absent.code()),
-        (404, "ResourceGroupNotFound")
-    );
+    let record = format!("{zone}/A/none");
+    arm.check(vec![
+        case("deleted NSG", "GET", &path, NET, None).answers(404, "ResourceNotFound"),
+        case("network delete of nothing", "DELETE", &path, NET, None).answers(204, None),
+        case("record-set delete of nothing", "DELETE", record, DNS, None).answers(204, None),
+        case("group delete of nothing", "DELETE", rg("never"), RES, None)
+            .answers(404, "ResourceGroupNotFound"),
+    ])
+    .await;
 }
 
 #[tokio::test]
@@ -140,45 +131,20 @@ async fn duplicate_record_set_with_if_none_match_and_etags() {
     let zone = net("l", "dnsZones", "z.com");
     arm.put_done(&zone, DNS, json!({"location": "global"}))
         .await;
-    let url = format!("{}{zone}/A/www?api-version={DNS}", arm.fake.url());
-    let first = arm
-        .send(
-            "PUT",
-            &url,
-            Some(record_body("127.0.0.2")),
-            &[("If-None-Match", "*")],
-        )
-        .await;
-    assert_eq!(first.status, 201);
-    let dup = arm
-        .send(
-            "PUT",
-            &url,
-            Some(record_body("127.0.0.3")),
-            &[("If-None-Match", "*")],
-        )
-        .await;
-    assert_eq!((dup.status, dup.code()), (412, "PreconditionFailed"));
-    let etag = first.body["etag"].as_str().expect("etag").to_string();
-    let ok = arm
-        .send(
-            "PUT",
-            &url,
-            Some(record_body("127.0.0.4")),
-            &[("If-Match", &etag)],
-        )
-        .await;
-    assert_eq!(ok.status, 200);
-    let stale = arm
-        .send(
-            "PUT",
-            &url,
-            Some(record_body("127.0.0.5")),
-            &[("If-Match", &etag)],
-        )
-        .await;
-    assert_eq!(stale.status, 412);
-    let got = arm.send("GET", &url, None, &[]).await;
+    let www = format!("{zone}/A/www");
+    let put = |what, ip, header, value: &str| {
+        case(what, "PUT", &www, DNS, record_body(ip)).header(header, value)
+    };
+    let create = put("create", "127.0.0.2", "If-None-Match", "*").answers(201, None);
+    let first = arm.check(vec![create]).await;
+    let etag = first[0].body["etag"].as_str().expect("etag");
+    arm.check(vec![
+        put("duplicate", "127.0.0.3", "If-None-Match", "*").answers(412, "PreconditionFailed"),
+        put("matching etag", "127.0.0.4", "If-Match", etag).answers(200, None),
+        put("stale etag", "127.0.0.5", "If-Match", etag).answers(412, None),
+    ])
+    .await;
+    let got = arm.call("GET", &www, DNS, None).await;
     assert_eq!(
         got.body["properties"]["ARecords"][0]["ipv4Address"],
         "127.0.0.4"
@@ -190,38 +156,26 @@ async fn location_cannot_change_and_in_use_cannot_be_deleted() {
     let arm = started(0).await;
     let pip = net("l", "publicIPAddresses", "p");
     arm.put_done(&pip, NET, pip_body()).await;
-    let mut moved = pip_body();
-    moved["location"] = json!("eastus");
-    let a = arm.call("PUT", &pip, NET, Some(moved)).await;
-    assert_eq!((a.status, a.code()), (400, "InvalidResourceLocation"));
-    arm.put_done(&net("l", "virtualNetworks", "v"), NET, vnet_body())
+    let moved = case("moved IP", "PUT", &pip, NET, pip_body()).set("/location", "eastus");
+    arm.check(vec![moved.answers(400, "InvalidResourceLocation")])
         .await;
-    arm.put_done(&net("l", "networkSecurityGroups", "n"), NET, nsg_body())
-        .await;
-    let subnet = net("l", "virtualNetworks", "v") + "/subnets/default";
-    let nic = nic_body(&subnet, &pip, &net("l", "networkSecurityGroups", "n"));
-    arm.put_done(&net("l", "networkInterfaces", "nic"), NET, nic)
-        .await;
-    let busy = arm.call("DELETE", &pip, NET, None).await;
-    assert_eq!(
-        (busy.status, busy.code()),
-        (400, "PublicIPAddressCannotBeDeleted")
-    );
-    let busy_subnet = arm.call("DELETE", &subnet, NET, None).await;
-    assert_eq!(
-        (busy_subnet.status, busy_subnet.code()),
-        (400, "InUseSubnetCannotBeDeleted")
-    );
-    let mut no_subnets = vnet_body();
-    no_subnets["properties"]["subnets"] = json!([]);
     let vnet = net("l", "virtualNetworks", "v");
-    let drop_used = arm.call("PUT", &vnet, NET, Some(no_subnets)).await;
-    assert_eq!(
-        (drop_used.status, drop_used.code()),
-        (400, "InUseSubnetCannotBeDeleted")
-    );
-    arm.delete_done(&net("l", "networkInterfaces", "nic"), NET)
-        .await;
+    let nsg = net("l", "networkSecurityGroups", "n");
+    arm.put_done(&vnet, NET, vnet_body()).await;
+    arm.put_done(&nsg, NET, nsg_body()).await;
+    let subnet = format!("{vnet}/subnets/default");
+    let nic = net("l", "networkInterfaces", "nic");
+    arm.put_done(&nic, NET, nic_body(&subnet, &pip, &nsg)).await;
+    let in_use = "InUseSubnetCannotBeDeleted";
+    arm.check(vec![
+        case("IP in use", "DELETE", &pip, NET, None).answers(400, "PublicIPAddressCannotBeDeleted"),
+        case("subnet in use", "DELETE", &subnet, NET, None).answers(400, in_use),
+        case("dropping a used subnet", "PUT", &vnet, NET, vnet_body())
+            .set("/properties/subnets", json!([]))
+            .answers(400, in_use),
+    ])
+    .await;
+    arm.delete_done(&nic, NET).await;
     assert_eq!(arm.delete_done(&pip, NET).await.status, 202);
 }
 
@@ -278,11 +232,11 @@ async fn create_only_vm_properties_cannot_change() {
     let arm = started(0).await;
     let nic = arm.network_for_vm("l").await;
     arm.put_done(&vm("l", "m"), VM, vm_body(&nic)).await;
-    let mut changed = vm_body(&nic);
-    changed["properties"]["osProfile"]["customData"] = json!("b3RoZXIK");
-    let a = arm.call("PUT", &vm("l", "m"), VM, Some(changed)).await;
-    assert_eq!((a.status, a.code()), (409, "PropertyChangeNotAllowed"));
-    assert!(a.message().contains("customData"), "{}", a.message());
+    let changed = case("customData", "PUT", vm("l", "m"), VM, vm_body(&nic))
+        .set("/properties/osProfile/customData", "b3RoZXIK")
+        .answers(409, "PropertyChangeNotAllowed")
+        .says(&["customData"]);
+    let a = &arm.check(vec![changed]).await[0];
     assert!(
         a.header("x-ms-request-id").is_some(),
         "every answer carries a request id"
