@@ -18,7 +18,10 @@ use carto_harness::package::SECRET_PASSWORD;
 use carto_harness::vm::Variant;
 use carto_provision::event::Event;
 
-use crate::common::{DOMAIN, Deployment, assert_no_secret, checkout, vm_sh};
+use crate::common::{
+    DOMAIN, Deployment, assert_no_secret, changed_customer_env_recreates_every_container, checkout,
+    vm_sh,
+};
 
 const CA: &[u8] = b"-----BEGIN CERTIFICATE-----\ntest CA\n";
 
@@ -176,31 +179,7 @@ fn deploys_verifies_resumes_and_destroys<C: LocalCloud>(
         "remote steps not skipped: {out}"
     );
 
-    // A value changed in customer.env: the next run uploads it, install.sh rewrites .env and
-    // `up -d` recreates every container (where Compose v1 on Docker 25+ dies with
-    // 'ContainerConfig'), and the run ends verified again.
-    let containers = || vm_sh(&vm, "docker ps -q --no-trunc | sort");
-    let before = containers();
-    let customer_env = d.package.join("customer.env");
-    let mut text = std::fs::read_to_string(&customer_env).unwrap();
-    text.push_str("CARTO_STANDIN_NOTE=changed\n");
-    std::fs::write(&customer_env, text).unwrap();
-    let (code, out, err) = d.deploy_again();
-    assert_eq!(
-        code, 0,
-        "run after the change failed\nstdout: {out}\nstderr: {err}"
-    );
-    let dot_env = String::from_utf8(vm.read_file(&checkout(".env")).unwrap()).unwrap();
-    assert!(
-        dot_env.contains("CARTO_STANDIN_NOTE=changed\n"),
-        "{dot_env}"
-    );
-    let after = containers();
-    assert_eq!(after.lines().count(), before.lines().count(), "{after}");
-    assert!(
-        before.lines().all(|id| !after.contains(id)),
-        "containers not recreated:\nbefore {before}\nafter {after}"
-    );
+    changed_customer_env_recreates_every_container(&d, &vm);
 
     d.destroy_leaves_nothing();
 }

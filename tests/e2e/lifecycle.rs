@@ -8,7 +8,7 @@ use carto_harness::cloud::LocalCloud;
 use carto_harness::proxy::{FaultProxy, Faults};
 use carto_harness::vm::Variant;
 
-use crate::common::deployment;
+use crate::common::{changed_customer_env_recreates_every_container, deployment};
 
 /// Points after which the chain kills the run (see `src/interrupt.rs`).
 const AFTER_THE_VM: &[&str] = &["step:bootstrap", "step:install", "step:healthy"];
@@ -95,6 +95,8 @@ fn a_deployment_with_30_percent_of_calls_throttled_ends_verified() {
         throttled >= 3 && throttled * 100 >= total * 15,
         "{throttled} of {total} calls throttled"
     );
+    // The Compose v1 image (Debian 12, distro-v1) recreates after a changed value too.
+    changed_customer_env_recreates_every_container(&d, &vm);
     d.destroy_leaves_nothing();
     assert!(
         proxy.throttled() > throttled,
