@@ -1,4 +1,5 @@
-//! Shared test client: a started fake plus a tiny JSON-over-HTTP helper (reqwest, loopback only).
+//! Shared test client: a started fake plus a tiny JSON-over-HTTP helper (reqwest, loopback only),
+//! and `check`, which runs a table of requests and the answers they must get.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
@@ -139,5 +140,90 @@ pub fn instance_body(name: &str, nat_ip: Option<&str>, auto_delete: bool) -> Val
             "sourceImage": "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts",
             "diskSizeGb": "60", "diskType": format!("zones/{ZONE}/diskTypes/pd-ssd")}}],
         "networkInterfaces": [{"network": "global/networks/default", "accessConfigs": [access]}],
+    })
+}
+
+/// A request as a table row holds it: method, path (with any query) and body (`None`: no body).
+pub type Request = (&'static str, String, Option<Value>);
+
+pub fn get(path: impl Into<String>) -> Request {
+    ("GET", path.into(), None)
+}
+
+pub fn post(path: impl Into<String>, body: Value) -> Request {
+    ("POST", path.into(), Some(body))
+}
+
+pub fn delete(path: impl Into<String>) -> Request {
+    ("DELETE", path.into(), None)
+}
+
+pub fn send(method: &'static str, path: impl Into<String>, body: Option<Value>) -> Request {
+    (method, path.into(), body)
+}
+
+/// `base` with the value at the JSON pointer `at` set (its last key may be new).
+pub fn with(base: &Value, at: &str, value: impl Into<Value>) -> Value {
+    let mut body = base.clone();
+    let (parent, key) = at.rsplit_once('/').expect("a JSON pointer");
+    body.pointer_mut(parent).expect("the pointer's parent")[key] = value.into();
+    body
+}
+
+/// What an answer's error message must say: anything, exactly this, this first, each of these.
+#[derive(Debug)]
+pub enum Says {
+    Any,
+    Is(&'static str),
+    Starts(&'static str),
+    Has(&'static [&'static str]),
+}
+
+/// One row of a table of requests: what it checks (named in a failure), the request, and the
+/// answer it must get: status, error reason ("" for a success) and what the error message says.
+/// An error answer must also carry its code and Google's status word for it.
+pub type Case = (&'static str, Request, u16, &'static str, Says);
+
+/// Sends every case's request in order and checks its answer (waiting for an operation it
+/// starts, so the next case sees its effect); fails naming every case without its answer.
+pub async fn check(fake: &Fake, cases: Vec<Case>) {
+    let mut failed = Vec::new();
+    for (what, (method, path, body), status, why, says) in cases {
+        let (got, answer) = fake.send(method, &path, body.as_ref()).await;
+        if got == 200 && answer["kind"] == "compute#operation" {
+            fake.wait_done(&answer).await;
+        }
+        let (error, text) = (&answer["error"], message(&answer));
+        let word = status_word(status).is_none_or(|w| error["status"] == w);
+        let ok = got == status
+            && reason(&answer) == why
+            && match says {
+                Says::Any => true,
+                Says::Is(whole) => text == whole,
+                Says::Starts(prefix) => text.starts_with(prefix),
+                Says::Has(words) => words.iter().all(|w| text.contains(w)),
+            }
+            && (status < 400 || (error["code"] == status && word));
+        if !ok {
+            failed.push(format!(
+                "{what}: {method} {path} wants {status} {why:?} {says:?}, got {got} {answer}"
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// The status word Google's error bodies carry beside these codes.
+fn status_word(code: u16) -> Option<&'static str> {
+    Some(match code {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        404 => "NOT_FOUND",
+        409 => "ALREADY_EXISTS",
+        412 => "FAILED_PRECONDITION",
+        429 => "RESOURCE_EXHAUSTED",
+        501 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        _ => return None,
     })
 }

@@ -2,11 +2,12 @@
 //! cycle of addresses, firewalls and instances (with their boot disk), operations progressing
 //! over polls, and the instance insert checks.
 
+use crate::common::Says::{Any, Has, Is};
 use crate::common::{
-    Fake, PROJECT, REGION, ZONE, address_body, instance_body, labels, message, reason,
+    Case, Fake, REGION, ZONE, address_body, check, get, instance_body, labels, post, reason, with,
 };
 use carto_fake_gcp::Config;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn config() -> Config {
     Config {
@@ -25,9 +26,6 @@ async fn catalogue_reads_and_their_404s() {
             .as_str()
             .is_some_and(|r| r.ends_with("/regions/us-central1"))
     );
-    let (status, body) = fake.get(&Fake::compute("zones/mars-north1-a")).await;
-    assert_eq!((status, reason(&body)), (404, "notFound"));
-    assert_eq!(body["error"]["status"], "NOT_FOUND");
 
     let mt = |name: &str| Fake::compute(&format!("zones/{ZONE}/machineTypes/{name}"));
     let (status, small) = fake.get(&mt("e2-small")).await;
@@ -39,14 +37,6 @@ async fn catalogue_reads_and_their_404s() {
     assert_eq!(small["architecture"], "X86_64");
     let (_, arm) = fake.get(&mt("c4a-standard-8")).await;
     assert_eq!(arm["architecture"], "ARM64");
-    let (status, body) = fake.get(&mt("n1-imaginary-64")).await;
-    assert_eq!(status, 404);
-    assert_eq!(
-        message(&body),
-        format!(
-            "The resource 'projects/{PROJECT}/zones/{ZONE}/machineTypes/n1-imaginary-64' was not found"
-        )
-    );
 
     let path = "/compute/v1/projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts";
     let (status, image) = fake.get(path).await;
@@ -55,10 +45,15 @@ async fn catalogue_reads_and_their_404s() {
         (image["architecture"].clone(), image["family"].clone()),
         (json!("X86_64"), json!("ubuntu-2204-lts"))
     );
-    let (status, _) = fake
-        .get("/compute/v1/projects/ubuntu-os-cloud/global/images/family/ubuntu-2004-lts")
-        .await;
-    assert_eq!(status, 404);
+    let family = "/compute/v1/projects/ubuntu-os-cloud/global/images/family/ubuntu-2004-lts";
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("no such zone", get(Fake::compute("zones/mars-north1-a")), 404, "notFound", Any),
+        ("no such machine type", get(mt("n1-imaginary-64")), 404, "notFound", Is("The resource \
+            'projects/test-proj/zones/us-central1-a/machineTypes/n1-imaginary-64' was not found")),
+        ("no such image family", get(family), 404, "notFound", Any),
+    ];
+    check(&fake, cases).await;
 }
 
 #[tokio::test]
@@ -261,58 +256,32 @@ async fn operations_go_pending_running_done_over_polls() {
 #[tokio::test]
 async fn instance_insert_checks_what_gce_checks() {
     let fake = Fake::start(config()).await;
-    let collection = Fake::compute(&format!("zones/{ZONE}/instances"));
-    let mut bad_type = instance_body("vm", None, true);
-    bad_type["machineType"] = json!(format!("zones/{ZONE}/machineTypes/e2-imaginary"));
-    let mut arm = instance_body("vm", None, true);
-    arm["machineType"] = json!(format!("zones/{ZONE}/machineTypes/t2a-standard-8"));
-    let mut no_boot = instance_body("vm", None, true);
-    no_boot["disks"][0]["boot"] = json!(false);
-    let mut small = instance_body("vm", None, true);
-    small["disks"][0]["initializeParams"]["diskSizeGb"] = json!("5");
-    let not_reserved = instance_body("vm", Some("127.0.0.99"), true);
-    let cases = [
-        (
-            bad_type,
-            "'resource.machineType'",
-            "Machine type with name 'e2-imaginary' does not exist",
-        ),
-        (
-            arm,
-            "disks[0].initializeParams.sourceImage",
-            "does not match machine type t2a-standard-8",
-        ),
-        (no_boot, "'resource.disks'", "Exactly one boot disk"),
-        (
-            small,
-            "initializeParams.diskSizeGb': '5'",
-            "smaller than the image size",
-        ),
-        (
-            not_reserved,
-            "accessConfigs[0].natIP': '127.0.0.99'",
-            "was not found in region 'us-central1'",
-        ),
+    let instances = Fake::compute(&format!("zones/{ZONE}/instances"));
+    let vm = instance_body("vm", None, true);
+    let vm_with = |at: &str, value: Value| post(&instances, with(&vm, at, value));
+    let machine = |name: &str| json!(format!("zones/{ZONE}/machineTypes/{name}"));
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("an unknown machine type", vm_with("/machineType", machine("e2-imaginary")), 400,
+            "invalid", Has(&["'resource.machineType'",
+                "Machine type with name 'e2-imaginary' does not exist"])),
+        ("an x86 image on an Arm machine", vm_with("/machineType", machine("t2a-standard-8")), 400,
+            "invalid", Has(&["disks[0].initializeParams.sourceImage",
+                "does not match machine type t2a-standard-8"])),
+        ("no boot disk", vm_with("/disks/0/boot", json!(false)), 400, "invalid",
+            Has(&["'resource.disks'", "Exactly one boot disk"])),
+        ("a disk smaller than its image",
+            vm_with("/disks/0/initializeParams/diskSizeGb", json!("5")), 400, "invalid",
+            Has(&["initializeParams.diskSizeGb': '5'", "smaller than the image size"])),
+        ("an unreserved natIP", post(&instances, instance_body("vm", Some("127.0.0.99"), true)),
+            400, "invalid", Has(&["accessConfigs[0].natIP': '127.0.0.99'",
+                "was not found in region 'us-central1'"])),
+        ("no such image family", vm_with("/disks/0/initializeParams/sourceImage",
+            json!("projects/debian-cloud/global/images/family/debian-12")), 404, "notFound", Any),
+        ("no such zone", post(Fake::compute("zones/mars-north1-a/instances"), vm.clone()), 404,
+            "notFound", Any),
     ];
-    for (body, field, why) in cases {
-        let (status, err) = fake.post(&collection, &body).await;
-        assert_eq!((status, reason(&err)), (400, "invalid"), "{err}");
-        assert!(
-            message(&err).contains(field) && message(&err).contains(why),
-            "{err}"
-        );
-    }
-    let mut image = instance_body("vm", None, true);
-    image["disks"][0]["initializeParams"]["sourceImage"] =
-        json!("projects/debian-cloud/global/images/family/debian-12");
-    assert_eq!(fake.post(&collection, &image).await.0, 404);
-    let (status, err) = fake
-        .post(
-            &Fake::compute("zones/mars-north1-a/instances"),
-            &instance_body("vm", None, true),
-        )
-        .await;
-    assert_eq!((status, reason(&err)), (404, "notFound"));
+    check(&fake, cases).await;
     assert!(fake.server.state().resources("instances").is_empty());
     assert!(fake.server.state().resources("disks").is_empty());
 }

@@ -2,7 +2,8 @@
 //! A record (pending -> done over reads), the record-set listing, deleting it again, and the
 //! change checks (duplicates, stale deletions, names outside the zone, unknown fields).
 
-use crate::common::{Fake, PROJECT, message, reason};
+use crate::common::Says::{Any, Has, Is};
+use crate::common::{Case, Fake, PROJECT, check, get, message, post, reason, with};
 use carto_fake_gcp::Config;
 use serde_json::{Value, json};
 
@@ -70,9 +71,8 @@ async fn seeded_zones_are_listed_and_read() {
 async fn a_record_cycle_through_changes() {
     let (fake, zone) = seeded(2).await;
     let record = a_record("app.example.com.", "127.0.0.7");
-    let (status, change) = fake
-        .post(&format!("{zone}/changes"), &json!({"additions": [record]}))
-        .await;
+    let changes = format!("{zone}/changes");
+    let (status, change) = fake.post(&changes, &json!({"additions": [record]})).await;
     assert_eq!(status, 200, "{change}");
     assert_eq!(
         (change["status"].clone(), change["kind"].clone()),
@@ -100,29 +100,28 @@ async fn a_record_cycle_through_changes() {
         .collect();
     assert_eq!(types, ["NS", "SOA", "A"], "apex records come with the zone");
 
-    let (status, err) = fake
-        .post(&format!("{zone}/changes"), &json!({"additions": [record]}))
-        .await;
-    assert_eq!((status, reason(&err)), (409, "alreadyExists"));
-    assert!(message(&err).contains("'app.example.com. (A)'"), "{err}");
     let stale = a_record("app.example.com.", "127.0.0.8");
-    let (status, err) = fake
-        .post(&format!("{zone}/changes"), &json!({"deletions": [stale]}))
-        .await;
-    assert_eq!((status, reason(&err)), (412, "conditionNotMet"));
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("the same record again", post(&changes, json!({"additions": [record]})), 409,
+            "alreadyExists", Has(&["'app.example.com. (A)'"])),
+        ("deleting a record set as it is not", post(&changes, json!({"deletions": [stale]})), 412,
+            "conditionNotMet", Any),
+    ];
+    check(&fake, cases).await;
 
     // Replace in one change, then delete; the second deletion finds nothing.
     let replaced = a_record("app.example.com.", "127.0.0.9");
     let swap = json!({"deletions": [record], "additions": [replaced]});
-    assert_eq!(fake.post(&format!("{zone}/changes"), &swap).await.0, 200);
+    assert_eq!(fake.post(&changes, &swap).await.0, 200);
     assert_eq!(
         fake.get(&query).await.1["rrsets"][0]["rrdatas"],
         json!(["127.0.0.9"])
     );
     let delete = json!({"deletions": [replaced]});
-    assert_eq!(fake.post(&format!("{zone}/changes"), &delete).await.0, 200);
+    assert_eq!(fake.post(&changes, &delete).await.0, 200);
     assert_eq!(fake.get(&query).await.1["rrsets"], json!([]));
-    let (status, err) = fake.post(&format!("{zone}/changes"), &delete).await;
+    let (status, err) = fake.post(&changes, &delete).await;
     assert_eq!((status, reason(&err)), (404, "notFound"));
     assert_eq!(
         fake.server
@@ -137,49 +136,32 @@ async fn a_record_cycle_through_changes() {
 async fn changes_are_checked_before_anything_applies() {
     let (fake, zone) = seeded(1).await;
     let changes = format!("{zone}/changes");
-    let outside = json!({"additions": [a_record("app.example.org.", "127.0.0.7")]});
-    let (status, err) = fake.post(&changes, &outside).await;
-    assert_eq!(status, 400);
-    assert!(message(&err).contains("not within the zone"), "{err}");
-    let no_dot = json!({"additions": [a_record("app.example.com", "127.0.0.7")]});
-    assert_eq!(
-        fake.post(&changes, &no_dot).await.0,
-        400,
-        "names are absolute"
-    );
-    let not_ip = json!({"additions": [a_record("app.example.com.", "my-host")]});
-    assert_eq!(fake.post(&changes, &not_ip).await.0, 400);
-    let mut unknown = json!({"additions": [a_record("app.example.com.", "127.0.0.7")]});
-    unknown["additions"][0]["ttl_seconds"] = json!(5);
-    let (status, err) = fake.post(&changes, &unknown).await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        message(&err),
-        "Invalid JSON payload received. Unknown name \"ttl_seconds\" at 'change.additions[0]': Cannot find field."
-    );
-    let wrong = json!({"additions": [{"name": "app.example.com.", "type": "A", "ttl": "soon", "rrdatas": ["127.0.0.7"]}]});
-    assert_eq!(
-        fake.post(&changes, &wrong).await.0,
-        400,
-        "ttl is an integer"
-    );
-    assert_eq!(fake.post(&changes, &json!({})).await.0, 400, "empty change");
+    let add = json!({"additions": [a_record("app.example.com.", "127.0.0.7")]});
+    let outside = with(&add, "/additions/0/name", "app.example.org.");
     // A valid addition in the same change as a bad one is not applied either.
     let mixed = json!({"additions": [a_record("ok.example.com.", "127.0.0.7"), a_record("x.example.org.", "127.0.0.7")]});
-    assert_eq!(fake.post(&changes, &mixed).await.0, 400);
-    assert_eq!(
-        fake.server
-            .state()
-            .record_sets(PROJECT, "example-zone")
-            .len(),
-        2,
-        "only the apex"
-    );
-    assert_eq!(
-        fake.post(&Fake::dns("managedZones/missing/changes"), &outside)
-            .await
-            .0,
-        404
-    );
-    assert_eq!(fake.get(&format!("{changes}/42")).await.0, 404);
+    let change =
+        |at: &str, value: Value| post(&changes, with(&add, &format!("/additions/0/{at}"), value));
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("a name outside the zone", post(&changes, outside.clone()), 400, "invalid",
+            Has(&["not within the zone"])),
+        ("a name not absolute", change("name", json!("app.example.com")), 400, "invalid", Any),
+        ("an A record's data not an IP", change("rrdatas", json!(["my-host"])), 400, "invalid",
+            Has(&["'my-host'"])),
+        ("an unknown field", change("ttl_seconds", json!(5)), 400, "invalid",
+            Is("Invalid JSON payload received. Unknown name \"ttl_seconds\" at \
+                'change.additions[0]': Cannot find field.")),
+        ("a ttl not an integer", change("ttl", json!("soon")), 400, "invalid",
+            Has(&["'change.additions[0].ttl' (TYPE_INT32)"])),
+        ("an empty change", post(&changes, json!({})), 400, "invalid", Has(&["it is empty"])),
+        ("a good addition beside a bad one", post(&changes, mixed), 400, "invalid",
+            Has(&["'entity.change.additions[1]'", "not within the zone"])),
+        ("no such zone", post(Fake::dns("managedZones/missing/changes"), outside), 404, "notFound",
+            Any),
+        ("no such change", get(format!("{changes}/42")), 404, "notFound", Any),
+    ];
+    check(&fake, cases).await;
+    let records = fake.server.state().record_sets(PROJECT, "example-zone");
+    assert_eq!(records.len(), 2, "only the apex");
 }

@@ -1,7 +1,8 @@
 //! Operations that end in failure: DONE carrying `error` and `httpErrorStatusCode` (which
 //! google-cloud-rust's poller returns as Ok), and what that leaves behind.
 
-use crate::common::{Fake, REGION, ZONE};
+use crate::common::Says::Any;
+use crate::common::{Case, Fake, REGION, ZONE, check, get};
 use carto_fake_gcp::Config;
 use serde_json::json;
 
@@ -36,18 +37,12 @@ async fn a_failed_insert_finishes_done_with_an_error_and_creates_nothing() {
     let (_, done) = fake.wait_done(&op).await;
     assert_eq!(done["httpErrorStatusCode"], 403);
     assert_eq!(done["error"]["errors"][0]["code"], "QUOTA_EXCEEDED");
-    assert_eq!(
-        fake.get(&Fake::compute(&format!("zones/{ZONE}/instances/vm")))
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        fake.get(&Fake::compute(&format!("zones/{ZONE}/disks/vm")))
-            .await
-            .0,
-        404
-    );
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("no VM", get(Fake::compute(&format!("zones/{ZONE}/instances/vm"))), 404, "notFound", Any),
+        ("no disk", get(Fake::compute(&format!("zones/{ZONE}/disks/vm"))), 404, "notFound", Any),
+    ];
+    check(&fake, cases).await;
     assert_eq!(
         fake.get(&format!("{addresses}/ip")).await.1["status"],
         "RESERVED"

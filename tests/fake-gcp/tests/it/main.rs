@@ -1,5 +1,6 @@
 //! The fake's HTTP-level tests, one binary with a module per topic (compute, DNS, requests,
-//! failed operations, lists, refusals of what Google refuses); `common` starts the fake and builds request bodies.
+//! failed operations, lists, refusals of what Google refuses); `common` starts the fake, builds
+//! request bodies and runs tables of requests (`check`).
 
 mod common;
 mod compute;

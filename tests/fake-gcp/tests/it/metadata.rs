@@ -2,7 +2,8 @@
 //! conditionNotMet on a stale or missing one, nothing changed), a new fingerprint per accepted
 //! write, and the body checked against the `Metadata` schema.
 
-use crate::common::{Fake, ZONE, instance_body, reason};
+use crate::common::Says::Any;
+use crate::common::{Case, Fake, ZONE, check, instance_body, post};
 use serde_json::{Value, json};
 
 async fn instance_with_metadata(fake: &Fake) -> (String, Value) {
@@ -32,13 +33,13 @@ async fn set_metadata_needs_the_current_fingerprint() {
     let set = format!("{vm}/setMetadata");
     let only_keys = json!([{"key": "ssh-keys", "value": "ubuntu:ssh-ed25519 AAAA test"}]);
 
-    for stale in [
-        json!({"items": only_keys}),
-        json!({"fingerprint": "0000", "items": only_keys}),
-    ] {
-        let (status, body) = fake.post(&set, &stale).await;
-        assert_eq!((status, reason(&body)), (412, "conditionNotMet"), "{body}");
-    }
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("no fingerprint", post(&set, json!({"items": only_keys})), 412, "conditionNotMet", Any),
+        ("a wrong fingerprint", post(&set, json!({"fingerprint": "0000", "items": only_keys})), 412,
+            "conditionNotMet", Any),
+    ];
+    check(&fake, cases).await;
     assert_eq!(
         fake.get(&vm).await.1["metadata"],
         before,
@@ -56,16 +57,12 @@ async fn set_metadata_needs_the_current_fingerprint() {
     assert_ne!(after["fingerprint"], before["fingerprint"]);
 
     // The fingerprint it just replaced is stale now, even for the same items.
-    let (status, body) = fake
-        .post(&set, &json!({"fingerprint": first, "items": only_keys}))
-        .await;
-    assert_eq!((status, reason(&body)), (412, "conditionNotMet"), "{body}");
-
-    let (status, body) = fake
-        .post(
-            &set,
-            &json!({"fingerprint": after["fingerprint"], "entries": []}),
-        )
-        .await;
-    assert_eq!(status, 400, "an unknown field passed: {body}");
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("the replaced fingerprint", post(&set, json!({"fingerprint": first, "items": only_keys})),
+            412, "conditionNotMet", Any),
+        ("an unknown key", post(&set, json!({"fingerprint": after["fingerprint"], "entries": []})),
+            400, "invalid", Any),
+    ];
+    check(&fake, cases).await;
 }

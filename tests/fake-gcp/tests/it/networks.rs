@@ -3,7 +3,8 @@
 //! subnetworks that exist, deletions refused while something still uses the resource, and
 //! `firewalls.update` replacing a rule.
 
-use crate::common::{Fake, REGION, ZONE, instance_body, message, reason};
+use crate::common::Says::{Any, Has};
+use crate::common::{Case, Fake, REGION, ZONE, check, delete, get, instance_body, post};
 use serde_json::{Value, json};
 
 fn network(name: &str) -> Value {
@@ -19,14 +20,6 @@ async fn create(fake: &Fake, path: &str, body: &Value) {
     let (status, op) = fake.post(path, body).await;
     assert_eq!(status, 200, "{path}: {op}");
     fake.wait_done(&op).await;
-}
-
-async fn delete(fake: &Fake, path: &str) -> (u16, Value) {
-    let (status, op) = fake.delete(path).await;
-    if status == 200 {
-        fake.wait_done(&op).await;
-    }
-    (status, op)
 }
 
 #[tokio::test]
@@ -77,33 +70,22 @@ async fn a_custom_network_holds_a_subnetwork_an_instance_and_rules_until_they_go
         &network("env-1-net"),
     )
     .await;
-    // A legacy network (no autoCreateSubnetworks) is refused.
-    let (status, err) = fake
-        .post(
-            &Fake::compute("global/networks"),
-            &json!({"name": "legacy"}),
-        )
-        .await;
-    assert_eq!(status, 400, "{err}");
-    // A subnetwork on a missing network, with a bad range, or overlapping, is refused.
-    let (status, err) = fake
-        .post(&subnets, &subnet("s", "nowhere", "10.64.0.0/24"))
-        .await;
-    assert_eq!(status, 400, "{err}");
-    let (status, err) = fake
-        .post(&subnets, &subnet("s", "env-1-net", "10.64.0.1/24"))
-        .await;
-    assert_eq!(status, 400, "{err}");
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("a legacy network (no autoCreateSubnetworks)",
+            post(Fake::compute("global/networks"), json!({"name": "legacy"})), 400, "invalid", Any),
+        ("a subnetwork on a missing network",
+            post(&subnets, subnet("s", "nowhere", "10.64.0.0/24")), 400, "invalid", Any),
+        ("a subnetwork range with host bits",
+            post(&subnets, subnet("s", "env-1-net", "10.64.0.1/24")), 400, "invalid", Any),
+    ];
+    check(&fake, cases).await;
     create(
         &fake,
         &subnets,
         &subnet("env-1-subnet", "env-1-net", "10.64.0.0/24"),
     )
     .await;
-    let (status, err) = fake
-        .post(&subnets, &subnet("s2", "env-1-net", "10.64.0.128/25"))
-        .await;
-    assert_eq!((status, reason(&err)), (400, "invalid"), "{err}");
     let (_, sub) = fake.get(&sub_path).await;
     assert_eq!(sub["ipCidrRange"], "10.64.0.0/24");
     assert!(
@@ -118,26 +100,28 @@ async fn a_custom_network_holds_a_subnetwork_an_instance_and_rules_until_they_go
         "allowed": [{"IPProtocol": "tcp", "ports": ["22"]}], "sourceRanges": ["203.0.113.7/32"]});
     create(&fake, &Fake::compute("global/firewalls"), &rule).await;
     let instances = Fake::compute(&format!("zones/{ZONE}/instances"));
-    let mut vm = instance_body("env-1-vm", None, true);
-    vm["networkInterfaces"][0]["network"] = json!("global/networks/env-1-net");
-    let (status, err) = fake.post(&instances, &vm).await;
-    assert_eq!(status, 400, "no subnetwork: {err}");
-    assert!(
-        message(&err).contains("Subnetwork should be specified"),
-        "{err}"
-    );
-    vm["networkInterfaces"][0]["subnetwork"] = json!(format!("regions/{REGION}/subnetworks/nope"));
-    assert_eq!(
-        fake.post(&instances, &vm).await.0,
-        400,
-        "unknown subnetwork"
-    );
-    vm["networkInterfaces"][0]["network"] = json!("global/networks/nope");
-    vm["networkInterfaces"][0]["subnetwork"] =
-        json!(format!("regions/{REGION}/subnetworks/env-1-subnet"));
-    assert_eq!(fake.post(&instances, &vm).await.0, 400, "unknown network");
-    vm["networkInterfaces"][0]["network"] = json!("global/networks/env-1-net");
-    create(&fake, &instances, &vm).await;
+    let vm = |network: &str, subnetwork: Option<&str>| {
+        let mut vm = instance_body("env-1-vm", None, true);
+        let nic = &mut vm["networkInterfaces"][0];
+        nic["network"] = json!(format!("global/networks/{network}"));
+        if let Some(name) = subnetwork {
+            nic["subnetwork"] = json!(format!("regions/{REGION}/subnetworks/{name}"));
+        }
+        vm
+    };
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("an overlapping subnetwork", post(&subnets, subnet("s2", "env-1-net", "10.64.0.128/25")),
+            400, "invalid", Any),
+        ("an instance on a custom network, no subnetwork", post(&instances, vm("env-1-net", None)),
+            400, "invalid", Has(&["Subnetwork should be specified"])),
+        ("an instance in an unknown subnetwork", post(&instances, vm("env-1-net", Some("nope"))),
+            400, "invalid", Any),
+        ("an instance on an unknown network", post(&instances, vm("nope", Some("env-1-subnet"))),
+            400, "invalid", Any),
+    ];
+    check(&fake, cases).await;
+    create(&fake, &instances, &vm("env-1-net", Some("env-1-subnet"))).await;
     let (_, got) = fake.get(&format!("{instances}/env-1-vm")).await;
     let nic = &got["networkInterfaces"][0];
     assert!(
@@ -155,38 +139,20 @@ async fn a_custom_network_holds_a_subnetwork_an_instance_and_rules_until_they_go
     assert_eq!(nic["networkIP"], "10.64.0.2");
 
     // Deletions in the wrong order are refused, in the right order accepted.
-    let (status, err) = delete(&fake, &sub_path).await;
-    assert_eq!(
-        (status, reason(&err)),
-        (400, "resourceInUseByAnotherResource"),
-        "{err}"
-    );
-    let (status, err) = delete(&fake, &net_path).await;
-    assert_eq!(
-        (status, reason(&err)),
-        (400, "resourceInUseByAnotherResource"),
-        "{err}"
-    );
-    assert_eq!(delete(&fake, &format!("{instances}/env-1-vm")).await.0, 200);
-    assert_eq!(
-        delete(&fake, &net_path).await.0,
-        400,
-        "the subnet and rule still use it"
-    );
-    assert_eq!(delete(&fake, &sub_path).await.0, 200);
-    assert_eq!(
-        delete(&fake, &net_path).await.0,
-        400,
-        "the rule still uses it"
-    );
-    assert_eq!(
-        delete(&fake, &Fake::compute("global/firewalls/env-1-ssh"))
-            .await
-            .0,
-        200
-    );
-    assert_eq!(delete(&fake, &net_path).await.0, 200);
-    assert_eq!(fake.get(&net_path).await.0, 404);
+    let in_use = "resourceInUseByAnotherResource";
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("the subnetwork the instance uses", delete(&sub_path), 400, in_use, Any),
+        ("the network the instance uses", delete(&net_path), 400, in_use, Any),
+        ("the instance", delete(format!("{instances}/env-1-vm")), 200, "", Any),
+        ("the network the subnetwork and rule still use", delete(&net_path), 400, in_use, Any),
+        ("the subnetwork", delete(&sub_path), 200, "", Any),
+        ("the network the rule still uses", delete(&net_path), 400, in_use, Any),
+        ("the rule", delete(Fake::compute("global/firewalls/env-1-ssh")), 200, "", Any),
+        ("the network, used by nothing", delete(&net_path), 200, "", Any),
+        ("the network, deleted", get(&net_path), 404, "notFound", Any),
+    ];
+    check(&fake, cases).await;
     // The default network is still there, with its rules.
     assert_eq!(fake.server.state().resources("networks").len(), 1);
 }

@@ -2,7 +2,8 @@
 //! wrong types, bad enums, missing required values, unknown query parameters), duplicate
 //! creates and `requestId` idempotency, injected throttling, latency, and the request log.
 
-use crate::common::{Fake, REGION, ZONE, message, reason};
+use crate::common::Says::{Any, Has, Is, Starts};
+use crate::common::{Case, Fake, REGION, ZONE, check, get, message, post, reason, send, with};
 use carto_fake_gcp::Config;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -25,139 +26,66 @@ fn firewalls() -> String {
     Fake::compute("global/firewalls")
 }
 
-async fn assert_invalid(fake: &Fake, path: &str, body: &Value, expected_message: &str) {
-    let (status, err) = fake.post(path, body).await;
-    assert_eq!(status, 400, "{err}");
-    assert_eq!(err["error"]["status"], "INVALID_ARGUMENT");
-    assert_eq!(err["error"]["code"], 400);
-    assert_eq!(reason(&err), "invalid");
-    assert_eq!(message(&err), expected_message);
-}
-
 #[tokio::test]
-async fn unknown_fields_are_rejected_where_they_are() {
+async fn bodies_off_the_contract_are_refused_and_create_nothing() {
     let fake = Fake::default().await;
-    let mut body = firewall("fw");
-    body["x"] = json!(1);
-    let top = "Invalid JSON payload received. Unknown name \"x\" at 'resource': Cannot find field.";
-    assert_invalid(&fake, &firewalls(), &body, top).await;
-    let mut body = firewall("fw");
-    body["allowed"][0]["portz"] = json!(["22"]);
-    let nested = "Invalid JSON payload received. Unknown name \"portz\" at 'resource.allowed[0]': Cannot find field.";
-    assert_invalid(&fake, &firewalls(), &body, nested).await;
-    assert!(
-        fake.server.state().resources("firewalls").is_empty(),
-        "nothing created"
-    );
-}
-
-#[tokio::test]
-async fn wrong_types_bad_enums_and_missing_names_are_rejected() {
-    let fake = Fake::default().await;
-    let mut body = firewall("fw");
-    body["direction"] = json!("SIDEWAYS");
-    assert_invalid(
-        &fake,
-        &firewalls(),
-        &body,
-        "Invalid value at 'resource.direction' (TYPE_ENUM), \"SIDEWAYS\"",
-    )
-    .await;
-    let mut body = firewall("fw");
-    body["priority"] = json!("high");
-    assert_invalid(
-        &fake,
-        &firewalls(),
-        &body,
-        "Invalid value at 'resource.priority' (TYPE_INT32), \"high\"",
-    )
-    .await;
-    let mut body = firewall("fw");
-    body["sourceRanges"] = json!("0.0.0.0/0");
-    let (status, _) = fake.post(&firewalls(), &body).await;
-    assert_eq!(status, 400, "a string where a list belongs");
+    let (fws, fw) = (firewalls(), firewall("fw"));
     let addresses = Fake::compute(&format!("regions/{REGION}/addresses"));
-    let labels = json!({"name": "ip", "labels": {"carto-env": 1}});
-    assert_invalid(
-        &fake,
-        &addresses,
-        &labels,
-        "Invalid value at 'resource.labels.carto-env' (TYPE_STRING), 1",
-    )
-    .await;
-    // `name` is annotated required for compute.addresses.insert in the discovery document.
-    assert_invalid(
-        &fake,
-        &addresses,
-        &json!({"labels": {}}),
-        "Required field 'resource.name' not specified",
-    )
-    .await;
-    let (status, err) = fake
-        .post(&firewalls(), &json!({"name": "Bad_Name", "allowed": []}))
-        .await;
-    assert_eq!((status, reason(&err)), (400, "invalid"), "{err}");
-    assert!(
-        message(&err).starts_with("Invalid value for field 'resource.name': 'Bad_Name'"),
-        "{err}"
-    );
-    let (status, _) = fake.send("POST", &firewalls(), None).await;
-    assert_eq!(status, 400, "a body is required");
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("an unknown field", post(&fws, with(&fw, "/x", 1)), 400, "invalid", Is("Invalid JSON \
+            payload received. Unknown name \"x\" at 'resource': Cannot find field.")),
+        ("an unknown nested field", post(&fws, with(&fw, "/allowed/0/portz", json!(["22"]))), 400,
+            "invalid", Is("Invalid JSON payload received. Unknown name \"portz\" at \
+                'resource.allowed[0]': Cannot find field.")),
+        ("a value off the enum", post(&fws, with(&fw, "/direction", "SIDEWAYS")), 400, "invalid",
+            Is("Invalid value at 'resource.direction' (TYPE_ENUM), \"SIDEWAYS\"")),
+        ("a string for an int32", post(&fws, with(&fw, "/priority", "high")), 400, "invalid",
+            Is("Invalid value at 'resource.priority' (TYPE_INT32), \"high\"")),
+        ("a string where a list belongs", post(&fws, with(&fw, "/sourceRanges", "0.0.0.0/0")), 400,
+            "invalid", Has(&["'resource.sourceRanges'"])),
+        ("a number for a label",
+            post(&addresses, json!({"name": "ip", "labels": {"carto-env": 1}})), 400, "invalid",
+            Is("Invalid value at 'resource.labels.carto-env' (TYPE_STRING), 1")),
+        // `name` is annotated required for compute.addresses.insert in the discovery document.
+        ("no required name", post(&addresses, json!({"labels": {}})), 400, "invalid",
+            Is("Required field 'resource.name' not specified")),
+        ("a name off its pattern", post(&fws, json!({"name": "Bad_Name", "allowed": []})), 400,
+            "invalid", Starts("Invalid value for field 'resource.name': 'Bad_Name'")),
+        ("no body where one is required", send("POST", &fws, None), 400, "invalid",
+            Is("Required field 'resource' not specified")),
+    ];
+    check(&fake, cases).await;
     assert!(fake.server.state().resources("firewalls").is_empty());
     assert!(fake.server.state().resources("addresses").is_empty());
 }
 
 #[tokio::test]
-async fn query_parameters_are_checked_against_the_method() {
+async fn queries_paths_and_methods_off_the_contract_are_refused() {
     let fake = Fake::default().await;
     let zone = Fake::compute(&format!("zones/{ZONE}"));
-    assert_eq!(
-        fake.get(&format!(
-            "{zone}?alt=json&prettyPrint=false&$alt=json;enum-encoding=int"
-        ))
-        .await
-        .0,
-        200
-    );
-    let (status, err) = fake.get(&format!("{zone}?bogus=1")).await;
-    assert_eq!(status, 400);
-    assert!(
-        message(&err).contains("Unknown name \"bogus\": Cannot bind query parameter"),
-        "{err}"
-    );
-    assert_eq!(fake.get(&format!("{zone}?alt=xml")).await.0, 400, "enum");
-    assert_eq!(
-        fake.get(&format!("{zone}?prettyPrint=maybe")).await.0,
-        400,
-        "boolean"
-    );
-    let (status, err) = fake
-        .post(
-            &format!("{}?requestId=not-a-uuid", firewalls()),
-            &firewall("fw"),
-        )
-        .await;
-    assert_eq!(status, 400);
-    assert!(message(&err).contains("'requestId': 'not-a-uuid'"), "{err}");
-}
-
-#[tokio::test]
-async fn unknown_paths_and_unimplemented_methods_say_so() {
-    let fake = Fake::default().await;
-    let (status, err) = fake.get("/compute/v1/projects/p/nowhere").await;
-    assert_eq!((status, reason(&err)), (404, "notFound"));
     let stop = Fake::compute(&format!("zones/{ZONE}/instances/vm/stop"));
-    let (status, err) = fake.send("POST", &stop, None).await;
-    assert_eq!(
-        status, 501,
-        "instances.stop is in the contract but not in the fake: {err}"
-    );
-    assert_eq!(
-        fake.send("PUT", &Fake::compute(&format!("zones/{ZONE}")), None)
-            .await
-            .0,
-        405
-    );
+    let query = |query: &str| get(format!("{zone}?{query}"));
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("the standard parameters", query("alt=json&prettyPrint=false&$alt=json;enum-encoding=int"),
+            200, "", Any),
+        ("an unknown query parameter", query("bogus=1"), 400, "invalid",
+            Has(&["Unknown name \"bogus\": Cannot bind query parameter"])),
+        ("alt off its enum", query("alt=xml"), 400, "invalid", Any),
+        ("prettyPrint not a boolean", query("prettyPrint=maybe"), 400, "invalid", Any),
+        ("a requestId not a UUID",
+            post(format!("{}?requestId=not-a-uuid", firewalls()), firewall("fw")), 400, "invalid",
+            Has(&["'requestId': 'not-a-uuid'"])),
+        ("the client libraries' $apiVersion, a date",
+            query("$apiVersion=2026-09-01&$alt=json;enum-encoding=int"), 200, "", Any),
+        ("an $apiVersion not a date", query("$apiVersion=latest"), 400, "invalid", Any),
+        ("an unknown path", get("/compute/v1/projects/p/nowhere"), 404, "notFound", Any),
+        ("instances.stop: in the contract, not in the fake", send("POST", &stop, None), 501,
+            "notImplemented", Has(&["compute.instances.stop"])),
+        ("a verb the path does not take", send("PUT", &zone, None), 405, "httpMethod", Any),
+    ];
+    check(&fake, cases).await;
 }
 
 #[tokio::test]
@@ -320,18 +248,4 @@ async fn projects_exist_only_when_seeded() {
     assert_eq!(body["name"], crate::common::PROJECT);
     let (status, _) = fake.get("/compute/v1/projects/other-proj").await;
     assert_eq!(status, 404);
-}
-
-#[tokio::test]
-async fn the_client_libraries_api_version_parameter_is_accepted_only_as_a_date() {
-    let fake = Fake::default().await;
-    let zone = Fake::compute(&format!("zones/{}", crate::common::ZONE));
-    let (status, body) = fake
-        .get(&format!(
-            "{zone}?$apiVersion=2026-09-01&$alt=json;enum-encoding=int"
-        ))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, _) = fake.get(&format!("{zone}?$apiVersion=latest")).await;
-    assert_eq!(status, 400);
 }

@@ -1,8 +1,9 @@
-//! Requests Google refuses and the fake must refuse too, one test per gap found in review:
-//! no or an unissued access token, path variables off their `pattern`, query values off their
-//! type, a body sent to a method that takes none.
+//! Requests Google refuses and the fake must refuse too, one test or table row per gap found in
+//! review: no or an unissued access token, path variables off their `pattern`, query values off
+//! their type, a body sent to a method that takes none.
 
-use crate::common::{Fake, ZONE, message, reason};
+use crate::common::Says::{Any, Has, Starts};
+use crate::common::{Case, Fake, ZONE, check, get, message, post, reason, send};
 use serde_json::{Value, json};
 
 fn zone() -> String {
@@ -80,70 +81,33 @@ async fn a_token_the_token_endpoint_did_not_issue_is_refused() {
 }
 
 #[tokio::test]
-async fn path_variables_must_match_their_pattern() {
-    let fake = Fake::default().await;
-    let cases = [
-        (Fake::compute("zones/US_Central1"), "zone", "US_Central1"),
-        (
-            Fake::compute("global/firewalls/Bad.Name"),
-            "firewall",
-            "Bad.Name",
-        ),
-        (
-            "/compute/v1/projects/Not_A_Project/zones/us-central1-a".to_string(),
-            "project",
-            "Not_A_Project",
-        ),
-        (
-            Fake::compute(&format!("zones/{ZONE}/instances/-vm")),
-            "instance",
-            "-vm",
-        ),
-    ];
-    for (path, field, value) in cases {
-        let (status, err) = fake.get(&path).await;
-        assert_eq!((status, reason(&err)), (400, "invalid"), "{path}: {err}");
-        assert_eq!(status_word(&err), "INVALID_ARGUMENT");
-        let expected =
-            format!("Invalid value for field '{field}': '{value}'. Must be a match of regex");
-        assert!(message(&err).starts_with(&expected), "{path}: {err}");
-    }
-    assert!(fake.server.state().resources("instances").is_empty());
-}
-
-#[tokio::test]
-async fn query_values_must_have_their_declared_type() {
+async fn path_variables_query_values_and_bodies_must_fit_the_method() {
     let fake = Fake::default().await;
     let list = Fake::compute(&format!("zones/{ZONE}/instances"));
-    let (status, err) = fake.get(&format!("{list}?maxResults=many")).await;
-    assert_eq!((status, reason(&err)), (400, "invalid"), "{err}");
-    assert!(message(&err).contains("'maxResults'"), "{err}");
-    assert_eq!(fake.get(&format!("{list}?maxResults=5")).await.0, 200);
-}
-
-#[tokio::test]
-async fn a_body_sent_to_a_method_that_takes_none_is_refused() {
-    let fake = Fake::default().await;
-    let (status, err) = fake
-        .post(
-            &Fake::compute(&format!("zones/{ZONE}/operations/op-1/wait")),
-            &json!({"timeout": "30s"}),
-        )
-        .await;
-    assert_eq!((status, reason(&err)), (400, "invalid"), "{err}");
-    assert!(
-        message(&err).contains("compute.zoneOperations.wait takes no request body"),
-        "{err}"
-    );
-    let (status, err) = fake
-        .send(
-            "DELETE",
-            &Fake::compute("global/firewalls/fw-1"),
-            Some(&json!({"name": "fw-1"})),
-        )
-        .await;
-    assert_eq!(status, 400, "{err}");
-    // Without the body the same calls reach their handlers (404: nothing of that name).
-    let (status, _) = fake.delete(&Fake::compute("global/firewalls/fw-1")).await;
-    assert_eq!(status, 404);
+    let fw = Fake::compute("global/firewalls/fw-1");
+    let wait = Fake::compute(&format!("zones/{ZONE}/operations/op-1/wait"));
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("a zone off its pattern", get(Fake::compute("zones/US_Central1")), 400, "invalid",
+            Starts("Invalid value for field 'zone': 'US_Central1'. Must be a match of regex")),
+        ("a firewall off its pattern", get(Fake::compute("global/firewalls/Bad.Name")), 400,
+            "invalid",
+            Starts("Invalid value for field 'firewall': 'Bad.Name'. Must be a match of regex")),
+        ("a project off its pattern", get("/compute/v1/projects/Not_A_Project/zones/us-central1-a"),
+            400, "invalid",
+            Starts("Invalid value for field 'project': 'Not_A_Project'. Must be a match of regex")),
+        ("an instance off its pattern", get(format!("{list}/-vm")), 400, "invalid",
+            Starts("Invalid value for field 'instance': '-vm'. Must be a match of regex")),
+        ("an integer query value that is not one", get(format!("{list}?maxResults=many")), 400,
+            "invalid", Has(&["'maxResults'"])),
+        ("an integer query value", get(format!("{list}?maxResults=5")), 200, "", Any),
+        ("a body for a method that takes none", post(&wait, json!({"timeout": "30s"})), 400,
+            "invalid", Has(&["compute.zoneOperations.wait takes no request body"])),
+        ("a body for a delete", send("DELETE", &fw, Some(json!({"name": "fw-1"}))), 400, "invalid",
+            Has(&["compute.firewalls.delete takes no request body"])),
+        // Without the body the same call reaches its handler (404: nothing of that name).
+        ("the delete without its body", send("DELETE", &fw, None), 404, "notFound", Any),
+    ];
+    check(&fake, cases).await;
+    assert!(fake.server.state().resources("instances").is_empty());
 }
