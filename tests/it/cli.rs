@@ -201,18 +201,11 @@ fn plan_shows_everything_and_changes_nothing() {
     out.expect_code(0);
     assert_no_secret("plan", &format!("{}{}", out.stdout, out.stderr));
     let text = &out.stdout;
-    let line = |prefix: &str| {
-        text.lines()
-            .find(|l| l.trim_start().starts_with(prefix))
-            .unwrap_or_else(|| panic!("no line {prefix:?} in:\n{text}"))
-            .to_string()
-    };
-    let vm = line("+ vm");
-    assert!(
-        vm.contains("m6i.2xlarge (8 vCPU, 32 GiB)") && vm.contains("100 GB gp3"),
-        "{vm}"
-    );
-    let fw = line("+ firewall");
+    // The rules, spelled out here too: a rewritten golden file must not widen them unseen.
+    let fw = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("+ firewall"))
+        .unwrap_or_else(|| panic!("no firewall line in:\n{text}"));
     let rules: Vec<&str> = fw
         .split_once("inbound ")
         .map(|(_, r)| r)
@@ -229,23 +222,7 @@ fn plan_shows_everything_and_changes_nothing() {
         ],
         "{fw}"
     );
-    let dns = line("+ dns-record");
-    assert!(
-        dns.contains(&format!("{DOMAIN}: A "))
-            && dns.contains(&format!("zone example.test. ({})", cloud.zone_id)),
-        "{dns}"
-    );
-    for step in [
-        "wait for cloud-init",
-        "run install.sh",
-        "upload customer.env",
-        "start the services",
-    ] {
-        assert!(
-            text.lines().any(|l| l.trim() == step),
-            "remote step {step:?} missing:\n{text}"
-        );
-    }
+    // The rest, line by line: the golden file (sizes, disk, DNS zone, every remote step).
     golden("plan-aws.txt", &normalise(text, &cloud.zone_id));
 
     let out = cli(&state_dir)
