@@ -49,7 +49,7 @@ fn high_water_kb(pid: u32) -> Option<u64> {
 /// Deploys onto moto and a test VM while sampling the CLI's high-water mark; returns it in MB.
 fn deployment_peak_mb(bin: &Path) -> io::Result<f64> {
     let d = Deployment::on(AwsCloud::start()?, bin, "bench-footprint", &[]);
-    d.docker_source.set(Variant::Docker13.docker_source());
+    d.docker_source.set(Variant::Plain13.docker_source());
     let mut child = d.spawn_deploy();
     let (pid, peak, done) = (child.id(), AtomicU64::new(0), AtomicBool::new(false));
     let code = std::thread::scope(|s| {
@@ -62,7 +62,7 @@ fn deployment_peak_mb(bin: &Path) -> io::Result<f64> {
             }
         });
         let ended = (|| {
-            let vm = d.cloud.boot_from_user_data(&d.env, Variant::Docker13, "")?;
+            let vm = d.cloud.boot_from_user_data(&d.env, Variant::Plain13, "")?;
             vm.install_repo(&d.bare_repo)?;
             let status = child.wait()?;
             Ok::<_, io::Error>((status.code(), vm))
