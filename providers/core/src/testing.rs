@@ -68,6 +68,25 @@ struct Cloudy {
     next_id: u64,
 }
 
+/// What the fake makes for every environment, in the pipeline's order, with the suffix of
+/// each name (`carto-ENV-net`, …); the DNS record is named by the domain.
+const MADE: [(ResourceKind, &str); 5] = [
+    (ResourceKind::Network, "net"),
+    (ResourceKind::SshKey, "key"),
+    (ResourceKind::Firewall, "fw"),
+    (ResourceKind::Address, "ip"),
+    (ResourceKind::Vm, "vm"),
+];
+
+/// The name of `spec`'s resource of `kind` (one of [`MADE`]).
+fn name(spec: &InfraSpec, kind: ResourceKind) -> String {
+    let (_, suffix) = MADE
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .expect("a kind the fake makes");
+    spec.env.resource(suffix)
+}
+
 /// The in-memory cloud. Every verb of [`Provider`] counts as one call.
 pub struct FakeProvider {
     cloud: Cloud,
@@ -215,44 +234,40 @@ impl Provider for FakeProvider {
 
     /// Not a call: the fake's fixed list, in the order the pipeline creates.
     fn planned(&self, spec: &InfraSpec, resolved: &Resolved) -> Vec<Planned> {
-        let kinds = [
-            (ResourceKind::Network, "net"),
-            (ResourceKind::SshKey, "key"),
-            (ResourceKind::Firewall, "fw"),
-            (ResourceKind::Address, "ip"),
-        ];
-        let mut planned: Vec<Planned> = kinds
+        let mut planned: Vec<Planned> = MADE
             .into_iter()
-            .map(|(kind, suffix)| Planned::new(kind, spec.env.resource(suffix), "in memory"))
+            .map(|(kind, suffix)| match kind {
+                ResourceKind::Vm => Planned::vm(spec.env.resource(suffix), resolved, ""),
+                _ => Planned::new(kind, spec.env.resource(suffix), "in memory"),
+            })
             .collect();
-        planned.push(Planned::vm(spec.env.resource("vm"), resolved, ""));
         planned.push(Planned::dns_record(spec, resolved));
         planned
     }
 
     async fn ensure_ssh_key(&self, spec: &InfraSpec, _: &Resolved) -> Result<Option<ResourceRef>> {
-        let name = spec.env.resource("key");
+        let name = name(spec, ResourceKind::SshKey);
         let lost = self.call("ensure_ssh_key", &name).await?;
         let key = self.ensure(spec, ResourceKind::SshKey, name);
         Self::after("ensure_ssh_key", lost, Some(key))
     }
 
     async fn ensure_network(&self, spec: &InfraSpec, _: &Resolved) -> Result<Vec<ResourceRef>> {
-        let name = spec.env.resource("net");
+        let name = name(spec, ResourceKind::Network);
         let lost = self.call("ensure_network", &name).await?;
         let net = self.ensure(spec, ResourceKind::Network, name);
         Self::after("ensure_network", lost, vec![net])
     }
 
     async fn ensure_firewall(&self, spec: &InfraSpec, _: &Resolved) -> Result<Vec<ResourceRef>> {
-        let name = spec.env.resource("fw");
+        let name = name(spec, ResourceKind::Firewall);
         let lost = self.call("ensure_firewall", &name).await?;
         let fw = self.ensure(spec, ResourceKind::Firewall, name);
         Self::after("ensure_firewall", lost, vec![fw])
     }
 
     async fn ensure_address(&self, spec: &InfraSpec, _: &Resolved) -> Result<Address> {
-        let name = spec.env.resource("ip");
+        let name = name(spec, ResourceKind::Address);
         let lost = self.call("ensure_address", &name).await?;
         let resource = self.ensure(spec, ResourceKind::Address, name);
         let address = Address {
@@ -269,7 +284,7 @@ impl Provider for FakeProvider {
         firewall: &[ResourceRef],
         address: &Address,
     ) -> Result<ResourceRef> {
-        let name = spec.env.resource("vm");
+        let name = name(spec, ResourceKind::Vm);
         let lost = self.call("ensure_vm", &name).await?;
         let missing = {
             let s = self.lock();
@@ -369,7 +384,7 @@ impl Provider for FakeProvider {
 
     async fn find_existing(&self, spec: &InfraSpec, _: &Resolved) -> Result<Vec<TaggedResource>> {
         let lost = self.call("find_existing", spec.env.as_str()).await?;
-        let names = ["key", "net", "fw", "ip", "vm"].map(|w| spec.env.resource(w));
+        let names = MADE.map(|(kind, _)| name(spec, kind));
         let found = self
             .lock()
             .resources
