@@ -85,6 +85,10 @@ git -C "$dir" -c advice.detachedHead=false checkout --quiet "refs/tags/$tag""#;
 const FILE_CHECK: &str = r#"[ "$(stat -c %a "$1" 2>/dev/null)" = 600 ] &&
 printf '%s  %s\n' "$2" "$1" | sha256sum --check --status -"#;
 
+/// Exit 0 when $1/.env is mode 0600. install.sh writes .env (every value of customer.env)
+/// with the session's umask, as CARTO's does; the step after it tightens it.
+const DOT_ENV_CHECK: &str = r#"[ "$(stat -c %a "$1/.env" 2>/dev/null)" = 600 ]"#;
+
 /// Unpack the uploaded tarball $2 into $1, delete it, record its sha256 $3.
 const UNPACK_SOURCE: &str = r#"set -eu
 mkdir -p "$1"
@@ -160,6 +164,11 @@ pub fn steps(spec: &RemoteSpec) -> Vec<RemoteStep> {
         RemoteStep::new("run install.sh")
             .run(in_checkout(spec, Cmd::new("bash").arg("install.sh")))
             .judge(install_judge),
+    );
+    steps.push(
+        RemoteStep::new("make .env readable by its owner only")
+            .check(Cmd::script(DOT_ENV_CHECK).arg(&spec.checkout_dir))
+            .run(in_checkout(spec, Cmd::new("chmod").args(["600", ".env"]))),
     );
     steps.push(RemoteStep::new("start the services").run(in_checkout(
         spec,

@@ -57,6 +57,7 @@ fn the_steps_in_order() {
             "upload key.json",
             "upload certs/my.key",
             "run install.sh",
+            "make .env readable by its owner only",
             "start the services",
         ]
     );
