@@ -1,9 +1,12 @@
 //! Helpers of the end-to-end tests: the deployment driver lives in the harness
 //! (`carto_harness::deployment`); here are the assertions the tests share.
 
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
+use std::time::Duration;
 
 use carto_harness::cloud::LocalCloud;
+use carto_harness::selfhosted;
 use carto_harness::vm::TestVm;
 
 pub use carto_harness::deployment::{DOMAIN, Deployment};
@@ -31,6 +34,55 @@ pub fn checkout(path: &str) -> String {
         .join(path)
         .display()
         .to_string()
+}
+
+/// Every service of the stand-in at `tag` is up (workspace-migrations exited 0) with no
+/// restart, and every image came from the harness registry at that tag.
+pub fn assert_every_service_up_from_the_registry(vm: &TestVm, tag: &str) {
+    let states = vm_sh(
+        vm,
+        "docker inspect --format '{{index .Config.Labels \"com.docker.compose.service\"}} {{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}' $(docker ps -aq)",
+    );
+    let mut states: Vec<&str> = states.lines().collect();
+    states.sort();
+    let expected: Vec<String> = selfhosted::services(tag)
+        .into_iter()
+        .map(|s| match s {
+            "workspace-migrations" => format!("{s} exited 0 0"),
+            _ => format!("{s} running 0 0"),
+        })
+        .collect();
+    assert_eq!(states, expected);
+    let mut pulls = vm.registry_pulls().unwrap();
+    pulls.sort();
+    pulls.dedup();
+    assert_eq!(pulls, selfhosted::pulled_images(tag));
+}
+
+/// The compose file publishes the metrics port 5447 on every address of the VM; the cloud's
+/// inbound rules must keep it closed. With those rules enforced on the VM (the harness plays
+/// the cloud's firewall), 443 answers from outside, 5447 does not, and 5447 still answers
+/// inside the VM.
+pub fn assert_metrics_port_closed_by_the_firewall<C: LocalCloud>(
+    d: &Deployment<C>,
+    vm: &TestVm,
+    env: &str,
+) {
+    let ip = d.cloud.vm_ip();
+    let reachable = |port: u16| {
+        TcpStream::connect_timeout(&SocketAddr::from((ip, port)), Duration::from_secs(3)).is_ok()
+    };
+    assert!(reachable(5447), "5447 is not published: nothing to close");
+    let open = d.cloud.open_ports(env).unwrap();
+    assert!(open.contains(&443) && !open.contains(&5447), "{open:?}");
+    vm.firewall(&open).unwrap();
+    assert!(reachable(443), "443 closed by the rules {open:?}");
+    assert!(!reachable(5447), "5447 open from outside the VM");
+    let inside = vm_sh(
+        vm,
+        "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:5447/",
+    );
+    assert_eq!(inside, "200");
 }
 
 /// Adds a value to `d`'s customer.env and runs the deployment again: the run uploads it,

@@ -19,8 +19,9 @@ use carto_harness::vm::Variant;
 use carto_provision::event::Event;
 
 use crate::common::{
-    DOMAIN, Deployment, assert_no_secret, changed_customer_env_recreates_every_container, checkout,
-    vm_sh,
+    DOMAIN, Deployment, assert_every_service_up_from_the_registry,
+    assert_metrics_port_closed_by_the_firewall, assert_no_secret,
+    changed_customer_env_recreates_every_container, checkout, vm_sh,
 };
 
 const CA: &[u8] = b"-----BEGIN CERTIFICATE-----\ntest CA\n";
@@ -120,7 +121,8 @@ fn deploys_verifies_resumes_and_destroys<C: LocalCloud>(
     ] {
         assert_eq!(vm.read_file(&checkout(file)).unwrap(), content, "{file}");
     }
-    for file in ["customer.env", "key.json", "certs/postgres-ca.pem"] {
+    // .env too: install.sh writes it with the session's umask; the tool tightens it.
+    for file in ["customer.env", "key.json", "certs/postgres-ca.pem", ".env"] {
         assert_eq!(
             vm.file_mode(&checkout(file)).unwrap() & 0o777,
             0o600,
@@ -137,20 +139,8 @@ fn deploys_verifies_resumes_and_destroys<C: LocalCloud>(
         d.state()["extra"]["selfhosted_version"],
         "2025.11.11-patch1"
     );
-    let states = vm_sh(
-        &vm,
-        "docker inspect --format '{{index .Config.Labels \"com.docker.compose.service\"}} {{.State.Status}} {{.State.ExitCode}}' $(docker ps -aq)",
-    );
-    let mut states: Vec<&str> = states.lines().collect();
-    states.sort();
-    assert_eq!(
-        states,
-        [
-            "router running 0",
-            "workspace-api running 0",
-            "workspace-migrations exited 0"
-        ]
-    );
+    assert_every_service_up_from_the_registry(&vm, "2025.11.11-patch1");
+    assert_metrics_port_closed_by_the_firewall(&d, &vm, &env);
 
     // HTTPS through the VM's address, with the domain as SNI and Host.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

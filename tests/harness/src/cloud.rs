@@ -38,6 +38,10 @@ pub trait LocalCloud: Send + Sync {
     /// The A records of zone [`ZONE`] as `(name with final dot, address)`.
     fn a_records(&self) -> io::Result<Vec<(String, String)>>;
 
+    /// The TCP ports `env`'s inbound firewall rules let in (from any source; sources are not
+    /// modelled), sorted: what [`TestVm::firewall`] enforces on the test VM.
+    fn open_ports(&self, env: &str) -> io::Result<Vec<u16>>;
+
     /// Closes the loop a real cloud closes: once the CLI has created `env`'s VM, boots the
     /// test VM with exactly the user-data the CLI sent (plus `extra`).
     fn boot_from_user_data(&self, env: &str, variant: Variant, extra: &str) -> io::Result<TestVm> {
@@ -48,5 +52,41 @@ pub trait LocalCloud: Send + Sync {
             user_data: format!("{user_data}{extra}"),
             variant,
         })
+    }
+}
+
+/// The ports of a rule's port spec: `443`, `80-81`; `*` (or an empty spec, as AWS's protocol
+/// `-1` has) means every port.
+pub fn ports_of(spec: &str) -> Vec<u16> {
+    let spec = spec.trim();
+    if spec.is_empty() || spec == "*" || spec == "-1" {
+        return (1..=u16::MAX).collect();
+    }
+    match spec.split_once('-') {
+        Some((from, to)) => match (from.parse::<u16>(), to.parse::<u16>()) {
+            (Ok(from), Ok(to)) => (from..=to).collect(),
+            _ => Vec::new(),
+        },
+        None => spec.parse().into_iter().collect(),
+    }
+}
+
+/// Sorted and without repeats.
+pub(crate) fn sorted(mut ports: Vec<u16>) -> Vec<u16> {
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_specs() {
+        assert_eq!(ports_of("443"), [443]);
+        assert_eq!(ports_of("80-82"), [80, 81, 82]);
+        assert_eq!(ports_of("*").len(), 65535);
+        assert!(ports_of("http").is_empty());
     }
 }

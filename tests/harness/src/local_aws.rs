@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
-use crate::cloud::{LocalCloud, ZONE};
+use crate::cloud::{LocalCloud, ZONE, ports_of, sorted};
 use crate::moto::Moto;
 use crate::vm::TestVm;
 
@@ -80,6 +80,33 @@ impl LocalCloud for AwsCloud {
 
     fn a_records(&self) -> io::Result<Vec<(String, String)>> {
         self.aws.a_records(&self.zone_id)
+    }
+
+    fn open_ports(&self, env: &str) -> io::Result<Vec<u16>> {
+        let filter = filters(&[("tag:carto-env", env)]);
+        let xml = self
+            .aws
+            .ec2(&format!("Action=DescribeSecurityGroups{filter}"))?;
+        let mut ports = Vec::new();
+        // Each permission names its protocol and port range once; egress rules are under
+        // another element.
+        for inbound in tag_values(&xml, "ipPermissions") {
+            let protocols = tag_values(&inbound, "ipProtocol");
+            let (from, to) = (
+                tag_values(&inbound, "fromPort"),
+                tag_values(&inbound, "toPort"),
+            );
+            for (i, protocol) in protocols.iter().enumerate() {
+                match (protocol.as_str(), from.get(i), to.get(i)) {
+                    ("-1", _, _) => ports.extend(ports_of("*")),
+                    ("tcp" | "6", Some(from), Some(to)) => {
+                        ports.extend(ports_of(&format!("{from}-{to}")))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(sorted(ports))
     }
 }
 

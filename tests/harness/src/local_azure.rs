@@ -13,7 +13,7 @@ use base64::Engine;
 use carto_fake_azure::{FakeConfig, FakeServer};
 use serde_json::{Value, json};
 
-use crate::cloud::{LocalCloud, ZONE};
+use crate::cloud::{LocalCloud, ZONE, ports_of, sorted};
 use crate::vm::TestVm;
 
 /// The subscription the fake knows.
@@ -183,6 +183,45 @@ impl LocalCloud for AzureCloud {
                 )
             })
             .collect())
+    }
+
+    fn open_ports(&self, env: &str) -> io::Result<Vec<u16>> {
+        let all = self.resources();
+        let is = |r: &Value, t: &str| {
+            r["type"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(t))
+        };
+        let id = |r: &Value| r["id"].as_str().unwrap_or_default().to_ascii_lowercase();
+        // The fake stores an NSG's rules as its child resources (ARM shows them inline).
+        let nsgs: Vec<String> = all
+            .iter()
+            .filter(|r| r["tags"]["carto-env"] == env)
+            .filter(|r| is(r, "Microsoft.Network/networkSecurityGroups"))
+            .map(|r| format!("{}/securityrules/", id(r)))
+            .collect();
+        let mut ports = Vec::new();
+        for rule in all.iter().filter(|r| {
+            is(r, "Microsoft.Network/networkSecurityGroups/securityRules")
+                && nsgs.iter().any(|nsg| id(r).starts_with(nsg))
+        }) {
+            let p = &rule["properties"];
+            let tcp = matches!(p["protocol"].as_str(), Some("Tcp" | "*"));
+            if p["direction"] != "Inbound" || p["access"] != "Allow" || !tcp {
+                continue;
+            }
+            let mut specs: Vec<&str> = p["destinationPortRanges"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str())
+                .collect();
+            specs.extend(p["destinationPortRange"].as_str());
+            for spec in specs {
+                ports.extend(ports_of(spec));
+            }
+        }
+        Ok(sorted(ports))
     }
 
     fn a_records(&self) -> io::Result<Vec<(String, String)>> {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use carto_fake_gcp::{Config, FakeServer, FakeState, TOKEN_PATH};
 use serde_json::{Value, json};
 
-use crate::cloud::{LocalCloud, ZONE};
+use crate::cloud::{LocalCloud, ZONE, ports_of, sorted};
 use crate::vm::TestVm;
 
 /// The project the fake knows.
@@ -196,6 +196,29 @@ impl LocalCloud for GcpCloud {
             }
         }
         Ok(found)
+    }
+
+    fn open_ports(&self, env: &str) -> io::Result<Vec<u16>> {
+        let mut ports = Vec::new();
+        for rule in self.resources_of("firewalls", env)? {
+            if rule["direction"] == "EGRESS" || rule["disabled"] == true {
+                continue;
+            }
+            for allowed in rule["allowed"].as_array().into_iter().flatten() {
+                if !matches!(allowed["IPProtocol"].as_str(), Some("tcp" | "all")) {
+                    continue;
+                }
+                match allowed["ports"].as_array() {
+                    Some(specs) => {
+                        for spec in specs {
+                            ports.extend(ports_of(spec.as_str().unwrap_or_default()));
+                        }
+                    }
+                    None => ports.extend(ports_of("*")),
+                }
+            }
+        }
+        Ok(sorted(ports))
     }
 
     fn a_records(&self) -> io::Result<Vec<(String, String)>> {

@@ -1,7 +1,9 @@
 //! Our stand-in for the carto-selfhosted repository as a bare git repository: the files under
 //! `tests/fixtures/carto-selfhosted/` committed once per requested tag, each commit's `VERSION`
 //! holding its tag, so the product can `git clone` and `git checkout <tag>` it inside the test
-//! VM (see [`crate::vm::TestVm::install_repo`]).
+//! VM (see [`crate::vm::TestVm::install_repo`]). The fixture has the newest shape; older tags
+//! get the shape CARTO's had then ([`shape_for`]): `redis` before it became `valkey` in
+//! 2026.4.24, and plain `2025.11.11`'s crash-looping `cdn-invalidator-sub`.
 //!
 //! It only builds the repository on the host with the `git` command; it never contacts a remote.
 
@@ -36,10 +38,15 @@ pub fn bare_repo(dest: &Path, tags: &[&str]) -> io::Result<PathBuf> {
         }
     }
     copy_tree(&fixture_dir(), &work)?;
+    let compose = fs::read_to_string(work.join(COMPOSE))?;
+    let env_tpl = fs::read_to_string(work.join(ENV_TPL))?;
     git(&work, &["init", "--quiet", "--initial-branch=main"])?;
     for tag in tags {
         fs::write(work.join("VERSION"), format!("{tag}\n"))?;
         fs::write(work.join("MIN_VERSION"), format!("{}\n", min_version(tag)))?;
+        let (compose, env_tpl) = shape_for(tag, &compose, &env_tpl)?;
+        fs::write(work.join(COMPOSE), compose)?;
+        fs::write(work.join(ENV_TPL), env_tpl)?;
         git(&work, &["add", "--all"])?;
         git(
             &work,
@@ -68,12 +75,131 @@ pub fn bare_repo(dest: &Path, tags: &[&str]) -> io::Result<PathBuf> {
     Ok(bare)
 }
 
+const COMPOSE: &str = "docker-compose.yml";
+const ENV_TPL: &str = "env.tpl";
+
+/// The fixture's `valkey` service (2026.4.24 on) and the `redis` one it replaced.
+const VALKEY_SERVICE: &str = "  valkey:
+    image: ${VALKEY_DOCKER_IMAGE}
+    env_file: .env
+    scale: ${LOCAL_REDIS_SCALE}
+    networks:
+      default:
+        aliases:
+          - redis
+";
+const REDIS_SERVICE: &str = "  redis:
+    image: ${REDIS_DOCKER_IMAGE}
+    env_file: .env
+    scale: ${LOCAL_REDIS_SCALE}
+";
+/// `cdn-invalidator-sub` as the fixture has it, and plain 2025.11.11's, whose command names a
+/// program path that does not exist (python3 exits 2; `restart: unless-stopped` loops).
+const CDN_SERVICE: &str = "  cdn-invalidator-sub:
+    image: ${CDN_INVALIDATOR_SUB_DOCKER_IMAGE}
+";
+const CDN_SERVICE_BROKEN: &str = "  cdn-invalidator-sub:
+    image: ${CDN_INVALIDATOR_SUB_DOCKER_IMAGE}
+    command: [\"python3\", \"-u\", \"/app/cdn-invalidator-sub.py\"]
+";
+
+/// The fixture's compose file and env.tpl as release `tag` had them (see the module doc).
+pub fn shape_for(tag: &str, compose: &str, env_tpl: &str) -> io::Result<(String, String)> {
+    let replace = |text: &str, from: &str, to: &str| {
+        if text.contains(from) {
+            Ok(text.replacen(from, to, 1))
+        } else {
+            Err(io::Error::other(format!(
+                "the stand-in fixture no longer has {from:?}: update selfhosted::shape_for"
+            )))
+        }
+    };
+    let (mut compose, mut env_tpl) = (compose.to_string(), env_tpl.to_string());
+    if release_of(tag) < vec![2026, 4, 24] {
+        compose = replace(&compose, VALKEY_SERVICE, REDIS_SERVICE)?;
+        env_tpl = replace(
+            &env_tpl,
+            "VALKEY_DOCKER_IMAGE=${DOCKER_REGISTRY_BASE_PATH}/valkey:",
+            "REDIS_DOCKER_IMAGE=${DOCKER_REGISTRY_BASE_PATH}/redis:",
+        )?;
+    }
+    if tag == "2025.11.11" {
+        compose = replace(&compose, CDN_SERVICE, CDN_SERVICE_BROKEN)?;
+    }
+    Ok((compose, env_tpl))
+}
+
+/// The 17 services of the stand-in at `tag`, sorted: `redis` before 2026.4.24, `valkey` on.
+pub fn services(tag: &str) -> Vec<&'static str> {
+    let cache = if release_of(tag) < vec![2026, 4, 24] {
+        "redis"
+    } else {
+        "valkey"
+    };
+    let mut all = vec![
+        "accounts-www",
+        "cdn-invalidator-sub",
+        "http-cache",
+        "import-api",
+        "import-worker",
+        "lds-api",
+        "maps-api",
+        "notifier",
+        cache,
+        "router-http",
+        "router-metrics",
+        "sql-worker",
+        "workspace-api",
+        "workspace-migrations",
+        "workspace-postgres",
+        "workspace-subscriber",
+        "workspace-www",
+    ];
+    all.sort();
+    all
+}
+
+/// The images a deployment of `tag` pulls from the harness registry, as `repository:tag`,
+/// sorted: one per image (services sharing one pull it once) and the embedded Postgres.
+pub fn pulled_images(tag: &str) -> Vec<String> {
+    let cache = if release_of(tag) < vec![2026, 4, 24] {
+        "redis"
+    } else {
+        "valkey"
+    };
+    let mut all: Vec<String> = [
+        "accounts-www",
+        "cdn-invalidator-sub",
+        "http-cache",
+        "import-api",
+        "lds-api",
+        "maps-api",
+        "notifier",
+        cache,
+        "router/router-http",
+        "router/router-metrics",
+        "workspace-api",
+        "workspace-migrations",
+        "workspace-www",
+    ]
+    .iter()
+    .map(|image| format!("carto-onprem-artifacts/{image}:{tag}"))
+    .chain(["carto-onprem-artifacts/postgres:13.2-alpine".to_string()])
+    .collect();
+    all.sort();
+    all
+}
+
+/// The release part of a tag as numbers (`2025.11.11-patch1` → `[2025, 11, 11]`).
+fn release_of(tag: &str) -> Vec<u32> {
+    let release = tag.split('-').next().unwrap_or(tag);
+    release.split('.').filter_map(|p| p.parse().ok()).collect()
+}
+
 /// The oldest customer package a release accepts, as in CARTO's repository: `2026.4.1` from
 /// `2026.4.24` on, `2025.9.1` before.
 pub fn min_version(tag: &str) -> &'static str {
-    let release = tag.split('-').next().unwrap_or(tag);
-    let parts: Vec<u32> = release.split('.').filter_map(|p| p.parse().ok()).collect();
-    if parts >= vec![2026, 4, 24] {
+    if release_of(tag) >= vec![2026, 4, 24] {
         "2026.4.1"
     } else {
         "2025.9.1"
@@ -185,6 +311,27 @@ mod tests {
         assert_eq!(min_version("2026.4.24"), "2026.4.1");
         assert_eq!(min_version("2026.4.24-rc.1"), "2026.4.1");
         assert_eq!(min_version("2026.7.16"), "2026.4.1");
+    }
+
+    #[test]
+    fn older_tags_have_redis_and_2025_11_11_its_broken_command() {
+        let dir = fixture_dir();
+        let compose = fs::read_to_string(dir.join(COMPOSE)).unwrap();
+        let env_tpl = fs::read_to_string(dir.join(ENV_TPL)).unwrap();
+        let (newest, newest_env) = shape_for("2026.7.16", &compose, &env_tpl).unwrap();
+        assert_eq!(
+            (newest.as_str(), newest_env.as_str()),
+            (compose.as_str(), env_tpl.as_str())
+        );
+        let (patch, patch_env) = shape_for("2025.11.11-patch1", &compose, &env_tpl).unwrap();
+        assert!(
+            patch.contains(REDIS_SERVICE) && !patch.contains("valkey"),
+            "{patch}"
+        );
+        assert!(patch_env.contains("REDIS_DOCKER_IMAGE=") && !patch_env.contains("VALKEY"));
+        assert!(!patch.contains("/app/cdn-invalidator-sub.py"));
+        let (plain, _) = shape_for("2025.11.11", &compose, &env_tpl).unwrap();
+        assert!(plain.contains(CDN_SERVICE_BROKEN), "{plain}");
     }
 
     #[test]

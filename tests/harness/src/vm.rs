@@ -1,11 +1,14 @@
-//! The booted test VM: a private copy of a cached Debian bookworm rootfs (built by
-//! `tests/harness/vm/build-rootfs`) booted with `systemd-nspawn` in the host's network, on its
-//! own loopback address 127.0.0.N with sshd listening there only. cloud-init configures it from
-//! a NoCloud seed holding the test's user-data, as a cloud VM would be.
+//! The booted test VM: a private copy of a cached Debian rootfs (built by
+//! `tests/harness/vm/build-rootfs`) booted with `systemd-nspawn` in a network namespace of its
+//! own (address 198.18.N.2, see `vm/network.rs`), with its outside (the harness registry and
+//! an apt proxy, `vm/services.rs`) in a second namespace only it reaches. cloud-init configures
+//! it from a NoCloud seed holding the test's user-data, as a cloud VM would be.
 //!
 //! This module starts, inspects and stops VMs; it never sends traffic anywhere but the VM's
-//! loopback address, and it stops what it started by PID (SIGTERM, then SIGKILL), never by name.
-//! Needs root, `systemd-nspawn`, `debootstrap` and `nsenter` (see `.ci/install`).
+//! namespaces (the apt proxy forwards the VM's package downloads to its image's own mirror),
+//! and it stops what it started by PID (SIGTERM, then SIGKILL), never by name.
+//! Needs root, `systemd-nspawn`, `debootstrap`, `nsenter`, `ip` and `docker-registry` (see
+//! `.ci/install`).
 
 use std::fs;
 use std::io;
@@ -18,9 +21,16 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 mod address;
+mod apt_proxy;
 mod cgroup;
+mod network;
+mod registry;
 mod rootfs;
+mod services;
 mod sweep;
+
+pub use registry::HOST as REGISTRY_HOST;
+use services::Services;
 
 pub use rootfs::ensure_rootfs;
 use rootfs::{remove_tree, run_checked, seed_rootfs};
@@ -63,7 +73,7 @@ impl Variant {
 pub struct VmOptions {
     /// Machine and host name (letters, digits and `-`).
     pub name: String,
-    /// The VM's own loopback address (see [`TestVm::next_address`]); sshd listens on port 22 there.
+    /// The VM's address 198.18.N.2 (see [`TestVm::next_address`]); sshd listens on port 22 there.
     pub address: Ipv4Addr,
     /// cloud-config user-data, written to the NoCloud seed (mode 0600).
     pub user_data: String,
@@ -81,11 +91,10 @@ pub struct TestVm {
     log: PathBuf,
     nspawn: Child,
     init_pid: u32,
+    services: Services,
 }
 
 const PATH_IN_VM: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// File inside the VM holding its address (read by the stand-in carto-selfhosted's install.sh).
-pub const ADDRESS_FILE: &str = "/etc/carto-test-address";
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
 static VM_COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -109,17 +118,18 @@ pub(crate) fn other_error(msg: String) -> io::Error {
 }
 
 impl TestVm {
-    /// Copies the cached rootfs, seeds it (NoCloud user-data + meta-data, sshd drop-in,
-    /// /etc/hosts, the address file) and boots it with systemd-nspawn. Returns once the VM's
-    /// init process exists; use [`TestVm::wait_ssh_port`] to wait for sshd.
+    /// Copies the cached rootfs, sets up its namespaces, registry and apt proxy, seeds it
+    /// (NoCloud user-data + meta-data, sshd drop-in, /etc/hosts, the registry's CA, the apt
+    /// proxy) and boots it with systemd-nspawn. Returns once the VM's init process exists; use
+    /// [`TestVm::wait_ssh_port`] to wait for sshd.
     pub fn boot(opts: VmOptions) -> io::Result<TestVm> {
         validate_name(&opts.name)?;
-        if opts.address.octets()[0] != 127 || opts.address == Ipv4Addr::LOCALHOST {
+        let Some(slot) = network::slot_of(opts.address) else {
             return Err(other_error(format!(
-                "test VM address {} must be 127.x.y.z other than 127.0.0.1",
+                "test VM address {} is not one of TestVm::next_address (198.18.N.2)",
                 opts.address
             )));
-        }
+        };
         let image = ensure_rootfs(opts.variant)?;
         let vms = cache_dir().join("vms");
         for stale in sweep::sweep(&vms)? {
@@ -138,7 +148,9 @@ impl TestVm {
         )?;
         let root = workdir.join("root");
         run_checked(Command::new("cp").arg("-a").arg(&image).arg(&root))?;
-        seed_rootfs(&root, &opts, &cgroup::relative_path(&id))?;
+        let (services, outside) = Services::start(slot, &workdir, &root)?;
+        seed_rootfs(&root, &opts, &cgroup::relative_path(&id), &outside)?;
+        let netns = network::VmNetwork::netns_path(&services.network().vm_netns());
 
         let log = workdir.join("console.log");
         let log_file = fs::File::create(&log)?;
@@ -163,6 +175,7 @@ impl TestVm {
             // shutdown). read-only drains the console into the log file.
             .args(["--console=read-only", "--capability=all"])
             .arg("--system-call-filter=@keyring bpf")
+            .arg(format!("--network-namespace-path={}", netns.display()))
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
@@ -177,14 +190,42 @@ impl TestVm {
             log,
             nspawn,
             init_pid: 0,
+            services,
         };
         vm.init_pid = vm.wait_init(Duration::from_secs(20))?;
         Ok(vm)
     }
 
-    /// The VM's loopback address.
+    /// The VM's address (198.18.N.2), reachable from the host.
     pub fn address(&self) -> Ipv4Addr {
         self.address
+    }
+
+    /// Every image the VM pulled from the harness registry so far, as `repository:tag`.
+    pub fn registry_pulls(&self) -> io::Result<Vec<String>> {
+        match self.services.registry() {
+            Some(registry) => registry.pulls(),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Plays the cloud's firewall ([`network::VmNetwork::firewall_rules`]): on the VM's link
+    /// to the host only TCP to `open` ports (and replies) passes. Uses the VM's own iptables
+    /// (Debian's docker.io brings it).
+    pub fn firewall(&self, open: &[u16]) -> io::Result<()> {
+        for rule in self.services.network().firewall_rules(open) {
+            let mut argv = vec!["iptables"];
+            argv.extend(rule.split_whitespace());
+            let out = self.exec_root(&argv)?;
+            if !out.status.success() {
+                return Err(other_error(format!(
+                    "{argv:?} in VM {}: {}",
+                    self.name,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The machine name.
@@ -348,10 +389,11 @@ impl TestVm {
         Ok(format!("file:///srv/{name}"))
     }
 
-    /// Hands out a loopback address 127.0.0.N (N in 2..=254) unique to this process and call,
-    /// with a lease file under the cache so parallel test processes never share one, skipping
-    /// addresses something already listens on.
+    /// Hands out a VM address 198.18.N.2 (N in 1..=254) unique to this process and call, with a
+    /// lease file under the cache so parallel test processes never share one. Until a VM boots
+    /// on it, the address is unreachable on this machine (see `vm/network.rs`).
     pub fn next_address() -> io::Result<Ipv4Addr> {
+        network::ensure_unroutable_range()?;
         address::next_address(&cache_dir().join("addresses"))
     }
 

@@ -1,6 +1,7 @@
 //! The VM's root filesystem on the host: building the cached image (through
 //! `tests/harness/vm/build-rootfs`), seeding a private copy (NoCloud user-data and meta-data,
-//! sshd drop-in, /etc/hosts, the address file), mapping VM paths to host paths without ever
+//! sshd drop-in, /etc/hosts with the registry's name, Docker's trust of the registry's CA, the
+//! apt proxy), mapping VM paths to host paths without ever
 //! following a link out of the copy, and deleting a copy only when nothing is mounted in it.
 
 use std::fs;
@@ -9,7 +10,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{ADDRESS_FILE, Variant, VmOptions, cache_dir, harness_dir, other_error};
+use super::registry::HOST as REGISTRY_HOST;
+use super::services::Outside;
+use super::{Variant, VmOptions, cache_dir, harness_dir, other_error};
 
 /// Builds the variant's rootfs if it is not cached yet (flock-protected, once for all
 /// parallel tests) and returns its directory.
@@ -41,7 +44,12 @@ pub fn ensure_rootfs(variant: Variant) -> io::Result<PathBuf> {
 
 /// Writes the per-VM files into the private copy `root`; Docker's daemon.json (from the image)
 /// gets `cgroup-parent` so the VM's containers live under the VM's own cgroup.
-pub(crate) fn seed_rootfs(root: &Path, opts: &VmOptions, cgroup_parent: &str) -> io::Result<()> {
+pub(crate) fn seed_rootfs(
+    root: &Path,
+    opts: &VmOptions,
+    cgroup_parent: &str,
+    outside: &Outside,
+) -> io::Result<()> {
     let seed = root.join("var/lib/cloud/seed/nocloud");
     fs::create_dir_all(&seed)?;
     write_mode(&seed.join("user-data"), opts.user_data.as_bytes(), 0o600)?;
@@ -70,8 +78,8 @@ pub(crate) fn seed_rootfs(root: &Path, opts: &VmOptions, cgroup_parent: &str) ->
     )?;
 
     let hosts = format!(
-        "127.0.0.1 localhost\n{} {}\n::1 localhost ip6-localhost ip6-loopback\n",
-        opts.address, opts.name
+        "127.0.0.1 localhost\n{} {}\n{}::1 localhost ip6-localhost ip6-loopback\n",
+        opts.address, opts.name, outside.hosts
     );
     write_mode(&root.join("etc/hosts"), hosts.as_bytes(), 0o644)?;
     write_mode(
@@ -79,8 +87,19 @@ pub(crate) fn seed_rootfs(root: &Path, opts: &VmOptions, cgroup_parent: &str) ->
         format!("{}\n", opts.name).as_bytes(),
         0o644,
     )?;
-    let addr_file = root.join(ADDRESS_FILE.trim_start_matches('/'));
-    write_mode(&addr_file, format!("{}\n", opts.address).as_bytes(), 0o644)?;
+    let certs = root.join("etc/docker/certs.d").join(REGISTRY_HOST);
+    fs::create_dir_all(&certs)?;
+    write_mode(&certs.join("ca.crt"), &outside.registry_ca, 0o644)?;
+    let proxy = format!(
+        "// test VM: the VM's only way to its package mirror\n\
+         Acquire::http::Proxy \"{0}\";\nAcquire::https::Proxy \"{0}\";\n",
+        outside.apt_proxy
+    );
+    write_mode(
+        &root.join("etc/apt/apt.conf.d/90carto-test-proxy"),
+        proxy.as_bytes(),
+        0o644,
+    )?;
     docker_cgroup_parent(root, cgroup_parent)
 }
 

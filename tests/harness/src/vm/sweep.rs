@@ -1,8 +1,9 @@
 //! Cleans up VMs whose test process died without dropping them (killed by a timeout, SIGKILL,
 //! an abort). Each VM's work dir records its owner's PID and its nspawn PID; a dir whose owner
 //! is gone is stale: its nspawn is stopped by that PID (only if that process still runs
-//! systemd-nspawn on this very dir, so a reused PID is never hit), then its cgroups and files
-//! are removed. Dirs kept on purpose (`CARTO_KEEP_VM`) are left alone.
+//! systemd-nspawn on this very dir, so a reused PID is never hit), its registry likewise (only
+//! if it still runs on that dir's configuration), then its namespaces, cgroups and files are
+//! removed. Dirs kept on purpose (`CARTO_KEEP_VM`) are left alone.
 
 use std::fs;
 use std::io;
@@ -10,7 +11,9 @@ use std::path::Path;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use super::{cgroup, find_child, remove_tree, signal};
+use super::network::VmNetwork;
+use super::services::SLOT_FILE;
+use super::{cgroup, find_child, registry, remove_tree, signal};
 
 /// File in a VM's work dir holding the PID of the test process that booted it.
 pub(crate) const OWNER_FILE: &str = "owner.pid";
@@ -38,6 +41,15 @@ pub(crate) fn sweep(vms: &Path) -> io::Result<Vec<String>> {
         }
         if let Some(nspawn) = read_pid(&dir.join(NSPAWN_FILE)) {
             stop_stale(nspawn, &dir.join("root"));
+        }
+        if let Some(pid) = read_pid(&dir.join(registry::PID_FILE))
+            && running(pid)
+            && runs_on(pid, &dir.join(registry::CONFIG_FILE))
+        {
+            let _ = signal(pid, "KILL");
+        }
+        if let Some(slot) = read_pid(&dir.join(SLOT_FILE)).and_then(|s| u8::try_from(s).ok()) {
+            VmNetwork::for_slot(slot).delete();
         }
         let id = entry.file_name().to_string_lossy().into_owned();
         let left = cgroup::remove(&id);
@@ -69,7 +81,8 @@ pub(crate) fn running(pid: u32) -> bool {
     }
 }
 
-/// True if `pid` runs a command line naming `root` (the VM's private rootfs).
+/// True if `pid` runs a command line naming `root` (the VM's private rootfs, or a file of
+/// its work dir).
 fn runs_on(pid: u32, root: &Path) -> bool {
     let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
         return false;

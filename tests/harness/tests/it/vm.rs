@@ -1,7 +1,8 @@
 //! The booted test VM, end to end: cloud-init installs our user and pinned host key (SSH with
-//! strict host key checking works), Docker runs a locally imported image, and the stand-in
-//! carto-selfhosted installs and answers HTTPS on the VM's own loopback address (Docker from
-//! Debian's packages on the plain images is what the e2e deployments onto them install). Needs root,
+//! strict host key checking works), and the stand-in carto-selfhosted installs, pulls its 17
+//! services' images from the harness registry and answers HTTPS on the VM's published ports,
+//! with the metrics port closed by the emulated firewall (Docker from Debian's packages on the
+//! plain images is what the e2e deployments onto them install). Needs root,
 //! debootstrap and systemd-nspawn (`.ci/install`); run with
 //! `cargo test -p carto-harness -- --include-ignored --nocapture` (timings go to stderr).
 
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use carto_harness::selfhosted::bare_repo;
+use carto_harness::selfhosted::{self, bare_repo};
 use carto_harness::vm::{TestVm, Variant, VmOptions};
 
 struct Keys {
@@ -82,7 +83,7 @@ fn boot(label: &str, variant: Variant, keys: &Keys) -> TestVm {
     let address = TestVm::next_address().unwrap();
     let started = Instant::now();
     let mut vm = TestVm::boot(VmOptions {
-        name: format!("{label}-{}", address.octets()[3]),
+        name: format!("{label}-{}", address.octets()[2]),
         address,
         user_data: user_data(keys),
         variant,
@@ -221,69 +222,14 @@ fn keys_dir_other(keys: &Keys) -> String {
         .to_string()
 }
 
-fn fixture_script(vm: &TestVm) -> String {
-    let src = carto_harness::selfhosted::fixture_dir().join("scripts/standin-base-image.sh");
-    let dest = vm.root().join("usr/local/bin/standin-base-image.sh");
-    fs::copy(src, &dest).unwrap();
-    "/usr/local/bin/standin-base-image.sh".to_string()
-}
-
-#[test]
-#[ignore = "needs root and the test VM; run with --include-ignored"]
-fn docker_runs_a_locally_imported_image() {
-    let keys = keys("docker");
-    let vm = boot("docker", Variant::Docker, &keys);
-    let info = vm.exec_root(&[
-        "docker",
-        "info",
-        "--format",
-        "{{.ServerVersion}} {{.Driver}}",
-    ]);
-    let info = info.unwrap();
-    assert!(
-        info.status.success(),
-        "{}\n{}",
-        text(&info),
-        vm.log_tail(30)
-    );
-    eprintln!(
-        "[info] docker server/driver: {}",
-        String::from_utf8_lossy(&info.stdout).trim()
-    );
-
-    let script = fixture_script(&vm);
-    let started = Instant::now();
-    let out = as_ubuntu(&vm, &format!("bash {script}"));
-    assert!(out.status.success(), "{}", text(&out));
-    eprintln!(
-        "[timing] docker import of the base image {:?}",
-        started.elapsed()
-    );
-
-    let started = Instant::now();
-    let run = vm
-        .exec_root(&[
-            "docker",
-            "run",
-            "--rm",
-            "--network",
-            "host",
-            "carto-standin-base:1",
-            "python3",
-            "-c",
-            "import ssl, http.server; print(6 * 7)",
-        ])
-        .unwrap();
-    assert!(run.status.success(), "{}", text(&run));
-    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "42");
-    eprintln!(
-        "[timing] docker run of a python3 container {:?}",
-        started.elapsed()
-    );
-    fs::remove_dir_all(&keys.dir).unwrap();
-}
-
 fn curl(vm: &TestVm, path: &str) -> (String, String) {
+    curl_port(vm, 443, path)
+}
+
+/// `(status, body)` of `https://carto.test:PORT/PATH` (HTTP for any port but 443) from the
+/// host, through the VM's address; status `000` when nothing answers.
+fn curl_port(vm: &TestVm, port: u16, path: &str) -> (String, String) {
+    let scheme = if port == 443 { "https" } else { "http" };
     let out = Command::new("curl")
         .args([
             "-k",
@@ -296,8 +242,8 @@ fn curl(vm: &TestVm, path: &str) -> (String, String) {
             "5",
             "--resolve",
         ])
-        .arg(format!("carto.test:443:{}", vm.address()))
-        .arg(format!("https://carto.test{path}"))
+        .arg(format!("carto.test:{port}:{}", vm.address()))
+        .arg(format!("{scheme}://carto.test:{port}{path}"))
         .output()
         .unwrap();
     let body = String::from_utf8_lossy(&out.stdout).to_string();
@@ -355,16 +301,17 @@ const CUSTOMER_ENV: &str = "SELFHOSTED_DOMAIN=carto.test\n\
 fn standin_selfhosted_installs_and_answers_https() {
     let keys = keys("standin");
     let vm = boot("standin", Variant::Docker, &keys);
-    let bare = bare_repo(&keys.dir.join("repo"), &["2025.11.11", "2026.7.16"]).unwrap();
+    let tags = ["2025.11.11", "2025.11.11-patch1", "2026.7.16"];
+    let bare = bare_repo(&keys.dir.join("repo"), &tags).unwrap();
     let url = vm.install_repo(&bare).unwrap();
     let out = as_ubuntu(
         &vm,
-        &format!("git clone -q --branch 2025.11.11 {url} carto-selfhosted"),
+        &format!("git clone -q --branch 2025.11.11-patch1 {url} carto-selfhosted"),
     );
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         as_ubuntu(&vm, "cat carto-selfhosted/VERSION").stdout,
-        b"2025.11.11\n"
+        b"2025.11.11-patch1\n"
     );
 
     let write = |name: &str, data: &str| {
@@ -379,18 +326,14 @@ fn standin_selfhosted_installs_and_answers_https() {
         r#"{"type": "service_account", "project_id": "standin-test"}"#,
     );
 
-    let started = Instant::now();
     let out = as_ubuntu(&vm, "cd carto-selfhosted && bash install.sh");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(
-        !String::from_utf8_lossy(&out.stdout).contains("[ERROR]"),
-        "{}",
-        text(&out)
-    );
-    eprintln!(
-        "[timing] install.sh (with base image import) {:?}",
-        started.elapsed()
-    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("[ERROR]"), "{}", text(&out));
+    assert!(stdout.contains("[WARN]: the embedded"), "{}", text(&out));
+    // As CARTO's install.sh: .env, every secret in it, is written with the caller's umask.
+    let dot_env = "/home/ubuntu/carto-selfhosted/.env";
+    assert_eq!(vm.file_mode(dot_env).unwrap() & 0o077, 0o044);
 
     let started = Instant::now();
     let out = as_ubuntu(&vm, "cd carto-selfhosted && docker-compose up -d 2>&1");
@@ -405,15 +348,23 @@ fn standin_selfhosted_installs_and_answers_https() {
         },
     );
     eprintln!(
-        "[timing] docker-compose up -d until HTTPS 200 {:?}",
+        "[timing] docker-compose up -d (17 services pulled) until HTTPS 200 {:?}",
         started.elapsed()
     );
     assert_eq!(code, "200");
     assert!(
-        body.contains("domain: carto.test") && body.contains("version: 2025.11.11"),
+        body.contains("domain: carto.test") && body.contains("version: 2025.11.11-patch1"),
         "{body}"
     );
     assert_eq!(curl(&vm, "/").0, "200");
+
+    // Every image came from the harness registry under the real registry name, at the tag.
+    let mut pulls = vm.registry_pulls().unwrap();
+    pulls.sort();
+    pulls.dedup();
+    assert_eq!(pulls, selfhosted::pulled_images("2025.11.11-patch1"));
+
+    // The API's deep check reaches the embedded Postgres and Redis (by its `redis` name).
     wait_for(
         &vm,
         "/workspace-api/health 200",
@@ -425,18 +376,44 @@ fn standin_selfhosted_installs_and_answers_https() {
         s.starts_with("exited").then_some(s)
     });
     assert_eq!(state, "exited 0 0");
-    let listen = vm.exec_root(&["ss", "-Hltn"]).unwrap();
-    let listen = String::from_utf8_lossy(&listen.stdout).to_string();
-    for port in [80, 443, 8081] {
-        assert!(
-            listen.contains(&format!("{}:{port} ", vm.address())),
-            "{port}: {listen}"
-        );
-        assert!(
-            !listen.contains(&format!("0.0.0.0:{port} ")),
-            "{port} on a wildcard: {listen}"
-        );
+    for service in selfhosted::services("2025.11.11-patch1") {
+        let state = container_state(&vm, service);
+        let expected = if service == "workspace-migrations" {
+            "exited 0 0"
+        } else {
+            "running 0 0"
+        };
+        assert_eq!(state, expected, "{service}");
     }
+    let uid = as_ubuntu(
+        &vm,
+        "cd carto-selfhosted && docker-compose exec -T router-http python3 -c 'import os; print(os.getuid())'",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&uid.stdout).trim(),
+        "1000",
+        "{}",
+        text(&uid)
+    );
+
+    // The published metrics port answers until the (emulated) cloud firewall closes it; it
+    // still answers inside the VM.
+    assert_eq!(curl_port(&vm, 5447, "/").0, "200");
+    vm.firewall(&[22, 80, 443]).unwrap();
+    assert_eq!(curl_port(&vm, 5447, "/").0, "000");
+    assert_eq!(curl(&vm, "/").0, "200");
+    let inside = vm
+        .exec_root(&[
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "http://127.0.0.1:5447/",
+        ])
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&inside.stdout), "200");
 
     // The crash knob: after install.sh + up -d, workspace-api keeps restarting; the router's
     // route to it answers 502.
