@@ -1,19 +1,19 @@
-//! Destroy: deletes an environment's resources in dependency order. With a state file, what it
-//! records, forgetting each resource in the file as soon as it is gone; the file itself goes
-//! only when nothing is left, so an interrupted destroy can simply be run again. Without one,
-//! what the cloud finds tagged with the environment.
+//! Destroy: deletes an environment's resources in waves: every resource whose prerequisites
+//! are gone ([`waits_for`]) is deleted at once, and only what the cloud forces to wait waits.
+//! With a state file, what it records, forgetting each resource in the file as soon as it is
+//! gone; the file itself goes only when nothing is left, so an interrupted destroy can simply
+//! be run again. Without one, what the cloud finds tagged with the environment.
 
 use std::time::Duration;
 
-use anyhow::Context;
 use carto_core::{EnvName, Provider, ResourceKind, ResourceRef};
+use futures::future::join_all;
 
 use crate::interrupt;
 use crate::state::{EnvState, StateStore};
 
-/// Deletion order: what depends on something goes before it (the record before the VM it
-/// points at, the VM before its address, firewall and key, a subnet before its network, which
-/// the VM and the firewall rules were in, the group last).
+/// The order resources are listed in (and within a wave, deleted in): what depends on
+/// something before it.
 pub const DELETE_ORDER: &[ResourceKind] = &[
     ResourceKind::DnsRecord,
     ResourceKind::Vm,
@@ -25,6 +25,20 @@ pub const DELETE_ORDER: &[ResourceKind] = &[
     ResourceKind::Network,
     ResourceKind::Group,
 ];
+
+/// The kinds that must be gone before `kind` can go, because some cloud refuses otherwise:
+/// an address, a firewall or a subnet still attached to the VM or its interface, a network
+/// still holding subnets or firewall rules. The record, the VM, the key and the group wait for
+/// nothing (a group's members go with it and are not deleted one by one).
+pub fn waits_for(kind: ResourceKind) -> &'static [ResourceKind] {
+    use ResourceKind::*;
+    match kind {
+        DnsRecord | Vm | SshKey | Group => &[],
+        Nic => &[Vm],
+        Address | Firewall | Subnet => &[Vm, Nic],
+        Network => &[Vm, Nic, Subnet, Firewall, Address],
+    }
+}
 
 /// How long one deletion may take (a security group waits for its instance to be gone).
 const DELETE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -64,32 +78,49 @@ pub async fn untracked(
     .await
 }
 
-/// Deletes `resources` kind by kind in [`DELETE_ORDER`]; a group takes its members with it
-/// (they are not deleted one by one). `after` runs for every resource gone; a stop asked for
-/// by a signal is honoured after it.
+/// Deletes `resources` in waves: each wave is everything whose [`waits_for`] kinds are all
+/// gone, deleted at once (listed in [`DELETE_ORDER`]); a group takes its members with it (they
+/// are not deleted one by one). `after` runs for every resource gone, even when another of its
+/// wave failed; then the first failure is returned. A stop asked for by a signal is honoured
+/// between waves.
 async fn delete_in_order(
     provider: &dyn Provider,
     env: &EnvName,
     resources: &[ResourceRef],
     mut after: impl FnMut(&ResourceRef) -> anyhow::Result<()>,
 ) -> anyhow::Result<Vec<ResourceRef>> {
+    let rank = |r: &ResourceRef| DELETE_ORDER.iter().position(|k| *k == r.kind);
+    let mut left: Vec<&ResourceRef> = resources
+        .iter()
+        .filter(|r| !goes_with_group(r, resources))
+        .collect();
+    left.sort_by_key(|r| rank(r));
     let mut deleted = Vec::new();
-    for kind in DELETE_ORDER {
-        let batch = resources
+    while !left.is_empty() {
+        let (wave, later): (Vec<&ResourceRef>, Vec<&ResourceRef>) = left
             .iter()
-            .filter(|r| r.kind == *kind && !goes_with_group(r, resources));
-        for resource in batch {
-            provider
-                .delete(resource, DELETE_TIMEOUT)
-                .await
-                .with_context(|| format!("deleting {resource} of environment {env}"))?;
+            .partition(|r| !left.iter().any(|o| waits_for(r.kind).contains(&o.kind)));
+        let results = join_all(wave.iter().map(|r| provider.delete(r, DELETE_TIMEOUT))).await;
+        let mut failure = None;
+        for (resource, result) in wave.into_iter().zip(results) {
+            if let Err(e) = result {
+                failure.get_or_insert_with(|| {
+                    anyhow::Error::new(e)
+                        .context(format!("deleting {resource} of environment {env}"))
+                });
+                continue;
+            }
             let members = resources.iter().filter(|r| in_group(r, resource));
             for gone in members.chain([resource]) {
                 after(gone)?;
                 deleted.push(gone.clone());
             }
-            interrupt::check()?;
         }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        left = later;
+        interrupt::check()?;
     }
     Ok(deleted)
 }
@@ -110,6 +141,17 @@ fn goes_with_group(r: &ResourceRef, all: &[ResourceRef]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_waits_only_for_kinds_listed_before_it() {
+        for kind in DELETE_ORDER {
+            let at = DELETE_ORDER.iter().position(|k| k == kind).unwrap();
+            for before in waits_for(*kind) {
+                let b = DELETE_ORDER.iter().position(|k| k == before).unwrap();
+                assert!(b < at, "{kind:?} waits for {before:?}, listed after it");
+            }
+        }
+    }
 
     #[test]
     fn a_group_takes_its_members_but_not_the_record() {

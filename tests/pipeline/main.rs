@@ -185,17 +185,45 @@ fn a_run_stopped_at_any_call_is_finished_by_the_next_with_nothing_twice() {
     }
 }
 
-#[test]
-fn destroy_deletes_in_dependency_order_and_resumes_after_a_failure_at_any_delete() {
-    let _turn = serial();
-    let order = [
-        "carto.example.com",
-        "carto-fake-vm",
-        "carto-fake-ip",
-        "carto-fake-fw",
-        "carto-fake-key",
+/// The fake's resources in the waves destroy deletes them in: the record, the VM and the key
+/// at once; then what was attached to the VM; then the network.
+const WAVES: [&[&str]; 3] = [
+    &["carto.example.com", "carto-fake-vm", "carto-fake-key"],
+    &["carto-fake-ip", "carto-fake-fw"],
+    &["carto-fake-net"],
+];
+
+/// `(resource, what must be gone before it)`, as the clouds require.
+const MUST_WAIT: [(&str, &[&str]); 3] = [
+    ("carto-fake-ip", &["carto-fake-vm"]),
+    ("carto-fake-fw", &["carto-fake-vm"]),
+    (
         "carto-fake-net",
-    ];
+        &["carto-fake-vm", "carto-fake-ip", "carto-fake-fw"],
+    ),
+];
+
+/// Panics unless every delete in `calls` comes after the deletes it must wait for.
+fn assert_waits_respected(calls: &[String]) {
+    let at = |name: &str| calls.iter().position(|c| *c == format!("delete {name}"));
+    for (name, before) in MUST_WAIT {
+        for b in before {
+            if let (Some(n), Some(b_at)) = (at(name), at(b)) {
+                assert!(b_at < n, "{name} deleted before {b}: {calls:?}");
+            }
+        }
+    }
+}
+
+fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort();
+    names
+}
+
+#[test]
+fn destroy_deletes_in_dependency_waves_and_resumes_after_a_failure_at_any_delete() {
+    let _turn = serial();
+    let order: Vec<&str> = WAVES.concat();
     for n in 0..=order.len() {
         let tmp = tempfile::tempdir().unwrap();
         let (spec, store) = (
@@ -206,36 +234,54 @@ fn destroy_deletes_in_dependency_order_and_resumes_after_a_failure_at_any_delete
         let rt = runtime();
         rt.block_on(deploy_cloud(&spec, &fake, &store)).unwrap();
         fake.clear_calls();
+        // What the resumed destroy still has to delete: everything, or after a failure at
+        // delete n the one that failed and every later wave (its own wave's others went).
+        let mut left_expected: Vec<String> = order.iter().map(|s| s.to_string()).collect();
         if n > 0 {
             fake.fault_at(n, Fault::Fail(ErrorKind::Transient));
             let failed = rt.block_on(destroy::run(&store, state(&store, &spec), &fake, &|_| {}));
             assert!(failed.is_err(), "delete {n} failed but destroy passed");
+            let wave = WAVES
+                .iter()
+                .position(|w| w.contains(&order[n - 1]))
+                .unwrap();
+            left_expected = std::iter::once(order[n - 1])
+                .chain(WAVES[wave + 1..].concat())
+                .map(str::to_string)
+                .collect();
             let left: Vec<String> = state(&store, &spec)
                 .resources
                 .iter()
                 .map(|r| r.name.clone())
                 .collect();
             assert_eq!(
-                left,
-                sorted_like(&order[n - 1..], &left),
+                sorted(left),
+                sorted(left_expected.clone()),
                 "after a failure at delete {n}"
             );
+            assert_waits_respected(&fake.calls());
             fake.clear_calls();
         }
         let deleted = rt
             .block_on(destroy::run(&store, state(&store, &spec), &fake, &|_| {}))
             .unwrap();
-        let names: Vec<&str> = deleted.iter().map(|r| r.name.as_str()).collect();
+        let names: Vec<String> = deleted.iter().map(|r| r.name.clone()).collect();
         assert_eq!(
-            names,
-            order[n.saturating_sub(1)..],
+            sorted(names),
+            sorted(left_expected.clone()),
             "deleted after a failure at delete {n}"
         );
-        let calls: Vec<String> = order[n.saturating_sub(1)..]
+        let calls = fake.calls();
+        let expected_calls: Vec<String> = left_expected
             .iter()
             .map(|r| format!("delete {r}"))
             .collect();
-        assert_eq!(fake.calls(), calls);
+        assert_eq!(
+            sorted(calls.clone()),
+            sorted(expected_calls),
+            "one delete each"
+        );
+        assert_waits_respected(&calls);
         assert!(
             fake.existing().is_empty(),
             "left in the cloud: {:?}",
@@ -248,11 +294,33 @@ fn destroy_deletes_in_dependency_order_and_resumes_after_a_failure_at_any_delete
     }
 }
 
-/// `left` holds exactly `expected`'s names (in the state file's order).
-fn sorted_like(expected: &[&str], left: &[String]) -> Vec<String> {
-    let mut e: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
-    e.sort_by_key(|name| left.iter().position(|l| l == name));
-    e
+/// The deletes nothing orders run at once: while the VM's delete is slow, the record's and the
+/// key's go too; what was attached to the VM waits for it.
+#[test]
+fn destroy_deletes_what_nothing_orders_at_once() {
+    let _turn = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let (spec, store) = (
+        deployment(tmp.path()),
+        StateStore::new(tmp.path().join("s")),
+    );
+    let fake = FakeProvider::new(Cloud::Aws);
+    let rt = runtime();
+    rt.block_on(deploy_cloud(&spec, &fake, &store)).unwrap();
+    fake.clear_calls();
+    // The second call of the destroy is the VM's delete.
+    fake.fault_at(2, Fault::Delay(Duration::from_millis(100)));
+    rt.block_on(destroy::run(&store, state(&store, &spec), &fake, &|_| {}))
+        .unwrap();
+    let calls = fake.calls();
+    let first_wave: Vec<String> = WAVES[0].iter().map(|r| format!("delete {r}")).collect();
+    assert_eq!(calls[..3], first_wave[..], "{calls:?}");
+    assert_eq!(
+        fake.peak_deletes(),
+        2,
+        "the key's delete ran beside the VM's"
+    );
+    assert_waits_respected(&calls);
 }
 
 #[test]

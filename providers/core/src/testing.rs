@@ -66,6 +66,9 @@ struct Cloudy {
     attached: Vec<(String, String)>,
     faults: Vec<(usize, Fault)>,
     next_id: u64,
+    /// Deletes in progress now, and the most there ever were at once.
+    deleting: usize,
+    peak_deleting: usize,
 }
 
 /// What the fake makes for every environment, in the pipeline's order, with the suffix of
@@ -117,6 +120,11 @@ impl FakeProvider {
     /// Every call so far, as `verb` or `verb name` (the resource the call was about).
     pub fn calls(&self) -> Vec<String> {
         self.lock().calls.clone()
+    }
+
+    /// The most deletes that were in progress at once.
+    pub fn peak_deletes(&self) -> usize {
+        self.lock().peak_deleting
     }
 
     /// Forgets the calls so far (the resources stay).
@@ -361,7 +369,14 @@ impl Provider for FakeProvider {
     }
 
     async fn delete(&self, resource: &ResourceRef, _: Duration) -> Result<()> {
-        let lost = self.call("delete", &resource.name).await?;
+        {
+            let mut s = self.lock();
+            s.deleting += 1;
+            s.peak_deleting = s.peak_deleting.max(s.deleting);
+        }
+        let lost = self.call("delete", &resource.name).await;
+        self.lock().deleting -= 1;
+        let lost = lost?;
         {
             let mut s = self.lock();
             let ip = resource.ip.as_ref();
