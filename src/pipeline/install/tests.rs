@@ -138,6 +138,28 @@ fn the_file_check_script_really_checks_hash_and_mode() {
 }
 
 #[test]
+fn the_dot_env_check_passes_only_at_0600() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let check = || {
+        let c = Cmd::script(DOT_ENV_CHECK).arg(dir.path().to_string_lossy().to_string());
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(c.to_shell())
+            .status()
+            .expect("sh")
+            .success()
+    };
+    assert!(!check(), "no .env yet");
+    let env = dir.path().join(".env");
+    for (mode, passes) in [(0o644, false), (0o600, true)] {
+        std::fs::write(&env, "A=1\n").expect("write");
+        std::fs::set_permissions(&env, std::os::unix::fs::PermissionsExt::from_mode(mode))
+            .expect("chmod");
+        assert_eq!(check(), passes, "{mode:o}");
+    }
+}
+
+#[test]
 fn commands_render_in_the_checkout_with_the_docker_group() {
     let steps = steps(&spec());
     let install = steps[4].apply[0].display();
@@ -145,8 +167,9 @@ fn commands_render_in_the_checkout_with_the_docker_group() {
         install,
         r#"sg docker -c 'sh -c '\''cd "$1" && shift && exec "$@"'\'' _ /home/ubuntu/carto-selfhosted bash install.sh'"#
     );
+    assert!(steps[5].apply[0].display().ends_with(" chmod 600 .env'"));
     assert!(
-        steps[5].apply[0]
+        steps[6].apply[0]
             .display()
             .ends_with("docker-compose up -d --remove-orphans'")
     );

@@ -57,6 +57,10 @@ async fn answer(req: Request<Body>, app: Arc<App>) -> Result<Response<Full<Bytes
         Ok(b) => b.to_bytes().to_vec(),
         Err(_) => Vec::new(),
     };
+    let delay = app.state.latency();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let reply = app.dispatch(&incoming);
     let mut builder = Response::builder().status(reply.status);
     for (k, v) in &reply.headers {

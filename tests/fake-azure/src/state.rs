@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -65,6 +66,8 @@ pub struct Store {
     pub throttle_percent: (u64, u64),
     /// Calls answered 429 by that share.
     pub throttled: usize,
+    /// Delay before every request is answered (a cloud's round trip, for benchmarks).
+    pub latency: Duration,
     /// Bearer tokens accepted.
     pub tokens: HashSet<String>,
     /// Request log, oldest first.
@@ -124,6 +127,7 @@ impl FakeState {
             throttles: HashMap::new(),
             throttle_percent: (0, 1),
             throttled: 0,
+            latency: Duration::ZERO,
             failures: HashMap::new(),
             tokens: HashSet::new(),
             log: Vec::new(),
@@ -177,6 +181,16 @@ impl FakeState {
     /// `Retry-After`; 0 turns it off.
     pub fn throttle_percent(&self, percent: u64, seed: u64) {
         self.lock().throttle_percent = (percent, seed | 1);
+    }
+
+    /// Delays the answer to every later request by `delay` (zero turns it off).
+    pub fn set_latency(&self, delay: Duration) {
+        self.lock().latency = delay;
+    }
+
+    /// The delay before each answer.
+    pub fn latency(&self) -> Duration {
+        self.lock().latency
     }
 
     /// How many calls the share answered 429.

@@ -42,6 +42,18 @@ async fn arm_calls_need_an_issued_bearer_token() {
 }
 
 #[tokio::test]
+async fn the_latency_knob_delays_every_answer_over_http() {
+    let arm = Arm::start().await;
+    let delay = std::time::Duration::from_millis(300);
+    arm.fake.state().set_latency(delay);
+    let started = std::time::Instant::now();
+    assert_eq!(arm.call("GET", &rg("slow"), RES, None).await.status, 404);
+    assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+    arm.fake.state().set_latency(std::time::Duration::ZERO);
+    assert_eq!(arm.fake.state().latency(), std::time::Duration::ZERO);
+}
+
+#[tokio::test]
 async fn injected_throttling_answers_429_then_recovers() {
     let arm = Arm::start().await;
     arm.fake

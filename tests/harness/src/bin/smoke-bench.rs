@@ -3,8 +3,8 @@
 //!
 //! Runs the smoke over every listed emulated cloud at once, then over each cloud alone, every
 //! run on fresh emulators with each API call delayed by `--latency-ms` (AWS: through the
-//! harness's fault proxy in front of moto; GCP: the fake's own knob; Azure's fake has none
-//! yet, so it runs without delay and the output says so), each VM booted from the user-data the CLI sent. Prints the
+//! harness's fault proxy in front of moto; GCP and Azure: the fakes' own knobs), each VM
+//! booted from the user-data the CLI sent. Prints the
 //! wall times and the ratio. Not a test and not run in CI (`bench/smoke-latency` runs it).
 //! Needs root, like the e2e tests; everything stays on loopback.
 
@@ -25,7 +25,6 @@ const GOAL: f64 = 1.1;
 struct Started {
     cloud: Box<dyn LocalCloud>,
     overrides: Vec<(String, String)>,
-    delayed: bool,
     /// The proxy delaying its calls, kept for the run's length.
     proxy: Option<FaultProxy>,
 }
@@ -44,7 +43,6 @@ fn start(name: &str, latency: Duration) -> io::Result<Started> {
             Ok(Started {
                 overrides: vec![("CARTO_PROVISION_AWS_ENDPOINT_URL".into(), proxy.endpoint())],
                 cloud: Box::new(cloud),
-                delayed: true,
                 proxy: Some(proxy),
             })
         }
@@ -54,16 +52,18 @@ fn start(name: &str, latency: Duration) -> io::Result<Started> {
             Ok(Started {
                 cloud: Box::new(cloud),
                 overrides: Vec::new(),
-                delayed: true,
                 proxy: None,
             })
         }
-        "azure" => Ok(Started {
-            cloud: Box::new(carto_harness::local_azure::AzureCloud::start()?),
-            overrides: Vec::new(),
-            delayed: false,
-            proxy: None,
-        }),
+        "azure" => {
+            let cloud = carto_harness::local_azure::AzureCloud::start()?;
+            cloud.fake().state().set_latency(latency);
+            Ok(Started {
+                cloud: Box::new(cloud),
+                overrides: Vec::new(),
+                proxy: None,
+            })
+        }
         other => Err(io::Error::other(format!(
             "{other}: no emulated cloud in this harness yet"
         ))),
@@ -77,12 +77,6 @@ fn run(bin: &Path, names: &[String], latency: Duration, id: &str) -> io::Result<
         .iter()
         .map(|n| start(n, latency))
         .collect::<io::Result<Vec<_>>>()?;
-    for s in started.iter().filter(|s| !s.delayed) {
-        eprintln!(
-            "smoke-bench: {} runs without injected latency",
-            s.cloud.cloud()
-        );
-    }
     let overrides: Vec<(String, String)> =
         started.iter().flat_map(|s| s.overrides.clone()).collect();
     let mut proxies = Vec::new();
