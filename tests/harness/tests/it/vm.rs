@@ -436,7 +436,13 @@ fn standin_selfhosted_installs_and_answers_https() {
             (restarts >= 2).then_some(())
         },
     );
-    assert_eq!(curl(&vm, "/workspace-api/health").0, "502");
+    // Every container was recreated (.env changed): the new router may take a moment.
+    wait_for(
+        &vm,
+        "the router's 502 for the crashing API",
+        Duration::from_secs(60),
+        || (curl(&vm, "/workspace-api/health").0 == "502").then_some(()),
+    );
 
     // Powering off with running services is quick (they stop on SIGTERM) and leaves nothing.
     let cgroup = PathBuf::from(format!("/sys/fs/cgroup/systemd{}", vm.cgroup_path()));
