@@ -220,20 +220,23 @@ fn sorted(mut names: Vec<String>) -> Vec<String> {
     names
 }
 
+/// An environment deployed on a fresh fake cloud (state in `dir`), its calls forgotten.
+fn deployed_on_fake(dir: &Path) -> (Spec, StateStore, FakeProvider, tokio::runtime::Runtime) {
+    let (spec, store) = (deployment(dir), StateStore::new(dir.join("s")));
+    let fake = FakeProvider::new(Cloud::Aws);
+    let rt = runtime();
+    rt.block_on(deploy_cloud(&spec, &fake, &store)).unwrap();
+    fake.clear_calls();
+    (spec, store, fake, rt)
+}
+
 #[test]
 fn destroy_deletes_in_dependency_waves_and_resumes_after_a_failure_at_any_delete() {
     let _turn = serial();
     let order: Vec<&str> = WAVES.concat();
     for n in 0..=order.len() {
         let tmp = tempfile::tempdir().unwrap();
-        let (spec, store) = (
-            deployment(tmp.path()),
-            StateStore::new(tmp.path().join("s")),
-        );
-        let fake = FakeProvider::new(Cloud::Aws);
-        let rt = runtime();
-        rt.block_on(deploy_cloud(&spec, &fake, &store)).unwrap();
-        fake.clear_calls();
+        let (spec, store, fake, rt) = deployed_on_fake(tmp.path());
         // What the resumed destroy still has to delete: everything, or after a failure at
         // delete n the one that failed and every later wave (its own wave's others went).
         let mut left_expected: Vec<String> = order.iter().map(|s| s.to_string()).collect();
@@ -300,14 +303,7 @@ fn destroy_deletes_in_dependency_waves_and_resumes_after_a_failure_at_any_delete
 fn destroy_deletes_what_nothing_orders_at_once() {
     let _turn = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let (spec, store) = (
-        deployment(tmp.path()),
-        StateStore::new(tmp.path().join("s")),
-    );
-    let fake = FakeProvider::new(Cloud::Aws);
-    let rt = runtime();
-    rt.block_on(deploy_cloud(&spec, &fake, &store)).unwrap();
-    fake.clear_calls();
+    let (spec, store, fake, rt) = deployed_on_fake(tmp.path());
     // The second call of the destroy is the VM's delete.
     fake.fault_at(2, Fault::Delay(Duration::from_millis(100)));
     rt.block_on(destroy::run(&store, state(&store, &spec), &fake, &|_| {}))

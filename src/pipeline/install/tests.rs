@@ -110,6 +110,16 @@ fn upload_check_compares_the_local_hash_and_mode() {
     );
 }
 
+/// Whether `cmd`, run by this machine's `sh`, exits 0.
+fn succeeds_here(cmd: Cmd) -> bool {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd.to_shell())
+        .status()
+        .expect("sh")
+        .success()
+}
+
 #[test]
 fn the_file_check_script_really_checks_hash_and_mode() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -121,15 +131,11 @@ fn the_file_check_script_really_checks_hash_and_mode() {
             .arg(&f)
             .status()
             .expect("chmod");
-        let c = Cmd::script(FILE_CHECK)
-            .arg(f.to_string_lossy().to_string())
-            .arg(hash);
-        std::process::Command::new("sh")
-            .arg("-c")
-            .arg(c.to_shell())
-            .status()
-            .expect("sh")
-            .success()
+        succeeds_here(
+            Cmd::script(FILE_CHECK)
+                .arg(f.to_string_lossy().to_string())
+                .arg(hash),
+        )
     };
     let good = sha256_hex(CUSTOMER_ENV.as_bytes());
     assert!(check(0o600, &good));
@@ -140,15 +146,8 @@ fn the_file_check_script_really_checks_hash_and_mode() {
 #[test]
 fn the_dot_env_check_passes_only_at_0600() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let check = || {
-        let c = Cmd::script(DOT_ENV_CHECK).arg(dir.path().to_string_lossy().to_string());
-        std::process::Command::new("sh")
-            .arg("-c")
-            .arg(c.to_shell())
-            .status()
-            .expect("sh")
-            .success()
-    };
+    let check =
+        || succeeds_here(Cmd::script(DOT_ENV_CHECK).arg(dir.path().to_string_lossy().to_string()));
     assert!(!check(), "no .env yet");
     let env = dir.path().join(".env");
     for (mode, passes) in [(0o644, false), (0o600, true)] {
