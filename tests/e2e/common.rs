@@ -6,11 +6,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use carto_harness::cloud::LocalCloud;
-use carto_harness::selfhosted;
 use carto_harness::vm::TestVm;
 
 pub use carto_harness::deployment::{DOMAIN, Deployment};
 pub use carto_harness::package::assert_no_secret;
+pub use carto_harness::selfhosted::assert_every_service_up_from_the_registry;
 
 /// A deployment driven by this build's `carto-provision`.
 pub fn deployment(env: &str, extra: &[&str]) -> Deployment {
@@ -34,29 +34,6 @@ pub fn checkout(path: &str) -> String {
         .join(path)
         .display()
         .to_string()
-}
-
-/// Every service of the stand-in at `tag` is up (workspace-migrations exited 0) with no
-/// restart, and every image came from the harness registry at that tag.
-pub fn assert_every_service_up_from_the_registry(vm: &TestVm, tag: &str) {
-    let states = vm_sh(
-        vm,
-        "docker inspect --format '{{index .Config.Labels \"com.docker.compose.service\"}} {{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}' $(docker ps -aq)",
-    );
-    let mut states: Vec<&str> = states.lines().collect();
-    states.sort();
-    let expected: Vec<String> = selfhosted::services(tag)
-        .into_iter()
-        .map(|s| match s {
-            "workspace-migrations" => format!("{s} exited 0 0"),
-            _ => format!("{s} running 0 0"),
-        })
-        .collect();
-    assert_eq!(states, expected);
-    let mut pulls = vm.registry_pulls().unwrap();
-    pulls.sort();
-    pulls.dedup();
-    assert_eq!(pulls, selfhosted::pulled_images(tag));
 }
 
 /// The compose file publishes the metrics port 5447 on every address of the VM; the cloud's

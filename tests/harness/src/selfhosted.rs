@@ -12,6 +12,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::vm::TestVm;
+
 /// The tags of the repository the e2e deployments clone: a release, its patch (the newest
 /// release, which the product picks by default) and a newer release candidate (never picked).
 pub const TEST_TAGS: &[&str] = &["2025.11.11", "2025.11.11-patch1", "2026.8.11-rc.1"];
@@ -115,7 +117,7 @@ pub fn shape_for(tag: &str, compose: &str, env_tpl: &str) -> io::Result<(String,
         }
     };
     let (mut compose, mut env_tpl) = (compose.to_string(), env_tpl.to_string());
-    if release_of(tag) < vec![2026, 4, 24] {
+    if cache_service(tag) == "redis" {
         compose = replace(&compose, VALKEY_SERVICE, REDIS_SERVICE)?;
         env_tpl = replace(
             &env_tpl,
@@ -131,11 +133,7 @@ pub fn shape_for(tag: &str, compose: &str, env_tpl: &str) -> io::Result<(String,
 
 /// The 17 services of the stand-in at `tag`, sorted: `redis` before 2026.4.24, `valkey` on.
 pub fn services(tag: &str) -> Vec<&'static str> {
-    let cache = if release_of(tag) < vec![2026, 4, 24] {
-        "redis"
-    } else {
-        "valkey"
-    };
+    let cache = cache_service(tag);
     let mut all = vec![
         "accounts-www",
         "cdn-invalidator-sub",
@@ -162,11 +160,7 @@ pub fn services(tag: &str) -> Vec<&'static str> {
 /// The images a deployment of `tag` pulls from the harness registry, as `repository:tag`,
 /// sorted: one per image (services sharing one pull it once) and the embedded Postgres.
 pub fn pulled_images(tag: &str) -> Vec<String> {
-    let cache = if release_of(tag) < vec![2026, 4, 24] {
-        "redis"
-    } else {
-        "valkey"
-    };
+    let cache = cache_service(tag);
     let mut all: Vec<String> = [
         "accounts-www",
         "cdn-invalidator-sub",
@@ -188,6 +182,42 @@ pub fn pulled_images(tag: &str) -> Vec<String> {
     .collect();
     all.sort();
     all
+}
+
+/// The cache service (and its image) at `tag`: `redis`, renamed `valkey` in 2026.4.24.
+fn cache_service(tag: &str) -> &'static str {
+    if release_of(tag) < vec![2026, 4, 24] {
+        "redis"
+    } else {
+        "valkey"
+    }
+}
+
+/// Panics unless every service of the stand-in at `tag` runs in `vm` (workspace-migrations
+/// exited 0), none has restarted, no other container exists, and every image came from the
+/// harness registry at that tag, each once.
+pub fn assert_every_service_up_from_the_registry(vm: &TestVm, tag: &str) {
+    let format = "{{index .Config.Labels \"com.docker.compose.service\"}} {{.State.Status}} \
+                  {{.State.ExitCode}} {{.RestartCount}}";
+    let out = vm
+        .exec_root(&[
+            "sh",
+            "-c",
+            &format!("docker inspect --format '{format}' $(docker ps -aq)"),
+        ])
+        .expect("docker inspect in the VM");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut states: Vec<&str> = text.lines().collect();
+    states.sort();
+    let expected: Vec<String> = services(tag)
+        .into_iter()
+        .map(|s| match s {
+            "workspace-migrations" => format!("{s} exited 0 0"),
+            _ => format!("{s} running 0 0"),
+        })
+        .collect();
+    assert_eq!(states, expected, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(vm.registry_pulls().unwrap(), pulled_images(tag));
 }
 
 /// The release part of a tag as numbers (`2025.11.11-patch1` → `[2025, 11, 11]`).

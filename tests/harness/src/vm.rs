@@ -29,7 +29,6 @@ mod rootfs;
 mod services;
 mod sweep;
 
-pub use registry::HOST as REGISTRY_HOST;
 use services::Services;
 
 pub use rootfs::ensure_rootfs;
@@ -201,12 +200,13 @@ impl TestVm {
         self.address
     }
 
-    /// Every image the VM pulled from the harness registry so far, as `repository:tag`.
+    /// Every image the VM pulled from the harness registry so far, as `repository:tag`, once
+    /// each, sorted.
     pub fn registry_pulls(&self) -> io::Result<Vec<String>> {
-        match self.services.registry() {
-            Some(registry) => registry.pulls(),
-            None => Ok(Vec::new()),
-        }
+        let mut pulls = self.services.registry().pulls()?;
+        pulls.sort();
+        pulls.dedup();
+        Ok(pulls)
     }
 
     /// Plays the cloud's firewall ([`network::VmNetwork::firewall_rules`]): on the VM's link

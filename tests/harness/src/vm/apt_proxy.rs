@@ -48,9 +48,7 @@ impl AptProxy {
                             let _ = forward(client, &allowed);
                         });
                     }
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                        thread::sleep(Duration::from_millis(50))
-                    }
+                    // Nothing to accept yet (or a failed accept): look again shortly.
                     Err(_) => thread::sleep(Duration::from_millis(50)),
                 }
             }

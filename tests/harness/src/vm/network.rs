@@ -15,6 +15,7 @@
 
 use std::io;
 use std::net::Ipv4Addr;
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -71,8 +72,9 @@ impl VmNetwork {
         format!("cvm{}v", self.slot)
     }
 
-    /// Creates both namespaces and links (removing leftovers of the slot's earlier owner).
-    pub(crate) fn create(&self) -> io::Result<()> {
+    /// Creates both namespaces and links (removing leftovers of the slot's earlier owner);
+    /// dropping the result deletes them.
+    pub(crate) fn create(self) -> io::Result<Created> {
         ensure_unroutable_range()?;
         self.delete();
         let (vm, svc, n) = (self.vm_netns(), self.services_netns(), self.slot);
@@ -94,13 +96,11 @@ impl VmNetwork {
             format!("-n {svc} link set {svc_link} up"),
             format!("-n {svc} link set lo up"),
         ];
+        let created = Created(self);
         for step in steps {
-            if let Err(err) = run_checked(Command::new("ip").args(step.split_whitespace())) {
-                self.delete();
-                return Err(err);
-            }
+            run_checked(Command::new("ip").args(step.split_whitespace()))?;
         }
-        Ok(())
+        Ok(created)
     }
 
     /// Deletes both namespaces (their links go with them) and the host's end of the VM's link.
@@ -134,6 +134,23 @@ impl VmNetwork {
             "-A INPUT -i {link} -p tcp -j REJECT --reject-with tcp-reset"
         ));
         rules
+    }
+}
+
+/// A [`VmNetwork`] this process created: dropping it deletes the namespaces.
+pub(crate) struct Created(VmNetwork);
+
+impl Deref for Created {
+    type Target = VmNetwork;
+
+    fn deref(&self) -> &VmNetwork {
+        &self.0
+    }
+}
+
+impl Drop for Created {
+    fn drop(&mut self) {
+        self.0.delete();
     }
 }
 
