@@ -15,6 +15,7 @@ use carto_harness::local_aws::AwsCloud;
 use carto_harness::local_azure::AzureCloud;
 use carto_harness::local_gcp::GcpCloud;
 use carto_harness::package::SECRET_PASSWORD;
+use carto_harness::selfhosted::NEWEST_RELEASE;
 use carto_harness::vm::Variant;
 use carto_provision::event::Event;
 
@@ -132,14 +133,11 @@ fn deploys_verifies_resumes_and_destroys<C: LocalCloud>(
     let dot_env = String::from_utf8(vm.read_file(&checkout(".env")).unwrap()).unwrap();
     // No --selfhosted-version: the newest release (not the newer -rc) was resolved and recorded.
     assert!(
-        dot_env.contains("CARTO_SELFHOSTED_VERSION=2025.11.11-patch1\n"),
+        dot_env.contains(&format!("CARTO_SELFHOSTED_VERSION={NEWEST_RELEASE}\n")),
         "{dot_env}"
     );
-    assert_eq!(
-        d.state()["extra"]["selfhosted_version"],
-        "2025.11.11-patch1"
-    );
-    assert_every_service_up_from_the_registry(&vm, "2025.11.11-patch1");
+    assert_eq!(d.state()["extra"]["selfhosted_version"], NEWEST_RELEASE);
+    assert_every_service_up_from_the_registry(&vm, NEWEST_RELEASE);
     assert_metrics_port_closed_by_the_firewall(&d, &vm, &env);
 
     // HTTPS through the VM's address, with the domain as SNI and Host.

@@ -17,7 +17,7 @@ fn install_sh_error_with_exit_0_fails_the_install() {
     let d = deployment("e2e-install-error", &[]);
     // CARTO's repository may require a newer package than our table knows: install.sh then
     // prints [ERROR] and still exits 0.
-    raise_min_version(&d.bare_repo, "2026.1.1").expect("repository retagged");
+    raise_min_version(&d.bare_repo, "2026.9.1").expect("repository retagged");
     let (code, out, err, vm) = d.deploy_with_vm(Variant::Docker, "");
     assert_eq!(
         code,
@@ -30,7 +30,7 @@ fn install_sh_error_with_exit_0_fails_the_install() {
         "{err}"
     );
     assert!(
-        err.contains("MIN_VERSION") || err.contains("2026.1.1"),
+        err.contains("MIN_VERSION") || err.contains("2026.9.1"),
         "the [ERROR] line is not shown: {err}"
     );
     d.destroy_leaves_nothing();

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `carto-provision` binary against moto (emulated AWS) and a booted
-//! test VM (Debian in systemd-nspawn on its own 127.0.0.N) running our stand-in carto-selfhosted.
+//! test VM (Debian in systemd-nspawn in its own network namespace) running our stand-in
+//! carto-selfhosted.
 //! The VM boots from the user-data the CLI actually sent, read back from moto, so the
 //! authorized key and the pinned host key come from the real flow.
 //!
@@ -14,3 +15,4 @@ mod hostkey;
 mod lifecycle;
 mod smoke;
 mod throttling;
+mod upgrade;

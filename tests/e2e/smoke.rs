@@ -107,7 +107,7 @@ fn one_cloud_failing_fails_the_smoke_and_every_cloud_is_torn_down() {
     let s = smoke("e2efail");
     let n = s.clouds.len();
     let broken = n - 1;
-    raise_min_version(&s.repos[broken], "2026.1.1").expect("repository retagged");
+    raise_min_version(&s.repos[broken], "2026.9.1").expect("repository retagged");
     let out = s.run(Variant::Docker, &[]).expect("smoke runs");
     assert_ne!(
         out.code, 0,

@@ -38,6 +38,8 @@ pub struct Deployment<C: LocalCloud = AwsCloud> {
     /// `--docker-source` of the deploy runs: set from the image by [`Deployment::deploy_with_vm`]
     /// (`distro-v1` until then: the Debian 12 images have no Compose v2).
     pub docker_source: Cell<&'static str>,
+    /// `--selfhosted-version` of the next deploy runs (none: the product picks or keeps one).
+    pub selfhosted_version: Cell<Option<&'static str>>,
 }
 
 impl Deployment {
@@ -52,8 +54,12 @@ impl<C: LocalCloud> Deployment<C> {
     /// repository.
     pub fn on(cloud: C, bin: &Path, env: &str, extra: &[&str]) -> Deployment<C> {
         let dir = tempfile::tempdir().expect("temp dir");
-        let package =
-            package::write(&dir.path().join("package"), "2025.10.1", extra).expect("package");
+        let package = package::write(
+            &dir.path().join("package"),
+            selfhosted::PACKAGE_VERSION,
+            extra,
+        )
+        .expect("package");
         let bare_repo = selfhosted::bare_repo(&dir.path().join("repo"), selfhosted::TEST_TAGS)
             .expect("bare repo");
         Deployment {
@@ -66,6 +72,7 @@ impl<C: LocalCloud> Deployment<C> {
             package,
             bare_repo,
             docker_source: Cell::new(Variant::Docker.docker_source()),
+            selfhosted_version: Cell::new(None),
         }
     }
 
@@ -121,6 +128,13 @@ impl<C: LocalCloud> Deployment<C> {
             .args(["--docker-source", self.docker_source.get()])
             .args(["--selfhosted-repo", "file:///srv/carto-selfhosted.git"])
             .args(["--ssh-timeout", "300", "--healthy-timeout", "600"])
+            .args(
+                self.selfhosted_version
+                    .get()
+                    .map(|tag| ["--selfhosted-version", tag])
+                    .into_iter()
+                    .flatten(),
+            )
             .stdout(out("deploy.out"))
             .stderr(out("deploy.err"))
             .spawn()

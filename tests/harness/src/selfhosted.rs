@@ -14,9 +14,23 @@ use std::process::{Command, Stdio};
 
 use crate::vm::TestVm;
 
-/// The tags of the repository the e2e deployments clone: a release, its patch (the newest
-/// release, which the product picks by default) and a newer release candidate (never picked).
-pub const TEST_TAGS: &[&str] = &["2025.11.11", "2025.11.11-patch1", "2026.8.11-rc.1"];
+/// The tags of the repository the e2e deployments clone, as CARTO's were shaped: a release
+/// whose `cdn-invalidator-sub` crash-loops, its patch, a newer release that renamed `redis`
+/// to `valkey` ([`NEWEST_RELEASE`], which the product picks by default) and a newer release
+/// candidate (never picked).
+pub const TEST_TAGS: &[&str] = &[
+    "2025.11.11",
+    "2025.11.11-patch1",
+    NEWEST_RELEASE,
+    "2026.8.11-rc.1",
+];
+
+/// The newest release of [`TEST_TAGS`]: what a deployment without `--selfhosted-version` runs.
+pub const NEWEST_RELEASE: &str = "2026.7.16";
+
+/// The customer package version of the e2e deployments: accepted by every release of
+/// [`TEST_TAGS`] (each tag's [`min_version`] is at most this).
+pub const PACKAGE_VERSION: &str = "2026.4.1";
 
 /// The fixture directory (our own files, keeping CARTO's contract).
 pub fn fixture_dir() -> PathBuf {
@@ -197,6 +211,13 @@ fn cache_service(tag: &str) -> &'static str {
 /// exited 0), none has restarted, no other container exists, and every image came from the
 /// harness registry at that tag, each once.
 pub fn assert_every_service_up_from_the_registry(vm: &TestVm, tag: &str) {
+    assert_every_service_up(vm, tag);
+    assert_eq!(vm.registry_pulls().unwrap(), pulled_images(tag));
+}
+
+/// Panics unless every service of the stand-in at `tag` runs in `vm` (workspace-migrations
+/// exited 0), none has restarted, and no other container exists (none of another release).
+pub fn assert_every_service_up(vm: &TestVm, tag: &str) {
     let format = "{{index .Config.Labels \"com.docker.compose.service\"}} {{.State.Status}} \
                   {{.State.ExitCode}} {{.RestartCount}}";
     let out = vm
@@ -217,7 +238,6 @@ pub fn assert_every_service_up_from_the_registry(vm: &TestVm, tag: &str) {
         })
         .collect();
     assert_eq!(states, expected, "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(vm.registry_pulls().unwrap(), pulled_images(tag));
 }
 
 /// The release part of a tag as numbers (`2025.11.11-patch1` → `[2025, 11, 11]`).
@@ -237,7 +257,7 @@ pub fn min_version(tag: &str) -> &'static str {
 }
 
 /// Makes every tag of `bare` require a package of at least `min`, so the stand-in install.sh
-/// prints `[ERROR]` (and still exits 0, as CARTO's does) for our 2025.10.1 package whichever
+/// prints `[ERROR]` (and still exits 0, as CARTO's does) for a [`PACKAGE_VERSION`] package whichever
 /// release the product picks.
 pub fn raise_min_version(bare: &Path, min: &str) -> io::Result<()> {
     let work = bare.with_extension("retag");
@@ -341,6 +361,19 @@ mod tests {
         assert_eq!(min_version("2026.4.24"), "2026.4.1");
         assert_eq!(min_version("2026.4.24-rc.1"), "2026.4.1");
         assert_eq!(min_version("2026.7.16"), "2026.4.1");
+    }
+
+    #[test]
+    fn the_e2e_package_is_new_enough_for_every_test_tag() {
+        for tag in TEST_TAGS {
+            assert!(
+                release_of(min_version(tag)) <= release_of(PACKAGE_VERSION),
+                "{tag} needs {} > {PACKAGE_VERSION}",
+                min_version(tag)
+            );
+        }
+        let releases: Vec<&&str> = TEST_TAGS.iter().filter(|t| !t.contains("-rc.")).collect();
+        assert_eq!(releases.last(), Some(&&NEWEST_RELEASE));
     }
 
     #[test]

@@ -73,7 +73,11 @@ impl SmokeRun {
         // checkout while the run (and the children it starts from its own path) goes on.
         let own_bin = dir.path().join("carto-provision");
         std::fs::copy(bin, &own_bin)?;
-        let package = package::write(&dir.path().join("package"), "2025.10.1", &[])?;
+        let package = package::write(
+            &dir.path().join("package"),
+            selfhosted::PACKAGE_VERSION,
+            &[],
+        )?;
         let repos = clouds
             .iter()
             .map(|c| {

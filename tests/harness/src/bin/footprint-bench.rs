@@ -99,7 +99,11 @@ fn main() -> io::Result<()> {
     println!("--help: median {help:.1} ms over 30 runs (goal < {START_GOAL_MS} ms)");
 
     let gcp = GcpCloud::start_with("127.0.0.1".parse().expect("address"))?;
-    let package = carto_harness::package::write(&tmp.path().join("pkg"), "2025.10.1", &[])?;
+    let package = carto_harness::package::write(
+        &tmp.path().join("pkg"),
+        carto_harness::selfhosted::PACKAGE_VERSION,
+        &[],
+    )?;
     let plan = median_ms(10, || {
         Cli::new(&bin, &tmp.path().join("state"))
             .envs(gcp.cli_env())
