@@ -28,3 +28,4 @@ pub mod smoke;
 pub mod spec;
 pub mod ssh;
 pub mod state;
+pub mod tls_roots;

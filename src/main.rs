@@ -4,6 +4,7 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    carto_provision::tls_roots::prefer_bundle();
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = carto_provision::cli::Cli::parse();
     carto_provision::logging::init();

@@ -1,7 +1,8 @@
-//! `footprint-bench CARTO_PROVISION`: how light the tool is (issue 13's footprint goals).
+//! `footprint-bench CARTO_PROVISION [--starts-only]`: how light the tool is (issue 13's footprint goals).
 //! Prints the median wall time of `--help` and of `plan gcp` against the in-process fake GCP
 //! (goal: under 20 ms each, for a release build), and the peak resident memory of a whole
 //! deployment onto moto and a Debian 13 test VM (goal: under 64 MB), then a one-line verdict.
+//! `--starts-only` stops after the two start times (no deployment, no verdict), for profiling.
 //! The peak is the process's own high-water mark (`VmHWM`), read every 20 ms while it runs.
 //! Not a test and not run in CI (`bench/footprint` builds in release and runs it). Needs root
 //! and the test VM images, like the e2e tests; everything stays on loopback.
@@ -123,6 +124,9 @@ fn main() -> io::Result<()> {
         "plan gcp (fake GCP in process): median {plan:.1} ms over 10 runs (goal < {START_GOAL_MS} ms)"
     );
 
+    if std::env::args().any(|a| a == "--starts-only") {
+        return Ok(());
+    }
     let peak = deployment_peak_mb(&bin)?;
     println!(
         "deployment (moto + Debian 13 test VM): peak RSS {peak:.1} MB (goal < {RSS_GOAL_MB} MB)"
