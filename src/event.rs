@@ -33,6 +33,20 @@ pub enum Event {
         #[serde(default)]
         error: Option<String>,
     },
+    /// A cloud call or a remote step ended (see `timeline.rs`); times in ms since the command
+    /// started.
+    Span {
+        /// Which kind of work.
+        kind: crate::timeline::SpanKind,
+        /// The provider method or the remote step's name.
+        name: String,
+        /// When it began.
+        started_ms: f64,
+        /// When it ended.
+        ended_ms: f64,
+        /// Whether it succeeded.
+        ok: bool,
+    },
     /// Something worth a line during a step (a resource created, found, deleted).
     Note {
         /// During which step.
@@ -165,6 +179,7 @@ mod tests {
         let expected = [
             "step_started",
             "step_finished",
+            "span",
             "note",
             "deployed",
             "stopped",

@@ -28,4 +28,5 @@ pub mod smoke;
 pub mod spec;
 pub mod ssh;
 pub mod state;
+pub mod timeline;
 pub mod tls_roots;

@@ -133,8 +133,14 @@ impl ProviderConfig {
 }
 
 /// A provider whose errors word refused inputs with the CLI's flags: every call is passed on
-/// as it is, default methods included, and only the error's message is rendered anew.
+/// as it is, default methods included, and only the error's message is rendered anew. Each
+/// call is also a span of the run's timeline ([`crate::timeline`]).
 struct Flagged(Box<dyn Provider>);
+
+/// Times `call` as the cloud call `name` and words its refusal with the CLI's flags.
+async fn call<T>(name: &str, call: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    crate::timeline::cloud(name, call).await.map_err(with_flags)
+}
 
 #[async_trait]
 impl Provider for Flagged {
@@ -147,23 +153,23 @@ impl Provider for Flagged {
     }
 
     async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved> {
-        self.0.preflight(spec).await.map_err(with_flags)
+        call("preflight", self.0.preflight(spec)).await
     }
 
     async fn ensure_ssh_key(&self, spec: &InfraSpec, r: &Resolved) -> Result<Option<ResourceRef>> {
-        self.0.ensure_ssh_key(spec, r).await.map_err(with_flags)
+        call("ensure_ssh_key", self.0.ensure_ssh_key(spec, r)).await
     }
 
     async fn ensure_network(&self, spec: &InfraSpec, r: &Resolved) -> Result<Vec<ResourceRef>> {
-        self.0.ensure_network(spec, r).await.map_err(with_flags)
+        call("ensure_network", self.0.ensure_network(spec, r)).await
     }
 
     async fn ensure_firewall(&self, spec: &InfraSpec, r: &Resolved) -> Result<Vec<ResourceRef>> {
-        self.0.ensure_firewall(spec, r).await.map_err(with_flags)
+        call("ensure_firewall", self.0.ensure_firewall(spec, r)).await
     }
 
     async fn ensure_address(&self, spec: &InfraSpec, r: &Resolved) -> Result<Address> {
-        self.0.ensure_address(spec, r).await.map_err(with_flags)
+        call("ensure_address", self.0.ensure_address(spec, r)).await
     }
 
     async fn ensure_vm(
@@ -173,27 +179,23 @@ impl Provider for Flagged {
         firewall: &[ResourceRef],
         address: &Address,
     ) -> Result<ResourceRef> {
-        let vm = self.0.ensure_vm(spec, r, firewall, address).await;
-        vm.map_err(with_flags)
+        call("ensure_vm", self.0.ensure_vm(spec, r, firewall, address)).await
     }
 
     async fn wait_vm_ready(&self, vm: &ResourceRef, a: &Address, timeout: Duration) -> Result<()> {
-        self.0
-            .wait_vm_ready(vm, a, timeout)
-            .await
-            .map_err(with_flags)
+        call("wait_vm_ready", self.0.wait_vm_ready(vm, a, timeout)).await
     }
 
     async fn attach_address(&self, vm: &ResourceRef, a: &Address) -> Result<()> {
-        self.0.attach_address(vm, a).await.map_err(with_flags)
+        call("attach_address", self.0.attach_address(vm, a)).await
     }
 
     async fn forget_user_data(&self, vm: &ResourceRef) -> Result<()> {
-        self.0.forget_user_data(vm).await.map_err(with_flags)
+        call("forget_user_data", self.0.forget_user_data(vm)).await
     }
 
     async fn find_dns_records(&self, spec: &InfraSpec, r: &Resolved) -> Result<Vec<RecordSet>> {
-        self.0.find_dns_records(spec, r).await.map_err(with_flags)
+        call("find_dns_records", self.0.find_dns_records(spec, r)).await
     }
 
     async fn ensure_dns_record(
@@ -205,18 +207,22 @@ impl Provider for Flagged {
         timeout: Duration,
     ) -> Result<ResourceRef> {
         let record = self.0.ensure_dns_record(spec, r, address, replace, timeout);
-        record.await.map_err(with_flags)
+        call("ensure_dns_record", record).await
     }
 
     async fn delete(&self, resource: &ResourceRef, timeout: Duration) -> Result<()> {
-        self.0.delete(resource, timeout).await.map_err(with_flags)
+        call(
+            &format!("delete {}", resource.kind),
+            self.0.delete(resource, timeout),
+        )
+        .await
     }
 
     async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
-        self.0.list_tagged(env).await.map_err(with_flags)
+        call("list_tagged", self.0.list_tagged(env)).await
     }
 
     async fn find_existing(&self, spec: &InfraSpec, r: &Resolved) -> Result<Vec<TaggedResource>> {
-        self.0.find_existing(spec, r).await.map_err(with_flags)
+        call("find_existing", self.0.find_existing(spec, r)).await
     }
 }

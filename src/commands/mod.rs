@@ -22,6 +22,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(dir) => dir,
         None => StateStore::default_dir()?,
     });
+    // A deployment's and a destroy's timelines; the other commands print one line each.
+    let timed = matches!(
+        cli.command,
+        Command::Aws(_) | Command::Gcp(_) | Command::Azure(_) | Command::Destroy(_)
+    );
+    crate::timeline::start(cli.json && timed);
     let events: Box<dyn Events> = if cli.json {
         Box::new(Json)
     } else {

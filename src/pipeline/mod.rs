@@ -33,6 +33,7 @@ use record::Recorder;
 use crate::interrupt;
 use crate::spec::Spec;
 use crate::state::StateStore;
+use crate::timeline::{self, SpanKind};
 
 /// What a finished deployment tells the user.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -104,6 +105,7 @@ pub async fn timed<T>(
 ) -> anyhow::Result<T> {
     interrupt::check()?;
     let start = Instant::now();
+    let span = timeline::begin(SpanKind::Step, step.as_str());
     events.step_started(step);
     let result = if step.changes_cloud() {
         fut.await
@@ -111,6 +113,7 @@ pub async fn timed<T>(
         interrupt::unless_stopped(fut).await
     };
     let result = result.with_context(|| step.failure());
+    span.end(result.is_ok());
     if result.is_ok() {
         interrupt::die_at(&format!("step:{step}"));
     }

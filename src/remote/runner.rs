@@ -4,6 +4,8 @@
 //! order, judging each command's output; then, when asked, run the check again as the
 //! post-condition. Step lists themselves are built elsewhere by pure functions of a spec.
 
+use crate::timeline::{self, SpanKind};
+
 use super::{Cmd, LineSink, Output, RemoteError, Runner, Secret, Stream, TAIL_LINES};
 
 /// A pure verdict over a command's output: `Err(reason)` fails the step.
@@ -144,9 +146,10 @@ pub async fn run_steps(
     events: &mut dyn StepEvents,
 ) -> Result<(), RemoteError> {
     for step in steps {
-        run_step(runner, step, events)
-            .await
-            .map_err(|e| e.in_step(&step.name))?;
+        let span = timeline::begin(SpanKind::Remote, &step.name);
+        let result = run_step(runner, step, events).await;
+        span.end(result.is_ok());
+        result.map_err(|e| e.in_step(&step.name))?;
     }
     Ok(())
 }

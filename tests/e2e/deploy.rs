@@ -18,6 +18,7 @@ use carto_harness::package::SECRET_PASSWORD;
 use carto_harness::selfhosted::NEWEST_RELEASE;
 use carto_harness::vm::Variant;
 use carto_provision::event::Event;
+use carto_provision::timeline::SpanKind;
 
 use crate::common::{
     DOMAIN, Deployment, assert_every_service_up_from_the_registry,
@@ -48,6 +49,7 @@ fn deploys_verifies_resumes_and_destroys<C: LocalCloud>(
         _ => None,
     });
     assert_eq!(deployed.map(|o| o.ip), Some(vm_ip.clone()), "{}", log());
+    assert_timeline(&out);
     assert_no_secret("CLI output", &(out.clone() + &err));
 
     // The cloud: every kind tagged once, the record pointing at the VM.
@@ -170,6 +172,43 @@ fn deploys_verifies_resumes_and_destroys<C: LocalCloud>(
     changed_customer_env_recreates_every_container(&d, &vm);
 
     d.destroy_leaves_nothing();
+}
+
+/// The `--json` timeline: a span for every step, for the cloud calls and the remote steps, each
+/// ending after it began, and the VM waited for only once it was created.
+fn assert_timeline(out: &str) {
+    let spans: Vec<(SpanKind, String, f64, f64)> = Event::all(out)
+        .filter_map(|e| match e {
+            Event::Span {
+                kind,
+                name,
+                started_ms,
+                ended_ms,
+                ..
+            } => Some((kind, name, started_ms, ended_ms)),
+            _ => None,
+        })
+        .collect();
+    let span = |kind: SpanKind, name: &str| {
+        spans
+            .iter()
+            .find(|s| s.0 == kind && s.1 == name)
+            .unwrap_or_else(|| panic!("no {kind:?} span {name}: {spans:?}"))
+    };
+    for step in [
+        "preflight",
+        "infra",
+        "dns",
+        "bootstrap",
+        "install",
+        "healthy",
+        "verify",
+    ] {
+        span(SpanKind::Step, step);
+    }
+    assert!(span(SpanKind::Cloud, "ensure_vm").3 <= span(SpanKind::Cloud, "wait_vm_ready").2);
+    assert!(spans.iter().any(|s| s.0 == SpanKind::Remote), "{spans:?}");
+    assert!(spans.iter().all(|s| s.2 <= s.3), "{spans:?}");
 }
 
 #[test]

@@ -1,0 +1,195 @@
+//! `critical-path-bench CARTO_PROVISION [--latency-ms N]`: how close an AWS deployment comes to
+//! the shortest time its work allows (issue 13, benchmark 1). Two deployments onto moto and a
+//! Debian 13 test VM with Docker baked in, one with no delay and one with every API call
+//! delayed by N ms (300 by default) through the harness's fault proxy; each prints its
+//! timeline with `--json` (`span` events: pipeline steps, cloud calls, remote steps).
+//!
+//! The lower bound is the longest path through the graph of work that cannot overlap, each
+//! node weighted by the time it took in this very run:
+//! - `preflight` (the resolution every other call needs), then the lookups that need its
+//!   answer (`find_existing`, `find_dns_records`), which need not wait for each other;
+//! - the SSH key, the network then its firewall, and the address, side by side; then
+//!   `ensure_vm`, then `wait_vm_ready`;
+//! - the VM-side work in order: bootstrap (SSH in, the remote steps, the host-key rotation)
+//!   without `forget_user_data`, a cloud call nothing on the VM waits for; install; healthy;
+//! - then `verify`; beside the VM-side work, the address then the DNS record.
+//!
+//! It prints `wall / lower bound` (goal <= 1.05) for the delayed run, and the sequential API
+//! round trips before the VM exists, (time at N - time at 0) / N where the time is the end of
+//! `ensure_vm`, beside the graph's minimum (one round trip per call on the path). Not a test,
+//! not run in CI (`bench/critical-path` runs it); needs root and the test VM images.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use carto_harness::deployment::Deployment;
+use carto_harness::local_aws::AwsCloud;
+use carto_harness::proxy::{FaultProxy, Faults};
+use carto_harness::vm::Variant;
+
+const GOAL: f64 = 1.05;
+
+/// One `span` line: kind, name, start and end in ms.
+#[derive(Debug, Clone)]
+struct Span {
+    kind: String,
+    name: String,
+    start: f64,
+    end: f64,
+}
+
+/// The spans of a run, by name (the first of each name; a deployment makes each call once).
+struct Timeline(Vec<Span>);
+
+impl Timeline {
+    fn parse(stdout: &str) -> Timeline {
+        let spans = stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["event"] == "span")
+            .map(|v| Span {
+                kind: v["kind"].as_str().unwrap_or_default().to_string(),
+                name: v["name"].as_str().unwrap_or_default().to_string(),
+                start: v["started_ms"].as_f64().unwrap_or(0.0),
+                end: v["ended_ms"].as_f64().unwrap_or(0.0),
+            })
+            .collect();
+        Timeline(spans)
+    }
+
+    fn find(&self, kind: &str, name: &str) -> Option<&Span> {
+        self.0.iter().find(|s| s.kind == kind && s.name == name)
+    }
+
+    /// How long `name` took, 0 when the run did not make that call.
+    fn took(&self, kind: &str, name: &str) -> f64 {
+        self.find(kind, name).map_or(0.0, |s| s.end - s.start)
+    }
+
+    /// The end of the last span: the deployment's wall time on its own clock.
+    fn wall(&self) -> f64 {
+        self.0.iter().map(|s| s.end).fold(0.0, f64::max)
+    }
+
+    /// The longest path through the graph in the module doc, and the calls on it up to the VM.
+    fn lower_bound(&self) -> (f64, Vec<&'static str>) {
+        let cloud = |n: &str| self.took("cloud", n);
+        let step = |n: &str| self.took("step", n);
+        let lookups = cloud("find_existing").max(cloud("find_dns_records"));
+        let network = cloud("ensure_network") + cloud("ensure_firewall");
+        let side = cloud("ensure_ssh_key")
+            .max(network)
+            .max(cloud("ensure_address"));
+        let mut path = vec!["preflight"];
+        path.push(if cloud("find_existing") >= cloud("find_dns_records") {
+            "find_existing"
+        } else {
+            "find_dns_records"
+        });
+        if side == network {
+            path.extend(["ensure_network", "ensure_firewall"]);
+        } else if side == cloud("ensure_ssh_key") {
+            path.push("ensure_ssh_key");
+        } else {
+            path.push("ensure_address");
+        }
+        path.push("ensure_vm");
+        let to_vm = cloud("preflight") + lookups + side + cloud("ensure_vm");
+        let on_vm = cloud("wait_vm_ready") + step("bootstrap") - cloud("forget_user_data")
+            + step("install")
+            + step("healthy");
+        let dns =
+            cloud("preflight") + lookups + cloud("ensure_address") + cloud("ensure_dns_record");
+        ((to_vm + on_vm + step("verify")).max(dns), path)
+    }
+}
+
+/// One deployment with every API call delayed by `latency`; its timeline.
+fn deploy(bin: &Path, latency: Duration, env: &str) -> io::Result<Timeline> {
+    let mut d = Deployment::on(AwsCloud::start()?, bin, env, &[]);
+    let proxy = FaultProxy::start_with(
+        d.cloud.aws.moto.port,
+        Faults {
+            latency,
+            ..Faults::default()
+        },
+    );
+    d.overrides = vec![("CARTO_PROVISION_AWS_ENDPOINT_URL".into(), proxy.endpoint())];
+    let (code, out, err, vm) = d.deploy_with_vm(Variant::Docker13, "");
+    if code != 0 {
+        return Err(io::Error::other(format!(
+            "deployment {env} failed ({code}):\n{err}"
+        )));
+    }
+    eprintln!("critical-path-bench: {env}: {} API calls", proxy.total());
+    d.destroy_leaves_nothing();
+    drop(vm);
+    Ok(Timeline::parse(&out))
+}
+
+fn main() -> io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let bin = PathBuf::from(args.next().ok_or_else(|| {
+        io::Error::other("usage: critical-path-bench CARTO_PROVISION [--latency-ms N]")
+    })?);
+    let mut latency_ms: u64 = 300;
+    while let Some(flag) = args.next() {
+        match (flag.as_str(), args.next()) {
+            ("--latency-ms", Some(v)) => latency_ms = v.parse().map_err(io::Error::other)?,
+            _ => return Err(io::Error::other(format!("unknown flag {flag}"))),
+        }
+    }
+    let fast = deploy(&bin, Duration::ZERO, "bench-path-0")?;
+    let slow = deploy(&bin, Duration::from_millis(latency_ms), "bench-path-l")?;
+
+    let l = latency_ms as f64;
+    let (bound, path) = slow.lower_bound();
+    let wall = slow.wall();
+    let vm_at = |t: &Timeline| t.find("cloud", "ensure_vm").map_or(f64::NAN, |s| s.end);
+    let trips = (vm_at(&slow) - vm_at(&fast)) / l;
+    let per_call: HashMap<&str, f64> = path
+        .iter()
+        .map(|n| (*n, (slow.took("cloud", n) - fast.took("cloud", n)) / l))
+        .collect();
+    println!("latency per API call: {latency_ms} ms (AWS, moto through the fault proxy)");
+    println!(
+        "{:<20} {:>10} {:>10}",
+        "call on the path", "ms at 0", "ms at L"
+    );
+    for n in &path {
+        println!(
+            "{n:<20} {:>10.0} {:>10.0}   {:.1} round trips",
+            fast.took("cloud", n),
+            slow.took("cloud", n),
+            per_call[n]
+        );
+    }
+    for s in [
+        "preflight",
+        "infra",
+        "bootstrap",
+        "install",
+        "healthy",
+        "verify",
+    ] {
+        println!(
+            "step {s:<15} {:>10.0} {:>10.0}",
+            fast.took("step", s),
+            slow.took("step", s)
+        );
+    }
+    println!(
+        "sequential round trips before the VM exists: {trips:.1} measured, {} calls on the graph's path (at least one each)",
+        path.len()
+    );
+    let ratio = wall / bound;
+    println!(
+        "critical path: wall {:.1} s / lower bound {:.1} s = {ratio:.3} (goal <= {GOAL}) {}",
+        wall / 1000.0,
+        bound / 1000.0,
+        if ratio <= GOAL { "MET" } else { "NOT MET" }
+    );
+    Ok(())
+}
