@@ -90,6 +90,27 @@ fn name(spec: &InfraSpec, kind: ResourceKind) -> String {
     spec.env.resource(suffix)
 }
 
+/// What still holds `resource` so a cloud would refuse to delete it (AWS
+/// `DependencyViolation`, GCP `resourceInUseByAnotherResource`, Azure `…InUse…`): the VM
+/// holds its address and firewall; the network holds the VM, address and firewall made in
+/// it. Only resources of the same environment hold each other.
+fn holder(resources: &[TaggedResource], resource: &ResourceRef) -> Option<ResourceRef> {
+    use ResourceKind::*;
+    let held_by: &[ResourceKind] = match resource.kind {
+        Address | Firewall => &[Vm],
+        Network => &[Vm, Address, Firewall],
+        _ => &[],
+    };
+    let env = resources
+        .iter()
+        .find(|t| t.resource.id == resource.id)
+        .map(|t| t.env.as_str())?;
+    resources
+        .iter()
+        .find(|t| t.env == env && held_by.contains(&t.resource.kind))
+        .map(|t| t.resource.clone())
+}
+
 /// The in-memory cloud. Every verb of [`Provider`] counts as one call.
 pub struct FakeProvider {
     cloud: Cloud,
@@ -379,6 +400,13 @@ impl Provider for FakeProvider {
         let lost = lost?;
         {
             let mut s = self.lock();
+            if let Some(holder) = holder(&s.resources, resource) {
+                return Err(ProviderError::new(
+                    ErrorKind::Conflict,
+                    "delete",
+                    format!("{resource} is in use by {holder}"),
+                ));
+            }
             let ip = resource.ip.as_ref();
             let points_here = s
                 .records
