@@ -32,6 +32,9 @@ const AMONG_GOAL: f64 = 1.5;
 /// The waves of a GCP environment as seeded: VM; address and firewall; network.
 const WAVES: u32 = 3;
 const REGION: &str = "us-central1";
+/// Items a list page holds in the emulators here, so the 200 environments' listing spans
+/// pages (the clouds' own defaults are larger: Compute 500).
+const PAGE: usize = 50;
 const ZONE: &str = "us-central1-a";
 
 /// What one environment is seeded with.
@@ -144,6 +147,7 @@ fn start(name: &str, latency: Duration) -> io::Result<Box<dyn Seeded>> {
         "gcp" => {
             let cloud = GcpCloud::start_with("127.0.0.78".parse().map_err(io::Error::other)?)?;
             cloud.state()?.set_latency(None, latency);
+            cloud.state()?.set_page_size(PAGE);
             Ok(Box::new(Gcp(cloud)))
         }
         other => Err(io::Error::other(format!(
