@@ -1,6 +1,7 @@
 //! Listing by label follows Compute's pages: with the fake answering two items a page, every
-//! environment of many is found, in one listing per kind that grows with pages; one
-//! environment's listing is filtered by its label on the server.
+//! environment of many is found, in one listing per kind that grows with pages (the DNS
+//! records too: one listing per zone, not one lookup per address); one environment's listing
+//! is filtered by its label on the server.
 
 use carto_core::Provider;
 use serde_json::json;
@@ -9,8 +10,8 @@ use crate::common::{self, PROJECT, ZONE};
 
 const REGION: &str = "us-central1";
 
-/// Puts environment `env`'s VM, address, firewall rule and network into the fake, labelled
-/// (or described) as the provider makes them.
+/// Puts environment `env`'s VM, address, A record, firewall rule and network into the fake,
+/// labelled (or described) as the provider makes them.
 fn seed(env: &common::Env, name: &str, n: u64) {
     let state = env.fake.state();
     let labels = json!({"managed-by": "carto-provision", "carto-env": name});
@@ -23,6 +24,14 @@ fn seed(env: &common::Env, name: &str, n: u64) {
         json!({"name": res("vm"), "id": (n * 10).to_string(), "labels": labels,
             "zone": format!("{base}/zones/{ZONE}"), "status": "RUNNING"}),
     );
+    let domain = format!("{name}.example.com");
+    state.put_record_set(
+        PROJECT,
+        "example-zone",
+        &format!("{domain}."),
+        "A",
+        &["192.0.2.1"],
+    );
     state.put_resource(
         "addresses",
         &format!(
@@ -30,7 +39,8 @@ fn seed(env: &common::Env, name: &str, n: u64) {
             res("ip")
         ),
         json!({"name": res("ip"), "id": (n * 10 + 1).to_string(), "labels": labels,
-            "region": format!("{base}/regions/{REGION}"), "address": "192.0.2.1"}),
+            "region": format!("{base}/regions/{REGION}"), "address": "192.0.2.1",
+            "description": format!("{description} carto-domain={domain}")}),
     );
     state.put_resource(
         "firewalls",
@@ -57,9 +67,11 @@ async fn listing_by_label_follows_every_page_once_per_kind() {
     let found = env.provider.list_tagged(None).await.expect("list");
     for name in &names {
         let mine: Vec<_> = found.iter().filter(|t| t.env == *name).collect();
-        assert_eq!(mine.len(), 4, "{name}: {mine:?}");
+        assert_eq!(mine.len(), 5, "{name}: {mine:?}");
     }
-    assert_eq!(found.len(), 20, "{found:?}");
+    assert_eq!(found.len(), 25, "{found:?}");
+    // The records pointing at the addresses: one listing of the zone, not one per address.
+    assert_eq!(state.calls("dns.resourceRecordSets.list"), 1);
     // Five of each kind at two a page: three pages, and no more listings than that.
     for call in [
         "compute.instances.aggregatedList",
@@ -70,6 +82,6 @@ async fn listing_by_label_follows_every_page_once_per_kind() {
     // One environment among them: its label filters on the server, one page each.
     let one = carto_core::EnvName::parse("many3").unwrap();
     let found = env.provider.list_tagged(Some(&one)).await.expect("list");
-    assert_eq!(found.len(), 4, "{found:?}");
+    assert_eq!(found.len(), 5, "{found:?}");
     assert_eq!(state.calls("compute.instances.aggregatedList"), 4);
 }

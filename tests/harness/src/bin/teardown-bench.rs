@@ -5,7 +5,8 @@
 //! are put straight into the emulator's state, shaped as the provider makes them, and every
 //! API call then waits `--latency-ms` (the fake's own knob).
 //!
-//! **teardown** — one environment (VM, address, firewall, network: three waves, the VM; then
+//! **teardown** — one environment (VM, A record, address, firewall, network: three waves, the
+//! VM and record; then
 //! the address and the firewall it held; then the network). The lower bound is measured, not
 //! computed from the graph alone: `T0` is `destroy --cloud` of an environment that has
 //! nothing (process start, sign-in, the listing: work any destroy does), `T1` of one that has
@@ -23,13 +24,15 @@ use std::time::{Duration, Instant};
 
 use carto_harness::cli::Cli;
 use carto_harness::cloud::LocalCloud;
-use carto_harness::local_gcp::{GcpCloud, PROJECT};
+use carto_harness::cloud::ZONE as ZONE_DOMAIN;
+use carto_harness::local_gcp::{GcpCloud, PROJECT, ZONE_NAME};
 use serde_json::json;
 
 const TEARDOWN_GOAL: f64 = 1.1;
 const GC_GOAL: f64 = 3.0;
 const AMONG_GOAL: f64 = 1.5;
-/// The waves of a GCP environment as seeded: VM; address and firewall; network.
+/// The waves of a GCP environment as seeded: VM and DNS record; address and firewall;
+/// network.
 const WAVES: u32 = 3;
 const REGION: &str = "us-central1";
 /// Items a list page holds in the emulators here, so the 200 environments' listing spans
@@ -40,7 +43,7 @@ const ZONE: &str = "us-central1-a";
 /// What one environment is seeded with.
 #[derive(Clone, Copy, PartialEq)]
 enum Shape {
-    /// VM, address, firewall, network.
+    /// VM, address (naming its domain), the domain's A record, firewall, network.
     Full,
     /// One firewall rule.
     OneRule,
@@ -84,6 +87,7 @@ impl Seeded for Gcp {
             .join(" ");
         let base = format!("https://compute.googleapis.com/compute/v1/projects/{PROJECT}");
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1000);
+        let seq = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = || {
             NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
                 .to_string()
@@ -106,8 +110,13 @@ impl Seeded for Gcp {
         });
         let net_key = format!("projects/{PROJECT}/global/networks/{}", name("net"));
         state.put_resource("networks", &net_key, net);
+        // The address names its domain; the zone holds the A record pointing at it.
+        let domain = format!("{env}.{}", ZONE_DOMAIN.trim_end_matches('.'));
+        let ip = format!("127.0.{}.{}", seq / 250 % 250, seq % 250 + 1);
+        state.put_record_set(PROJECT, ZONE_NAME, &format!("{domain}."), "A", &[&ip]);
         let address = json!({
-            "name": name("ip"), "id": id(), "labels": labels, "address": "127.0.0.78",
+            "name": name("ip"), "id": id(), "labels": labels, "address": ip,
+            "description": format!("{description} carto-domain={domain}"),
             "region": format!("{base}/regions/{REGION}"), "status": "IN_USE",
             "selfLink": format!("{base}/regions/{REGION}/addresses/{}", name("ip")),
         });
@@ -133,12 +142,15 @@ impl Seeded for Gcp {
     fn resources(&self) -> io::Result<usize> {
         let state = self.0.state()?;
         let kinds = ["instances", "addresses", "firewalls", "networks"];
+        let records = state.record_sets(PROJECT, ZONE_NAME);
+        let a_records = records.iter().filter(|r| r["type"] == "A").count();
         let ours =
             |r: &serde_json::Value| r["name"].as_str().is_some_and(|n| n.starts_with("carto-"));
         Ok(kinds
             .iter()
             .map(|k| state.resources(k).iter().filter(|r| ours(r)).count())
-            .sum())
+            .sum::<usize>()
+            + a_records)
     }
 }
 
@@ -272,7 +284,7 @@ fn scale(
         )?;
         let gc = timed(bin, &state, c.as_ref(), &["gc", "--clouds", cloud, "--yes"])?;
         let left = c.resources()?;
-        if left != base + (count - expired - 1) * 4 {
+        if left != base + (count - expired - 1) * 5 {
             return Err(io::Error::other(format!(
                 "{cloud}: {left} resources left after destroying 1 and gc of {expired} of {count} environments"
             )));
