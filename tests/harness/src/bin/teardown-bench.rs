@@ -1,18 +1,21 @@
-//! `teardown-bench CARTO_PROVISION teardown|scale [--clouds gcp] [--latency-ms N]`: how close
+//! `teardown-bench CARTO_PROVISION teardown|scale [--clouds aws,gcp] [--latency-ms N]`: how close
 //! `destroy` comes to the deletes that must wait for each other, and how `gc` and `destroy
 //! --cloud` grow with the number of environments in one account. Not a test, not run in CI
 //! (`bench/teardown` and `bench/scale` run it); no VM and no root: the environments' resources
 //! are put straight into the emulator's state, shaped as the provider makes them, and every
 //! API call then waits `--latency-ms` (the fake's own knob).
 //!
-//! **teardown** — one environment (VM, A record, address, firewall, network: three waves, the
-//! VM and record; then
-//! the address and the firewall it held; then the network). The lower bound is measured, not
-//! computed from the graph alone: `T0` is `destroy --cloud` of an environment that has
-//! nothing (process start, sign-in, the listing: work any destroy does), `T1` of one that has
-//! one firewall rule (so `T1 - T0` is one delete, with its operation polls, at this latency);
-//! the chain is `T0 + waves × (T1 - T0)`, what a destroy that overlaps everything the cloud
-//! lets overlap takes. Prints `wall / chain` (target <= 1.1). Each time is the median of 3.
+//! **teardown** — one environment (GCP: VM, A record, address, firewall, network, three
+//! waves: the VM and record; the address and the firewall the VM held; the network. AWS: VM,
+//! key, A record, Elastic IP, security group, two waves). The lower bound is measured, not
+//! computed from the graph alone, because what one delete costs (its operation or state
+//! polls) differs by kind and cloud: `T0` is `destroy --cloud` of an environment that has
+//! nothing (process start, sign-in, the listing: work every destroy does), `Trule` of one
+//! with a single firewall rule, `Tvm` of one with a single VM (the slowest delete of the
+//! first wave, which every later wave waits for). The chain is `T0 + (Tvm - T0) + (waves - 1)
+//! x (Trule - T0)`: what a destroy that overlaps everything the cloud lets overlap takes.
+//! Prints `wall / chain` (target <= 1.1). Each time is the median of 3 runs on fresh
+//! emulators.
 //!
 //! **scale** — 200 environments (50 expired) in one project: the `gc` listing time, `gc
 //! --yes` of the 50 against one environment's destroy when it is alone (target <= 3), and
@@ -25,15 +28,20 @@ use std::time::{Duration, Instant};
 use carto_harness::cli::Cli;
 use carto_harness::cloud::LocalCloud;
 use carto_harness::cloud::ZONE as ZONE_DOMAIN;
+use carto_harness::local_aws::{AwsCloud, LocalAws, tag_values};
 use carto_harness::local_gcp::{GcpCloud, PROJECT, ZONE_NAME};
+use carto_harness::proxy::{FaultProxy, Faults};
 use serde_json::json;
 
 const TEARDOWN_GOAL: f64 = 1.1;
 const GC_GOAL: f64 = 3.0;
 const AMONG_GOAL: f64 = 1.5;
-/// The waves of a GCP environment as seeded: VM and DNS record; address and firewall;
-/// network.
-const WAVES: u32 = 3;
+/// The waves of an environment as seeded: on GCP the VM and DNS record; the address and
+/// firewall; the network. On AWS the VM, key and record; the address and security group (no
+/// network: the default VPC's).
+fn waves(cloud: &str) -> u32 {
+    if cloud == "aws" { 2 } else { 3 }
+}
 const REGION: &str = "us-central1";
 /// Items a list page holds in the emulators here, so the 200 environments' listing spans
 /// pages (the clouds' own defaults are larger: Compute 500).
@@ -47,6 +55,8 @@ enum Shape {
     Full,
     /// One firewall rule.
     OneRule,
+    /// One VM.
+    OneVm,
 }
 
 /// One emulated cloud with environments put into its state.
@@ -58,6 +68,144 @@ trait Seeded {
     fn calls(&self) -> io::Result<usize>;
     /// How many resources of this tool's exist (the fake's own defaults left out).
     fn resources(&self) -> io::Result<usize>;
+    /// The CLI's environment to reach this cloud.
+    fn cli_env(&self) -> Vec<(String, String)> {
+        self.local().cli_env()
+    }
+}
+
+/// moto behind the harness's fault proxy, which delays every call.
+struct Aws {
+    cloud: AwsCloud,
+    proxy: FaultProxy,
+    image: String,
+}
+
+impl Aws {
+    fn start(latency: Duration) -> io::Result<Aws> {
+        let aws = LocalAws::start_with("127.0.0.79".parse().map_err(io::Error::other)?)?;
+        let zone_id = aws.create_zone(ZONE_DOMAIN)?;
+        let cloud = AwsCloud { aws, zone_id };
+        let faults = Faults {
+            latency,
+            ..Faults::default()
+        };
+        let proxy = FaultProxy::start_with(cloud.aws.moto.port, faults);
+        let images = cloud.aws.ec2("Action=DescribeImages&Owner.1=amazon")?;
+        let image = tag_values(&images, "imageId")
+            .into_iter()
+            .next()
+            .ok_or_else(|| io::Error::other("moto lists no image"))?;
+        Ok(Aws {
+            cloud,
+            proxy,
+            image,
+        })
+    }
+}
+
+impl Seeded for Aws {
+    fn local(&self) -> &dyn LocalCloud {
+        &self.cloud
+    }
+
+    fn cli_env(&self) -> Vec<(String, String)> {
+        let mut env = self.cloud.cli_env();
+        for (k, v) in &mut env {
+            if k == "CARTO_PROVISION_AWS_ENDPOINT_URL" {
+                *v = self.proxy.endpoint();
+            }
+        }
+        env
+    }
+
+    fn seed(&self, env: &str, shape: Shape, expired: bool) -> io::Result<()> {
+        let aws = &self.cloud.aws;
+        let domain = format!("{env}.{}", ZONE_DOMAIN.trim_end_matches('.'));
+        let mut tags = vec![
+            ("managed-by", "carto-provision".to_string()),
+            ("carto-env", env.to_string()),
+            ("carto-created", "1795710422".to_string()),
+            ("carto-nonce", format!("nonce-{env}")),
+        ];
+        if expired {
+            tags.push(("carto-expires", "1700000000".to_string()));
+        }
+        let spec = |kind: &str, name: &str, extra: &[(&str, String)]| {
+            let mut q = format!("&TagSpecification.1.ResourceType={kind}");
+            let named = [("Name", name.to_string())];
+            let all = tags.iter().chain(extra).chain(&named);
+            for (i, (k, v)) in all.enumerate() {
+                q.push_str(&format!(
+                    "&TagSpecification.1.Tag.{n}.Key={k}&TagSpecification.1.Tag.{n}.Value={v}",
+                    n = i + 1
+                ));
+            }
+            q
+        };
+        let name = |suffix: &str| format!("carto-{env}-{suffix}");
+        if shape != Shape::OneVm {
+            aws.ec2(&format!(
+                "Action=CreateSecurityGroup&GroupName={}&GroupDescription=carto{}",
+                name("fw"),
+                spec("security-group", &name("fw"), &[])
+            ))?;
+        }
+        if shape == Shape::OneRule {
+            return Ok(());
+        }
+        aws.ec2(&format!(
+            "Action=RunInstances&ImageId={}&MinCount=1&MaxCount=1&InstanceType=t3.micro{}",
+            self.image,
+            spec("instance", &name("vm"), &[])
+        ))?;
+        if shape == Shape::OneVm {
+            return Ok(());
+        }
+        aws.ec2(&format!(
+            "Action=CreateKeyPair&KeyName={}{}",
+            name("key"),
+            spec("key-pair", &name("key"), &[])
+        ))?;
+        aws.ec2(&format!(
+            "Action=AllocateAddress&Domain=vpc{}",
+            spec(
+                "elastic-ip",
+                &name("ip"),
+                &[("carto-domain", domain.clone())]
+            )
+        ))?;
+        let ip = aws.vm_ip.to_string();
+        aws.create_record(&self.cloud.zone_id, &format!("{domain}."), "A", &ip)
+    }
+
+    fn calls(&self) -> io::Result<usize> {
+        Ok(self.proxy.total_calls())
+    }
+
+    fn resources(&self) -> io::Result<usize> {
+        let aws = &self.cloud.aws;
+        let managed = "&Filter.1.Name=tag:managed-by&Filter.1.Value.1=carto-provision";
+        let live = "&Filter.2.Name=instance-state-name&Filter.2.Value.1=pending&Filter.2.Value.2=running&Filter.2.Value.3=stopping&Filter.2.Value.4=stopped";
+        let count =
+            |q: &str, tag: &str| -> io::Result<usize> { Ok(tag_values(&aws.ec2(q)?, tag).len()) };
+        let records = aws
+            .a_records(&self.cloud.zone_id)?
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("env") || name.starts_with("alone"))
+            .count();
+        Ok(count(
+            &format!("Action=DescribeInstances{managed}{live}"),
+            "instanceId",
+        )? + count(
+            &format!("Action=DescribeSecurityGroups{managed}"),
+            "groupId",
+        )? + count(
+            &format!("Action=DescribeAddresses{managed}"),
+            "allocationId",
+        )? + count(&format!("Action=DescribeKeyPairs{managed}"), "keyPairId")?
+            + records)
+    }
 }
 
 struct Gcp(GcpCloud);
@@ -100,31 +248,35 @@ impl Seeded for Gcp {
             "selfLink": format!("{base}/global/firewalls/{}", name("fw")),
         });
         let fw_key = format!("projects/{PROJECT}/global/firewalls/{}", name("fw"));
-        state.put_resource("firewalls", &fw_key, rule);
+        if shape != Shape::OneVm {
+            state.put_resource("firewalls", &fw_key, rule);
+        }
         if shape == Shape::OneRule {
             return Ok(());
         }
-        let net = json!({
-            "name": name("net"), "id": id(), "description": description,
-            "selfLink": network, "autoCreateSubnetworks": false,
-        });
-        let net_key = format!("projects/{PROJECT}/global/networks/{}", name("net"));
-        state.put_resource("networks", &net_key, net);
-        // The address names its domain; the zone holds the A record pointing at it.
-        let domain = format!("{env}.{}", ZONE_DOMAIN.trim_end_matches('.'));
-        let ip = format!("127.0.{}.{}", seq / 250 % 250, seq % 250 + 1);
-        state.put_record_set(PROJECT, ZONE_NAME, &format!("{domain}."), "A", &[&ip]);
-        let address = json!({
-            "name": name("ip"), "id": id(), "labels": labels, "address": ip,
-            "description": format!("{description} carto-domain={domain}"),
-            "region": format!("{base}/regions/{REGION}"), "status": "IN_USE",
-            "selfLink": format!("{base}/regions/{REGION}/addresses/{}", name("ip")),
-        });
-        let ip_key = format!(
-            "projects/{PROJECT}/regions/{REGION}/addresses/{}",
-            name("ip")
-        );
-        state.put_resource("addresses", &ip_key, address);
+        if shape == Shape::Full {
+            let net = json!({
+                "name": name("net"), "id": id(), "description": description,
+                "selfLink": network, "autoCreateSubnetworks": false,
+            });
+            let net_key = format!("projects/{PROJECT}/global/networks/{}", name("net"));
+            state.put_resource("networks", &net_key, net);
+            // The address names its domain; the zone holds the A record pointing at it.
+            let domain = format!("{env}.{}", ZONE_DOMAIN.trim_end_matches('.'));
+            let ip = format!("127.0.{}.{}", seq / 250 % 250, seq % 250 + 1);
+            state.put_record_set(PROJECT, ZONE_NAME, &format!("{domain}."), "A", &[&ip]);
+            let address = json!({
+                "name": name("ip"), "id": id(), "labels": labels, "address": ip,
+                "description": format!("{description} carto-domain={domain}"),
+                "region": format!("{base}/regions/{REGION}"), "status": "IN_USE",
+                "selfLink": format!("{base}/regions/{REGION}/addresses/{}", name("ip")),
+            });
+            let ip_key = format!(
+                "projects/{PROJECT}/regions/{REGION}/addresses/{}",
+                name("ip")
+            );
+            state.put_resource("addresses", &ip_key, address);
+        }
         let vm = json!({
             "name": name("vm"), "id": id(), "labels": labels, "status": "RUNNING",
             "zone": format!("{base}/zones/{ZONE}"),
@@ -156,6 +308,7 @@ impl Seeded for Gcp {
 
 fn start(name: &str, latency: Duration) -> io::Result<Box<dyn Seeded>> {
     match name {
+        "aws" => Ok(Box::new(Aws::start(latency)?)),
         "gcp" => {
             let cloud = GcpCloud::start_with("127.0.0.78".parse().map_err(io::Error::other)?)?;
             cloud.state()?.set_latency(None, latency);
@@ -163,7 +316,7 @@ fn start(name: &str, latency: Duration) -> io::Result<Box<dyn Seeded>> {
             Ok(Box::new(Gcp(cloud)))
         }
         other => Err(io::Error::other(format!(
-            "{other}: this bench seeds gcp only so far"
+            "{other}: this bench seeds aws and gcp only so far"
         ))),
     }
 }
@@ -174,7 +327,7 @@ fn timed(bin: &Path, state: &Path, cloud: &dyn Seeded, args: &[&str]) -> io::Res
     let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     all.extend(local.deploy_args());
     let started = Instant::now();
-    let out = Cli::new(bin, state).envs(local.cli_env()).args(&all).run();
+    let out = Cli::new(bin, state).envs(cloud.cli_env()).args(&all).run();
     let wall = started.elapsed().as_secs_f64();
     if out.code != 0 {
         return Err(io::Error::other(format!(
@@ -228,20 +381,23 @@ fn teardown(bin: &Path, clouds: &[String], latency: Duration) -> io::Result<bool
         latency.as_millis()
     );
     println!(
-        "{:<6} {:>8} {:>10} {:>8} {:>8} {:>8}  verdict (target <= {TEARDOWN_GOAL})",
-        "cloud", "T0 s", "1 delete", "waves", "chain s", "wall s"
+        "{:<6} {:>8} {:>8} {:>8} {:>6} {:>8} {:>8}  verdict (target <= {TEARDOWN_GOAL})",
+        "cloud", "T0 s", "rule s", "VM s", "waves", "chain s", "wall s"
     );
     let mut all = true;
     for cloud in clouds {
         let t0 = destroy_alone(bin, cloud, None, latency)?;
-        let t1 = destroy_alone(bin, cloud, Some(Shape::OneRule), latency)?;
+        let rule = destroy_alone(bin, cloud, Some(Shape::OneRule), latency)?;
+        let vm = destroy_alone(bin, cloud, Some(Shape::OneVm), latency)?;
         let wall = destroy_alone(bin, cloud, Some(Shape::Full), latency)?;
-        let one = (t1 - t0).max(0.0);
-        let chain = t0 + f64::from(WAVES) * one;
+        let one = (rule - t0).max(0.0);
+        let vm = (vm - t0).max(one);
+        let waves = waves(cloud);
+        let chain = t0 + vm + f64::from(waves - 1) * one;
         let ratio = wall / chain;
         all &= ratio <= TEARDOWN_GOAL;
         println!(
-            "{cloud:<6} {t0:>8.2} {one:>10.2} {WAVES:>8} {chain:>8.2} {wall:>8.2}  {ratio:.2} {}",
+            "{cloud:<6} {t0:>8.2} {one:>8.2} {vm:>8.2} {waves:>6} {chain:>8.2} {wall:>8.2}  {ratio:.2} {}",
             verdict(ratio, TEARDOWN_GOAL)
         );
     }
@@ -305,11 +461,11 @@ fn scale(
 }
 
 fn main() -> io::Result<()> {
-    let usage = "usage: teardown-bench CARTO_PROVISION teardown|scale [--clouds gcp] [--latency-ms N] [--environments N]";
+    let usage = "usage: teardown-bench CARTO_PROVISION teardown|scale [--clouds aws,gcp] [--latency-ms N] [--environments N]";
     let mut args = std::env::args().skip(1);
     let bin = PathBuf::from(args.next().ok_or_else(|| io::Error::other(usage))?);
     let mode = args.next().ok_or_else(|| io::Error::other(usage))?;
-    let mut clouds = vec!["gcp".to_string()];
+    let mut clouds = vec!["aws".to_string(), "gcp".to_string()];
     let mut latency = Duration::from_millis(100);
     let mut count = 200;
     while let Some(flag) = args.next() {
