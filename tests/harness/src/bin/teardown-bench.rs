@@ -194,17 +194,26 @@ impl Seeded for Aws {
             .into_iter()
             .filter(|(name, _)| name.starts_with("env") || name.starts_with("alone"))
             .count();
-        Ok(count(
-            &format!("Action=DescribeInstances{managed}{live}"),
-            "instanceId",
-        )? + count(
-            &format!("Action=DescribeSecurityGroups{managed}"),
-            "groupId",
-        )? + count(
-            &format!("Action=DescribeAddresses{managed}"),
-            "allocationId",
-        )? + count(&format!("Action=DescribeKeyPairs{managed}"), "keyPairId")?
-            + records)
+        let each = [
+            count(
+                &format!("Action=DescribeInstances&MaxResults=1000{managed}{live}"),
+                "instanceId",
+            )?,
+            count(
+                &format!("Action=DescribeSecurityGroups{managed}"),
+                "groupId",
+            )?,
+            count(
+                &format!("Action=DescribeAddresses{managed}"),
+                "allocationId",
+            )?,
+            count(&format!("Action=DescribeKeyPairs{managed}"), "keyPairId")?,
+            records,
+        ];
+        if std::env::var_os("BENCH_DEBUG").is_some() {
+            eprintln!("aws: instances, groups, addresses, keys, A records: {each:?}");
+        }
+        Ok(each.iter().sum())
     }
 }
 
