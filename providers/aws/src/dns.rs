@@ -274,21 +274,19 @@ pub async fn find_records(
     Ok(sets.iter().map(core_set).collect())
 }
 
-/// The A records pointing at exactly their address among `wanted` (domain, address), as
+/// The A records pointing at exactly their address among `wanted` (domain, address), in
+/// `zones` (the project's or account's, listed beside the addresses), as
 /// [`create_a`] describes them: one listing of the zones and one paged listing of each zone
 /// that holds one of the domains, however many environments there are (a sweep of hundreds
 /// asks per zone, not per environment).
 pub async fn find_a_all(
     clients: &Clients,
+    zones: &[Zone],
     wanted: &[(String, String)],
 ) -> Result<Vec<ResourceRef>> {
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let zones = list_zones(clients).await?;
     let mut by_zone: BTreeMap<String, Vec<&(String, String)>> = BTreeMap::new();
     for w in wanted {
-        if let Ok(zone) = pick_zone(&w.0, &zones, None) {
+        if let Ok(zone) = pick_zone(&w.0, zones, None) {
             by_zone.entry(zone.id.clone()).or_default().push(w);
         }
     }

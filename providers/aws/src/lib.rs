@@ -260,14 +260,15 @@ impl Provider for AwsProvider {
         let region = self.region.as_str();
         // One listing per kind, all at once.
         let addresses_and_records = async {
-            let addresses = address::list_tagged(c, region, env).await?;
+            let (addresses, zones) =
+                tokio::try_join!(address::list_tagged(c, region, env), dns::list_zones(c))?;
             // Route53 records carry no tags: the record is the one the address's domain tag
             // names; all of them found by one listing per zone.
             let wanted: Vec<(String, String)> = addresses
                 .iter()
                 .filter_map(|a| Some((a.resource.domain.clone()?, a.resource.ip.clone()?)))
                 .collect();
-            let records = dns::find_a_all(c, &wanted).await?;
+            let records = dns::find_a_all(c, &zones, &wanted).await?;
             let records = carto_core::records_of_addresses(&addresses, |domain, ip| {
                 let found = records
                     .iter()

@@ -219,18 +219,19 @@ pub async fn find_records(c: &Clients, zone: &str, domain: &str) -> Result<Vec<R
     Ok(sets.iter().map(core_set).collect())
 }
 
-/// The A records pointing at exactly their address among `wanted` (domain, address): one
+/// The A records pointing at exactly their address among `wanted` (domain, address), in
+/// `zones` (the project's or account's, listed beside the addresses): one
 /// listing of the zones and one paged listing of the A records of each zone that holds one of
 /// the domains, however many there are (a sweep of hundreds of environments asks per zone,
 /// not per environment).
-pub async fn find_a_all(c: &Clients, wanted: &[(String, String)]) -> Result<Vec<ResourceRef>> {
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let zones = list_zones(c).await?;
+pub async fn find_a_all(
+    c: &Clients,
+    zones: &[Zone],
+    wanted: &[(String, String)],
+) -> Result<Vec<ResourceRef>> {
     let mut by_zone: BTreeMap<String, Vec<&(String, String)>> = BTreeMap::new();
     for w in wanted {
-        if let Ok(zone) = pick_zone(&w.0, &zones, None) {
+        if let Ok(zone) = pick_zone(&w.0, zones, None) {
             by_zone.entry(zone.name).or_default().push(w);
         }
     }

@@ -277,14 +277,15 @@ impl Provider for GcpProvider {
         let c = &self.clients;
         // One listing per kind, all at once (each follows its own pages).
         let addresses_and_records = async {
-            let addresses = address::list_tagged(c, env).await?;
+            let (addresses, zones) =
+                tokio::try_join!(address::list_tagged(c, env), dns::list_zones(c))?;
             // Cloud DNS records carry no labels: the record is the one the address's
             // description names.
             let wanted: Vec<(String, String)> = addresses
                 .iter()
                 .filter_map(|a| Some((a.resource.domain.clone()?, a.resource.ip.clone()?)))
                 .collect();
-            let records = dns::find_a_all(c, &wanted).await?;
+            let records = dns::find_a_all(c, &zones, &wanted).await?;
             let records = carto_core::records_of_addresses(&addresses, |domain, ip| {
                 let found = records
                     .iter()
