@@ -5,7 +5,8 @@
 //! `carto-expires` tag a `--ttl` deployment carries); with `--yes`, destroys those whose
 //! expiry has passed. An environment without an expiry (production) is never collected unless
 //! `--include` names it, and nothing without the managed-by tag is ever seen (providers list by
-//! that tag only).
+//! that tag only). One listing per cloud; the collected environments are destroyed
+//! [`DESTROY_AT_ONCE`] at a time, each in its own dependency waves.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use carto_core::{Cloud, EnvName, ResourceRef, TaggedResource};
 use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt};
 
 use crate::cli::{CloudArg, GcArgs};
 use crate::event::Event;
@@ -192,6 +194,12 @@ fn dedup(clouds: &[CloudArg]) -> Vec<CloudArg> {
     out
 }
 
+/// How many environments `gc --yes` destroys at once. Each one's destroy sends at most a
+/// wave of deletes at a time (three on the clouds here), so this keeps some 60 calls in
+/// flight: far under the clouds' API rate limits (and throttling is retried), while 50
+/// expired environments take about three times one environment's destroy.
+pub const DESTROY_AT_ONCE: usize = 20;
+
 /// Lists one cloud's environments and, with `--yes`, destroys the collected ones.
 async fn collect(
     cloud: CloudArg,
@@ -202,13 +210,28 @@ async fn collect(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Found>> {
     let provider = access(cloud, &args.access).connect().await?;
+    sweep(provider.as_ref(), args, store, events, older_than, now).await
+}
+
+/// Lists `provider`'s environments (one listing) and, with `--yes`, destroys the collected
+/// ones, [`DESTROY_AT_ONCE`] at a time, each by its own dependency waves; one environment's
+/// failure is its `action` and does not stop the others.
+pub async fn sweep(
+    provider: &dyn carto_core::Provider,
+    args: &GcArgs,
+    store: &StateStore,
+    events: &dyn Events,
+    older_than: Option<Duration>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Found>> {
     let tagged = provider
         .list_tagged(None)
         .await
         .context("listing resources tagged managed-by=carto-provision")?;
-    let mut found = group(Cloud::from(cloud), tagged);
+    let mut found = group(provider.cloud(), tagged);
     let shared = shared_names(&found);
-    for (env, shared) in found.iter_mut().zip(shared) {
+    let mut doomed = Vec::new();
+    for (i, (env, shared)) in found.iter_mut().zip(shared).enumerate() {
         if let Some(reason) = shared {
             env.action = reason;
             continue;
@@ -217,13 +240,25 @@ async fn collect(
         match verdict(env, now, older_than, included) {
             Verdict::Keep(reason) => env.action = reason,
             Verdict::Collect(why) if !args.yes => env.action = why.into(),
-            Verdict::Collect(_) => {
-                env.action = match destroy(provider.as_ref(), store, env, events).await {
+            Verdict::Collect(_) => doomed.push(i),
+        }
+    }
+    let outcomes: Vec<(usize, String)> = stream::iter(doomed)
+        .map(|i| {
+            let env = &found[i];
+            async move {
+                let action = match destroy(provider, store, env, events).await {
                     Ok(()) => "destroyed".into(),
                     Err(e) => format!("failed: {e:#}"),
                 };
+                (i, action)
             }
-        }
+        })
+        .buffer_unordered(DESTROY_AT_ONCE)
+        .collect()
+        .await;
+    for (i, action) in outcomes {
+        found[i].action = action;
     }
     Ok(found)
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use carto_core::testing::{FakeProvider, Fault};
 use carto_core::{Cloud, ErrorKind, Provider, ResourceKind, TaggedResource};
 use carto_provision::cli::{Cli, Command};
+use carto_provision::commands::gc;
 use carto_provision::interrupt;
 use carto_provision::pipeline::record::Recorder;
 use carto_provision::pipeline::{self, Events, Step, destroy, dns, infra, preflight};
@@ -419,4 +420,83 @@ fn a_resource_someone_else_named_like_ours_is_refused_before_anything_is_made() 
                 .is_none_or(|s| s.resources.is_empty())
         );
     }
+}
+
+/// `count` expired environments `gc-0`, `gc-1`, … seeded in `fake` as someone's earlier runs
+/// left them (no state file here): a network, a key, a firewall, an address and a VM each.
+fn seed_expired(fake: &FakeProvider, count: usize) {
+    for e in 0..count {
+        let env = format!("gc-{e}");
+        for (kind, suffix) in [
+            (ResourceKind::Network, "net"),
+            (ResourceKind::SshKey, "key"),
+            (ResourceKind::Firewall, "fw"),
+            (ResourceKind::Address, "ip"),
+            (ResourceKind::Vm, "vm"),
+        ] {
+            let name = format!("carto-{env}-{suffix}");
+            fake.seed(TaggedResource {
+                resource: carto_core::ResourceRef::new(kind, &name, &name, "r1"),
+                env: env.clone(),
+                created: carto_core::parse_time("2026-11-01T10:00:00Z"),
+                expires: Some(1_700_000_000),
+                nonce: Some(format!("n{e}")),
+            });
+        }
+    }
+}
+
+#[test]
+fn gc_destroys_expired_environments_at_once_within_the_bound_and_one_failure_stops_no_other() {
+    let _turn = serial();
+    let count = gc::DESTROY_AT_ONCE + 5;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = StateStore::new(tmp.path().join("s"));
+    let fake = FakeProvider::new(Cloud::Aws);
+    seed_expired(&fake, count);
+    fake.set_delete_delay(Duration::from_millis(20));
+    // The first delete of the sweep (call 2, after the listing) fails: its environment
+    // is left, with the failure as its action.
+    fake.fault_at(2, Fault::Fail(ErrorKind::Permission));
+    let args = match Cli::parse_from(["carto-provision", "gc", "--clouds", "aws", "--yes"]).command
+    {
+        Command::Gc(args) => args,
+        _ => unreachable!(),
+    };
+    let found = runtime()
+        .block_on(gc::sweep(
+            &fake,
+            &args,
+            &store,
+            &Quiet,
+            None,
+            chrono::Utc::now(),
+        ))
+        .unwrap();
+    assert_eq!(found.len(), count);
+    let failed: Vec<&str> = found
+        .iter()
+        .filter(|f| f.action.starts_with("failed"))
+        .map(|f| f.env.as_str())
+        .collect();
+    assert_eq!(failed.len(), 1, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|f| f.env == failed[0] || f.action == "destroyed"),
+        "{found:?}"
+    );
+    let left = fake.existing();
+    assert!(!left.is_empty());
+    assert!(
+        left.iter()
+            .all(|r| r.name.starts_with(&format!("carto-{}-", failed[0]))),
+        "{left:?}"
+    );
+    let peak = fake.peak_environments_deleting();
+    assert_eq!(
+        peak,
+        gc::DESTROY_AT_ONCE,
+        "environments deleted at once: as many as the bound, never more"
+    );
 }

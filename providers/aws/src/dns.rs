@@ -4,6 +4,7 @@
 //! until the change is INSYNC, and deleting the record only while it still points at our
 //! address, putting back what it replaced.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_route53::types::{
@@ -273,17 +274,71 @@ pub async fn find_records(
     Ok(sets.iter().map(core_set).collect())
 }
 
-/// The A record for `domain` when it points at exactly `ip` (the environment's record, found
-/// without a state file), described as [`create_a`] describes it.
-pub async fn find_a(clients: &Clients, domain: &str, ip: &str) -> Result<Option<ResourceRef>> {
-    let zones = list_zones(clients).await?;
-    let Ok(zone) = pick_zone(domain, &zones, None) else {
-        return Ok(None);
-    };
-    let Some(set) = current_a(clients, &zone.id, &fqdn(domain)).await? else {
-        return Ok(None);
-    };
-    Ok((values(&set) == Some(vec![ip])).then(|| reference(&zone.id, domain, ip)))
+/// The A records pointing at exactly their address among `wanted` (domain, address), in
+/// `zones` (the project's or account's, listed beside the addresses), as
+/// [`create_a`] describes them: one listing of the zones and one paged listing of each zone
+/// that holds one of the domains, however many environments there are (a sweep of hundreds
+/// asks per zone, not per environment).
+pub async fn find_a_all(
+    clients: &Clients,
+    zones: &[Zone],
+    wanted: &[(String, String)],
+) -> Result<Vec<ResourceRef>> {
+    let mut by_zone: BTreeMap<String, Vec<&(String, String)>> = BTreeMap::new();
+    for w in wanted {
+        if let Ok(zone) = pick_zone(&w.0, zones, None) {
+            by_zone.entry(zone.id.clone()).or_default().push(w);
+        }
+    }
+    let lists = by_zone.iter().map(|(zone_id, domains)| async move {
+        let a = a_records(clients, zone_id).await?;
+        Ok::<_, ProviderError>(
+            domains
+                .iter()
+                .filter(|(domain, ip)| a.get(&fqdn(domain)).is_some_and(|v| *v == [ip.clone()]))
+                .map(|(domain, ip)| reference(zone_id, domain, ip))
+                .collect::<Vec<_>>(),
+        )
+    });
+    let found = futures::future::try_join_all(lists).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Every plain A record of `zone_id` (fully qualified name -> values), following Route53's
+/// pages; none when the zone is gone.
+async fn a_records(clients: &Clients, zone_id: &str) -> Result<HashMap<String, Vec<String>>> {
+    let r53 = clients.route53();
+    let mut found = HashMap::new();
+    let mut next: Option<(String, RrType)> = None;
+    loop {
+        let out = send(&clients.policy, "route53:ListResourceRecordSets", || {
+            r53.list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .set_start_record_name(next.as_ref().map(|n| n.0.clone()))
+                .set_start_record_type(next.as_ref().map(|n| n.1.clone()))
+                .max_items(300)
+                .send()
+        })
+        .await;
+        let Some(out) = out.or_absent()? else {
+            return Ok(found);
+        };
+        for set in out.resource_record_sets() {
+            if *set.r#type() == RrType::A
+                && let Some(v) = values(set)
+            {
+                found.insert(fqdn(set.name()), v.into_iter().map(String::from).collect());
+            }
+        }
+        next = match (
+            out.is_truncated(),
+            out.next_record_name(),
+            out.next_record_type(),
+        ) {
+            (true, Some(name), Some(t)) => Some((name.to_string(), t.clone())),
+            _ => return Ok(found),
+        };
+    }
 }
 
 /// The A record set `name` in `zone_id`; `None` when there is no such record or zone.

@@ -257,16 +257,38 @@ impl Provider for AwsProvider {
 
     async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
         let c = &self.clients;
-        let mut found = vm::list_tagged(c, &self.region, env).await?;
-        let addresses = address::list_tagged(c, &self.region, env).await?;
-        // Route53 records carry no tags: the record is the one the address's domain tag names.
-        let records = carto_core::records_of_addresses(&addresses, |domain, ip| async move {
-            dns::find_a(c, &domain, &ip).await
-        });
-        found.extend(records.await?);
-        found.extend(addresses);
-        found.extend(network::list_tagged(c, &self.region, env).await?);
-        found.extend(key::list_tagged(c, &self.region, env).await?);
+        let region = self.region.as_str();
+        // One listing per kind, all at once.
+        let addresses_and_records = async {
+            let (addresses, zones) =
+                tokio::try_join!(address::list_tagged(c, region, env), dns::list_zones(c))?;
+            // Route53 records carry no tags: the record is the one the address's domain tag
+            // names; all of them found by one listing per zone.
+            let wanted: Vec<(String, String)> = addresses
+                .iter()
+                .filter_map(|a| Some((a.resource.domain.clone()?, a.resource.ip.clone()?)))
+                .collect();
+            let records = dns::find_a_all(c, &zones, &wanted).await?;
+            let records = carto_core::records_of_addresses(&addresses, |domain, ip| {
+                let found = records
+                    .iter()
+                    .find(|r| r.name == domain && r.ip.as_deref() == Some(ip.as_str()))
+                    .cloned();
+                async move { Ok(found) }
+            });
+            let mut found = records.await?;
+            found.extend(addresses);
+            Ok(found)
+        };
+        let (mut found, more, groups, keys) = tokio::try_join!(
+            vm::list_tagged(c, region, env),
+            addresses_and_records,
+            network::list_tagged(c, region, env),
+            key::list_tagged(c, region, env),
+        )?;
+        found.extend(more);
+        found.extend(groups);
+        found.extend(keys);
         Ok(found)
     }
 }

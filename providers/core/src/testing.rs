@@ -69,6 +69,12 @@ struct Cloudy {
     /// Deletes in progress now, and the most there ever were at once.
     deleting: usize,
     peak_deleting: usize,
+    /// The environment of every delete in progress now, and the most environments there ever
+    /// were at once.
+    deleting_envs: Vec<String>,
+    peak_envs: usize,
+    /// How long every delete takes.
+    delete_delay: Duration,
 }
 
 /// What the fake makes for every environment, in the pipeline's order, with the suffix of
@@ -88,6 +94,27 @@ fn name(spec: &InfraSpec, kind: ResourceKind) -> String {
         .find(|(k, _)| *k == kind)
         .expect("a kind the fake makes");
     spec.env.resource(suffix)
+}
+
+/// What still holds `resource` so a cloud would refuse to delete it (AWS
+/// `DependencyViolation`, GCP `resourceInUseByAnotherResource`, Azure `…InUse…`): the VM
+/// holds its address and firewall; the network holds the VM, address and firewall made in
+/// it. Only resources of the same environment hold each other.
+fn holder(resources: &[TaggedResource], resource: &ResourceRef) -> Option<ResourceRef> {
+    use ResourceKind::*;
+    let held_by: &[ResourceKind] = match resource.kind {
+        Address | Firewall => &[Vm],
+        Network => &[Vm, Address, Firewall],
+        _ => &[],
+    };
+    let env = resources
+        .iter()
+        .find(|t| t.resource.id == resource.id)
+        .map(|t| t.env.as_str())?;
+    resources
+        .iter()
+        .find(|t| t.env == env && held_by.contains(&t.resource.kind))
+        .map(|t| t.resource.clone())
 }
 
 /// The in-memory cloud. Every verb of [`Provider`] counts as one call.
@@ -125,6 +152,17 @@ impl FakeProvider {
     /// The most deletes that were in progress at once.
     pub fn peak_deletes(&self) -> usize {
         self.lock().peak_deleting
+    }
+
+    /// The most environments that had a delete in progress at once.
+    pub fn peak_environments_deleting(&self) -> usize {
+        self.lock().peak_envs
+    }
+
+    /// Makes every delete take `delay` (a cloud's latency), so deletes that run at once
+    /// overlap.
+    pub fn set_delete_delay(&self, delay: Duration) {
+        self.lock().delete_delay = delay;
     }
 
     /// Forgets the calls so far (the resources stay).
@@ -369,16 +407,43 @@ impl Provider for FakeProvider {
     }
 
     async fn delete(&self, resource: &ResourceRef, _: Duration) -> Result<()> {
-        {
+        let (env, delay) = {
             let mut s = self.lock();
             s.deleting += 1;
             s.peak_deleting = s.peak_deleting.max(s.deleting);
-        }
+            let env = s
+                .resources
+                .iter()
+                .find(|t| t.resource.id == resource.id)
+                .map(|t| t.env.clone())
+                .unwrap_or_default();
+            s.deleting_envs.push(env.clone());
+            let mut envs = s.deleting_envs.clone();
+            envs.sort();
+            envs.dedup();
+            s.peak_envs = s.peak_envs.max(envs.len());
+            (env, s.delete_delay)
+        };
         let lost = self.call("delete", &resource.name).await;
-        self.lock().deleting -= 1;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        {
+            let mut s = self.lock();
+            s.deleting -= 1;
+            let at = s.deleting_envs.iter().position(|e| *e == env);
+            at.map(|i| s.deleting_envs.remove(i));
+        }
         let lost = lost?;
         {
             let mut s = self.lock();
+            if let Some(holder) = holder(&s.resources, resource) {
+                return Err(ProviderError::new(
+                    ErrorKind::Conflict,
+                    "delete",
+                    format!("{resource} is in use by {holder}"),
+                ));
+            }
             let ip = resource.ip.as_ref();
             let points_here = s
                 .records

@@ -5,6 +5,7 @@
 //! deleting the record only while it still points at our address, putting back what it
 //! replaced.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use carto_core::retry::{Poll, wait_until};
@@ -218,18 +219,49 @@ pub async fn find_records(c: &Clients, zone: &str, domain: &str) -> Result<Vec<R
     Ok(sets.iter().map(core_set).collect())
 }
 
-/// The A record for `domain` when it points at exactly `ip` (the environment's record, found
-/// without a state file), described as [`create_a`] describes it.
-pub async fn find_a(c: &Clients, domain: &str, ip: &str) -> Result<Option<ResourceRef>> {
-    let zones = list_zones(c).await?;
-    let Ok(zone) = pick_zone(domain, &zones, None) else {
-        return Ok(None);
-    };
-    let name = fqdn(domain);
-    let current = current_a(c, &zone.name, &name).await.or_absent()?.flatten();
-    Ok(current
-        .filter(|r| r.rrdatas == [ip])
-        .map(|_| reference(&zone.name, domain, ip)))
+/// The A records pointing at exactly their address among `wanted` (domain, address), in
+/// `zones` (the project's or account's, listed beside the addresses): one
+/// listing of the zones and one paged listing of the A records of each zone that holds one of
+/// the domains, however many there are (a sweep of hundreds of environments asks per zone,
+/// not per environment).
+pub async fn find_a_all(
+    c: &Clients,
+    zones: &[Zone],
+    wanted: &[(String, String)],
+) -> Result<Vec<ResourceRef>> {
+    let mut by_zone: BTreeMap<String, Vec<&(String, String)>> = BTreeMap::new();
+    for w in wanted {
+        if let Ok(zone) = pick_zone(&w.0, zones, None) {
+            by_zone.entry(zone.name).or_default().push(w);
+        }
+    }
+    let project = c.project()?;
+    let lists = by_zone.iter().map(|(zone, domains)| async move {
+        let sets = list_all(&c.policy, "dns.resourceRecordSets.list", |token| {
+            c.rrsets
+                .list()
+                .set_project(project)
+                .set_managed_zone(zone)
+                .set_type("A")
+                .set_or_clear_page_token(token)
+                .send()
+        })
+        .await?;
+        let a: HashMap<String, Vec<String>> = sets
+            .into_iter()
+            .filter(|r| r.r#type.as_deref() == Some("A"))
+            .map(|r| (r.name.as_deref().map(fqdn).unwrap_or_default(), r.rrdatas))
+            .collect();
+        Ok::<_, carto_core::ProviderError>(
+            domains
+                .iter()
+                .filter(|(domain, ip)| a.get(&fqdn(domain)).is_some_and(|v| *v == [ip.clone()]))
+                .map(|(domain, ip)| reference(zone, domain, ip))
+                .collect::<Vec<_>>(),
+        )
+    });
+    let found = futures::future::try_join_all(lists).await?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 /// Deletes the A record `resource` describes while it still points at exactly its `ip`

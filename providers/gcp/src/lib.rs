@@ -275,17 +275,37 @@ impl Provider for GcpProvider {
 
     async fn list_tagged(&self, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
         let c = &self.clients;
-        let mut found = vm::list_tagged(c, env).await?;
-        let addresses = address::list_tagged(c, env).await?;
-        // Cloud DNS records carry no labels: the record is the one the address's description
-        // names.
-        let records = carto_core::records_of_addresses(&addresses, |domain, ip| async move {
-            dns::find_a(c, &domain, &ip).await
-        });
-        found.extend(records.await?);
-        found.extend(addresses);
-        found.extend(firewall::list_tagged(c, env).await?);
-        found.extend(network::list_tagged(c, env).await?);
+        // One listing per kind, all at once (each follows its own pages).
+        let addresses_and_records = async {
+            let (addresses, zones) =
+                tokio::try_join!(address::list_tagged(c, env), dns::list_zones(c))?;
+            // Cloud DNS records carry no labels: the record is the one the address's
+            // description names.
+            let wanted: Vec<(String, String)> = addresses
+                .iter()
+                .filter_map(|a| Some((a.resource.domain.clone()?, a.resource.ip.clone()?)))
+                .collect();
+            let records = dns::find_a_all(c, &zones, &wanted).await?;
+            let records = carto_core::records_of_addresses(&addresses, |domain, ip| {
+                let found = records
+                    .iter()
+                    .find(|r| r.name == domain && r.ip.as_deref() == Some(ip.as_str()))
+                    .cloned();
+                async move { Ok(found) }
+            });
+            let mut found = records.await?;
+            found.extend(addresses);
+            Ok(found)
+        };
+        let (mut found, more, rules, networks) = tokio::try_join!(
+            vm::list_tagged(c, env),
+            addresses_and_records,
+            firewall::list_tagged(c, env),
+            network::list_tagged(c, env),
+        )?;
+        found.extend(more);
+        found.extend(rules);
+        found.extend(networks);
         Ok(found)
     }
 }

@@ -357,16 +357,15 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
             .set_project(project)
             .set_or_clear_page_token(token)
             .send()
-    })
-    .await?;
+    });
     let subnets = list_all(&c.policy, "compute.subnetworks.aggregatedList", |token| {
         c.subnetworks
             .aggregated_list()
             .set_project(project)
             .set_or_clear_page_token(token)
             .send()
-    })
-    .await?;
+    });
+    let (networks, subnets) = tokio::try_join!(networks, subnets)?;
     let mut found = Vec::new();
     for n in &networks {
         let name = n.name.clone().unwrap_or_default();

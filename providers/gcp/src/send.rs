@@ -68,6 +68,7 @@ page!(plain gce::SubnetworkList => gce::Subnetwork, items);
 page!(scoped gce::SubnetworkAggregatedList => gce::Subnetwork, subnetworks);
 page!(scoped gce::AddressAggregatedList => gce::Address, addresses);
 page!(scoped gce::InstanceAggregatedList => gce::Instance, instances);
+page!(plain google_cloud_dns_v1::model::ResourceRecordSetsListResponse => google_cloud_dns_v1::model::ResourceRecordSet, rrsets);
 page!(plain google_cloud_dns_v1::model::ManagedZonesListResponse => google_cloud_dns_v1::model::ManagedZone, managed_zones);
 
 /// Every item of a paged list, each page sent as [`send`] sends it until the last: `make(token)`

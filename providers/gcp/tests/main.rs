@@ -10,4 +10,5 @@ mod faults;
 mod lifecycle;
 mod metadata;
 mod network;
+mod paging;
 mod preflight;

@@ -21,13 +21,15 @@ pub fn list(state: &mut State, call: &Call, kind: &'static str) -> Result<Value,
         Some(text) => parse(text)?,
         None => Vec::new(),
     };
-    let items: Vec<Value> = state
+    let size = page_size(state, call)?;
+    let matching: Vec<Value> = state
         .kind(kind)
         .iter()
         .filter(|(key, _)| key.starts_with(&prefix))
         .filter(|(_, item)| terms.iter().all(|t| t.matches(item)))
         .map(|(_, item)| item.clone())
         .collect();
+    let (items, next) = page(matching, call, size)?;
     let list_kind = match kind {
         "addresses" => "compute#addressList",
         "firewalls" => "compute#firewallList",
@@ -45,6 +47,9 @@ pub fn list(state: &mut State, call: &Call, kind: &'static str) -> Result<Value,
     if !items.is_empty() {
         out["items"] = json!(items);
     }
+    if let Some(token) = next {
+        out["nextPageToken"] = json!(token);
+    }
     Ok(out)
 }
 
@@ -57,14 +62,19 @@ pub fn aggregated(state: &mut State, call: &Call, kind: &'static str) -> Result<
         Some(text) => parse(text)?,
         None => Vec::new(),
     };
+    let size = page_size(state, call)?;
+    let matching: Vec<(String, Value)> = state
+        .kind(kind)
+        .iter()
+        .filter(|(key, item)| key.starts_with(&prefix) && terms.iter().all(|t| t.matches(item)))
+        .map(|(key, item)| (key.clone(), item.clone()))
+        .collect();
+    let (items, next) = page(matching, call, size)?;
     let mut groups = serde_json::Map::new();
-    for (key, item) in state.kind(kind).iter() {
+    for (key, item) in &items {
         let Some(rest) = key.strip_prefix(&prefix) else {
             continue;
         };
-        if !terms.iter().all(|t| t.matches(item)) {
-            continue;
-        }
         // rest = zones/Z/instances/N or regions/R/addresses/N
         let scope: Vec<&str> = rest.splitn(3, '/').take(2).collect();
         let group = groups
@@ -79,12 +89,42 @@ pub fn aggregated(state: &mut State, call: &Call, kind: &'static str) -> Result<
         "subnetworks" => "compute#subnetworkAggregatedList",
         _ => "compute#instanceAggregatedList",
     };
-    Ok(json!({
+    let mut out = json!({
         "kind": list_kind,
         "id": format!("projects/{project}/aggregated/{kind}"),
         "items": groups,
         "selfLink": link(&call.base, project, &format!("aggregated/{kind}")),
-    }))
+    });
+    if let Some(token) = next {
+        out["nextPageToken"] = json!(token);
+    }
+    Ok(out)
+}
+
+/// The page size of this call: its `maxResults` (Compute caps it at 500), at most the fake's.
+fn page_size(state: &State, call: &Call) -> Result<usize, ApiError> {
+    let asked = match call.query("maxResults") {
+        Some(n) => n
+            .parse::<usize>()
+            .map_err(|_| ApiError::invalid(format!("Invalid value for maxResults: {n}")))?,
+        None => 500,
+    };
+    Ok(asked.min(500).min(state.page_size).max(1))
+}
+
+/// The page `pageToken` names (an offset this fake handed out) of `items`, and the token of
+/// the next page when there is one.
+fn page<T>(items: Vec<T>, call: &Call, size: usize) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let from = match call.query("pageToken") {
+        Some(t) if !t.is_empty() => t
+            .parse::<usize>()
+            .map_err(|_| ApiError::invalid(format!("Invalid value for pageToken: {t}")))?,
+        _ => 0,
+    };
+    let total = items.len();
+    let items: Vec<T> = items.into_iter().skip(from).take(size).collect();
+    let next = (from + size < total).then(|| (from + size).to_string());
+    Ok((items, next))
 }
 
 /// One `field op value` comparison.

@@ -114,6 +114,8 @@ pub(crate) struct State {
     latency: HashMap<String, Duration>,
     default_latency: Duration,
     next_id: u64,
+    /// The most items one page of a Compute list holds (Compute's default and cap: 500).
+    pub page_size: usize,
 }
 
 impl State {
@@ -138,6 +140,7 @@ impl State {
             latency: HashMap::new(),
             default_latency,
             next_id: 0,
+            page_size: 500,
         }
     }
 
@@ -237,6 +240,12 @@ impl FakeState {
             .iter_mut()
             .find(|(k, _)| k.ends_with(&suffix));
         found.map(|(_, v)| edit(v)).is_some()
+    }
+
+    /// Makes Compute lists answer at most `size` items a page (with a `nextPageToken` for
+    /// the rest), as Compute does past 500 or `maxResults`.
+    pub fn set_page_size(&self, size: usize) {
+        self.lock().page_size = size.max(1);
     }
 
     /// Seed a project, so that `compute.projects.get` finds it (other calls take any project).

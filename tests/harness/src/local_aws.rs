@@ -330,21 +330,35 @@ impl LocalAws {
         Ok(found)
     }
 
-    /// The record sets of a zone (`/hostedzone/…` or the bare id).
+    /// The record sets of a zone (`/hostedzone/…` or the bare id), every page.
     pub fn records(&self, zone_id: &str) -> io::Result<Vec<RecordSet>> {
         let id = zone_id.trim_start_matches("/hostedzone/");
-        let xml = self.route53("GET", &format!("/2013-04-01/hostedzone/{id}/rrset"), "")?;
-        Ok(tag_values(&xml, "ResourceRecordSet")
-            .iter()
-            .map(|set| {
+        let mut out = Vec::new();
+        let mut from = String::new();
+        loop {
+            let path = format!("/2013-04-01/hostedzone/{id}/rrset{from}");
+            let xml = self.route53("GET", &path, "")?;
+            let sets = xml.split("<ResourceRecordSets>").nth(1).unwrap_or(&xml);
+            out.extend(tag_values(sets, "ResourceRecordSet").iter().map(|set| {
                 let first = |tag| tag_values(set, tag).into_iter().next().unwrap_or_default();
                 RecordSet {
                     name: first("Name"),
                     kind: first("Type"),
                     values: tag_values(set, "Value"),
                 }
-            })
-            .collect())
+            }));
+            let next = |tag| tag_values(&xml, tag).into_iter().next();
+            match (
+                next("IsTruncated").as_deref(),
+                next("NextRecordName"),
+                next("NextRecordType"),
+            ) {
+                (Some("true"), Some(name), Some(kind)) => {
+                    from = format!("?name={name}&type={kind}")
+                }
+                _ => return Ok(out),
+            }
+        }
     }
 
     /// The A records of a zone as `(name, value)`, one pair per value.

@@ -99,6 +99,11 @@ impl FaultProxy {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// How many calls arrived in all.
+    pub fn total_calls(&self) -> usize {
+        self.counters.calls.lock().expect("lock").values().sum()
+    }
+
     /// How many calls of `action` arrived (answered with a fault or forwarded).
     pub fn calls(&self, action: &str) -> usize {
         self.counters
