@@ -264,19 +264,9 @@ impl Provider for AwsProvider {
                 tokio::try_join!(address::list_tagged(c, region, env), dns::list_zones(c))?;
             // Route53 records carry no tags: the record is the one the address's domain tag
             // names; all of them found by one listing per zone.
-            let wanted: Vec<(String, String)> = addresses
-                .iter()
-                .filter_map(|a| Some((a.resource.domain.clone()?, a.resource.ip.clone()?)))
-                .collect();
-            let records = dns::find_a_all(c, &zones, &wanted).await?;
-            let records = carto_core::records_of_addresses(&addresses, |domain, ip| {
-                let found = records
-                    .iter()
-                    .find(|r| r.name == domain && r.ip.as_deref() == Some(ip.as_str()))
-                    .cloned();
-                async move { Ok(found) }
-            });
-            let mut found = records.await?;
+            let keys = carto_core::record_keys(&addresses);
+            let records = dns::find_a_all(c, &zones, &keys).await?;
+            let mut found = carto_core::records_of_addresses(&addresses, &records);
             found.extend(addresses);
             Ok(found)
         };

@@ -30,7 +30,9 @@ pub use input::{Form, Input, InvalidInput, Phrase};
 pub use name::EnvName;
 pub use planned::Planned;
 pub use provider::Provider;
-pub use resource::{Cloud, ResourceKind, ResourceRef, TaggedResource, records_of_addresses};
+pub use resource::{
+    Cloud, ResourceKind, ResourceRef, TaggedResource, record_keys, records_of_addresses,
+};
 pub use spec::{Address, InfraSpec, MIN_DISK_GB, Profile, Resolved, Size, check_disk};
 
 /// Tag key every resource carries so sweeps can find what this tool made.

@@ -238,32 +238,84 @@ pub struct TaggedResource {
     pub nonce: Option<String>,
 }
 
-/// The DNS records of an environment found without a state file, where records carry no tags
-/// (Route53, Cloud DNS): for each address with its `domain` and `ip`, the record
-/// `find(domain, ip)` returns (a provider returns one only while it points at that IP), with
-/// the address's environment and age.
-pub async fn records_of_addresses<F, Fut>(
+/// The `(domain, ip)` every address names in its tags: the A records that belong with it.
+pub fn record_keys(addresses: &[TaggedResource]) -> Vec<(String, String)> {
+    addresses
+        .iter()
+        .filter_map(|a| Some((a.resource.domain.clone()?, a.resource.ip.clone()?)))
+        .collect()
+}
+
+/// The DNS records of environments found without a state file, where records carry no tags
+/// (Route53, Cloud DNS): for each address with its `domain` and `ip`, the record among
+/// `records` with that name and that IP (a provider lists a record only while it points at
+/// exactly one IP), with the address's environment and age.
+pub fn records_of_addresses(
     addresses: &[TaggedResource],
-    mut find: F,
-) -> crate::Result<Vec<TaggedResource>>
-where
-    F: FnMut(String, String) -> Fut,
-    Fut: Future<Output = crate::Result<Option<ResourceRef>>>,
-{
-    let mut found = Vec::new();
-    for a in addresses {
-        let r = &a.resource;
-        if let (Some(domain), Some(ip)) = (&r.domain, &r.ip)
-            && let Some(record) = find(domain.clone(), ip.clone()).await?
-        {
-            found.push(TaggedResource {
-                resource: record,
+    records: &[ResourceRef],
+) -> Vec<TaggedResource> {
+    addresses
+        .iter()
+        .filter_map(|a| {
+            let (domain, ip) = (a.resource.domain.as_ref()?, a.resource.ip.as_ref()?);
+            let record = records
+                .iter()
+                .find(|r| &r.name == domain && r.ip.as_ref() == Some(ip))?;
+            Some(TaggedResource {
+                resource: record.clone(),
                 env: a.env.clone(),
                 created: a.created,
                 expires: a.expires,
                 nonce: a.nonce.clone(),
-            });
-        }
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_belongs_to_the_address_naming_its_name_and_ip() {
+        let address = |env: &str, domain: &str, ip: &str| TaggedResource {
+            resource: ResourceRef::new(ResourceKind::Address, env, env, "r")
+                .with_domain(domain)
+                .with_ip(ip),
+            env: env.into(),
+            created: None,
+            expires: Some(7),
+            nonce: Some(format!("nonce-{env}")),
+        };
+        let record = |name: &str, ip: &str| {
+            ResourceRef::new(ResourceKind::DnsRecord, name, name, "global").with_ip(ip)
+        };
+        let addresses = [
+            address("a", "a.test", "198.51.100.1"),
+            address("b", "b.test", "198.51.100.2"),
+        ];
+        assert_eq!(
+            record_keys(&addresses),
+            [
+                ("a.test".to_string(), "198.51.100.1".to_string()),
+                ("b.test".to_string(), "198.51.100.2".to_string())
+            ]
+        );
+        // b.test points elsewhere now: someone else's record, not b's.
+        let records = [
+            record("b.test", "203.0.113.9"),
+            record("a.test", "198.51.100.1"),
+        ];
+        let found = records_of_addresses(&addresses, &records);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].resource, records[1]);
+        assert_eq!(
+            (
+                found[0].env.as_str(),
+                found[0].expires,
+                found[0].nonce.as_deref()
+            ),
+            ("a", Some(7), Some("nonce-a"))
+        );
     }
-    Ok(found)
 }
