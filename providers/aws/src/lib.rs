@@ -93,16 +93,27 @@ impl Provider for AwsProvider {
     async fn preflight(&self, spec: &InfraSpec) -> Result<Resolved> {
         let c = &self.clients;
         carto_core::check_disk("preflight", spec.disk_gb, carto_core::MIN_DISK_GB)?;
-        config::check_region(c, &spec.region).await?;
         let machine_type = spec
             .machine_type
             .clone()
             .unwrap_or_else(|| default_type(spec.profile).to_string());
-        let size = machine::check_type(c, &spec.region, &machine_type, spec.profile).await?;
-        network::default_vpc(c, &spec.region).await?;
-        let image = image::ubuntu_jammy(c, &spec.region).await?;
-        let zones = dns::list_zones(c).await?;
-        let zone = dns::pick_zone(&spec.domain, &zones, spec.dns_zone.as_deref())?;
+        // Every lookup at once (none needs another's answer). A region that does not exist
+        // ends the preflight as soon as it is known, whatever the others (which run in it)
+        // are doing; the other errors come in the order a user fixes them.
+        let lookups = async {
+            Ok(tokio::join!(
+                machine::check_type(c, &spec.region, &machine_type, spec.profile),
+                network::default_vpc(c, &spec.region),
+                image::ubuntu_jammy(c, &spec.region),
+                dns::list_zones(c),
+            ))
+        };
+        let ((), (size, vpc, image, zones)) =
+            tokio::try_join!(config::check_region(c, &spec.region), lookups)?;
+        let size = size?;
+        vpc?;
+        let image = image?;
+        let zone = dns::pick_zone(&spec.domain, &zones?, spec.dns_zone.as_deref())?;
         Ok(Resolved {
             region: spec.region.clone(),
             image: image.id,
@@ -246,12 +257,12 @@ impl Provider for AwsProvider {
     ) -> Result<Vec<TaggedResource>> {
         // Instances and addresses are adopted by tag only; the key pair and the security
         // group by name.
-        let mut found = self.list_tagged(Some(&spec.env)).await?;
-        let named = [
-            key::find_named(&self.clients, spec).await?,
-            network::find_named(&self.clients, spec).await?,
-        ];
-        carto_core::ownership::merge(&mut found, named.into_iter().flatten());
+        let (mut found, key, group) = tokio::try_join!(
+            self.list_tagged(Some(&spec.env)),
+            key::find_named(&self.clients, spec),
+            network::find_named(&self.clients, spec),
+        )?;
+        carto_core::ownership::merge(&mut found, [key, group].into_iter().flatten());
         Ok(found)
     }
 
