@@ -293,9 +293,8 @@ pub async fn find_a_all(
     let lists = by_zone.iter().map(|(zone_id, domains)| async move {
         let a = a_records(clients, zone_id).await?;
         Ok::<_, ProviderError>(
-            domains
-                .iter()
-                .filter(|(domain, ip)| a.get(&fqdn(domain)).is_some_and(|v| *v == [ip.clone()]))
+            carto_core::dns::pointing_only_at(&a, domains)
+                .into_iter()
                 .map(|(domain, ip)| reference(zone_id, domain, ip))
                 .collect::<Vec<_>>(),
         )

@@ -176,6 +176,25 @@ pub fn inside(domain: &str, zone: &str) -> bool {
     domain == zone || domain.ends_with(&format!(".{zone}"))
 }
 
+/// Of `wanted` (domain, address) in one zone, those whose A record in `a_records` (that zone's
+/// A records: fully qualified name -> values) points at exactly that address: the only records
+/// a sweep without state takes as an environment's (one that points elsewhere too, or elsewhere
+/// only, is someone else's now).
+pub fn pointing_only_at<'w>(
+    a_records: &std::collections::HashMap<String, Vec<String>>,
+    wanted: &[&'w (String, String)],
+) -> Vec<&'w (String, String)> {
+    wanted
+        .iter()
+        .filter(|(domain, ip)| {
+            a_records
+                .get(&fqdn(domain))
+                .is_some_and(|v| v.len() == 1 && v[0] == *ip)
+        })
+        .copied()
+        .collect()
+}
+
 /// A DNS zone as one cloud lists it, for [`pick_zone`].
 pub trait Zone {
     /// The zone's DNS name (`example.com.` or `example.com`).
@@ -257,6 +276,26 @@ pub fn pick_zone<'z, Z: Zone>(
 #[cfg(test)]
 mod zone_tests {
     use super::*;
+
+    #[test]
+    fn a_sweep_takes_only_records_pointing_at_exactly_their_address() {
+        let a = std::collections::HashMap::from([
+            ("a.test.".to_string(), vec!["198.51.100.1".to_string()]),
+            (
+                "b.test.".to_string(),
+                vec!["198.51.100.2".to_string(), "203.0.113.9".to_string()],
+            ),
+            ("c.test.".to_string(), vec!["203.0.113.9".to_string()]),
+        ]);
+        let wanted = [
+            ("A.test".to_string(), "198.51.100.1".to_string()),
+            ("b.test".to_string(), "198.51.100.2".to_string()),
+            ("c.test".to_string(), "198.51.100.3".to_string()),
+            ("d.test".to_string(), "198.51.100.4".to_string()),
+        ];
+        let wanted: Vec<&(String, String)> = wanted.iter().collect();
+        assert_eq!(pointing_only_at(&a, &wanted), [wanted[0]]);
+    }
 
     struct Z(&'static str, &'static str);
     impl Zone for Z {

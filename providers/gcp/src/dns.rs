@@ -253,9 +253,8 @@ pub async fn find_a_all(
             .map(|r| (r.name.as_deref().map(fqdn).unwrap_or_default(), r.rrdatas))
             .collect();
         Ok::<_, carto_core::ProviderError>(
-            domains
-                .iter()
-                .filter(|(domain, ip)| a.get(&fqdn(domain)).is_some_and(|v| *v == [ip.clone()]))
+            carto_core::dns::pointing_only_at(&a, domains)
+                .into_iter()
                 .map(|(domain, ip)| reference(zone, domain, ip))
                 .collect::<Vec<_>>(),
         )
