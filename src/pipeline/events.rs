@@ -26,6 +26,17 @@ pub enum Step {
     Destroy,
 }
 
+/// A deployment's steps, in the pipeline's order (`destroy` is a command of its own).
+pub const DEPLOY_STEPS: [Step; 7] = [
+    Step::Preflight,
+    Step::Infra,
+    Step::Dns,
+    Step::Bootstrap,
+    Step::Install,
+    Step::Healthy,
+    Step::Verify,
+];
+
 impl Step {
     /// The step's name.
     pub fn as_str(self) -> &'static str {

@@ -5,23 +5,20 @@
 use std::fmt::Write;
 
 use super::report::{Report, Verdict};
+use crate::pipeline::events::{DEPLOY_STEPS, Step};
 
 /// The deployment phases, as columns, in the pipeline's order; `destroy` follows them.
-const PHASES: &[&str] = &[
-    "preflight",
-    "infra",
-    "dns",
-    "bootstrap",
-    "install",
-    "healthy",
-    "verify",
-    "destroy",
-];
+fn phases() -> impl Iterator<Item = &'static str> {
+    DEPLOY_STEPS
+        .iter()
+        .chain([&Step::Destroy])
+        .map(|step| step.as_str())
+}
 
 /// The table and the failure notes.
 pub fn render(report: &Report) -> String {
     let mut header: Vec<String> = vec!["cloud".into(), "result".into()];
-    header.extend(PHASES.iter().map(|p| p.to_string()));
+    header.extend(phases().map(String::from));
     header.extend(["total".into(), "left".into()]);
     let mut rows = vec![header];
     for c in &report.clouds {
@@ -32,7 +29,7 @@ pub fn render(report: &Report) -> String {
                 Verdict::Fail => "FAIL".into(),
             },
         ];
-        for name in PHASES {
+        for name in phases() {
             row.push(match c.phase(name) {
                 Some(p) if p.ok => format!("{:.1}s", p.seconds),
                 Some(p) => format!("!{:.1}s", p.seconds),

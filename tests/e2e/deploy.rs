@@ -18,6 +18,7 @@ use carto_harness::package::SECRET_PASSWORD;
 use carto_harness::selfhosted::NEWEST_RELEASE;
 use carto_harness::vm::Variant;
 use carto_provision::event::Event;
+use carto_provision::pipeline::events::DEPLOY_STEPS;
 use carto_provision::timeline::SpanKind;
 
 use crate::common::{
@@ -195,16 +196,8 @@ fn assert_timeline(out: &str) {
             .find(|s| s.0 == kind && s.1 == name)
             .unwrap_or_else(|| panic!("no {kind:?} span {name}: {spans:?}"))
     };
-    for step in [
-        "preflight",
-        "infra",
-        "dns",
-        "bootstrap",
-        "install",
-        "healthy",
-        "verify",
-    ] {
-        span(SpanKind::Step, step);
+    for step in DEPLOY_STEPS {
+        span(SpanKind::Step, step.as_str());
     }
     assert!(span(SpanKind::Cloud, "ensure_vm").3 <= span(SpanKind::Cloud, "wait_vm_ready").2);
     assert!(spans.iter().any(|s| s.0 == SpanKind::Remote), "{spans:?}");

@@ -14,6 +14,7 @@ use carto_harness::local_gcp::GcpCloud;
 use carto_harness::selfhosted::raise_min_version;
 use carto_harness::smoke::{SmokeRun, terminate};
 use carto_harness::vm::Variant;
+use carto_provision::pipeline::events::{DEPLOY_STEPS, Step};
 
 /// The emulated clouds the smoke runs across: one line per cloud whose provider exists.
 fn clouds() -> Vec<Box<dyn LocalCloud>> {
@@ -71,16 +72,8 @@ fn smoke_passes_on_every_cloud_and_leaves_nothing() {
             .iter()
             .map(|p| p["phase"].as_str().unwrap())
             .collect();
-        for phase in [
-            "preflight",
-            "infra",
-            "dns",
-            "bootstrap",
-            "install",
-            "healthy",
-            "verify",
-            "destroy",
-        ] {
+        for phase in DEPLOY_STEPS.iter().chain([&Step::Destroy]) {
+            let phase = phase.as_str();
             assert!(phases.contains(&phase), "{phase} missing from {phases:?}");
         }
     }
