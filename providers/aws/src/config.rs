@@ -3,6 +3,8 @@
 //! tests), the SDK's own retries switched off, and per-region EC2/SSM clients made on demand.
 //! Also the region check preflight runs first.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
@@ -35,6 +37,9 @@ pub(crate) struct Clients {
     sdk: SdkConfig,
     /// Retries throttling and transient faults (the SDK itself makes one attempt).
     pub policy: RetryPolicy,
+    /// Each region's default VPC id once looked up (`network::default_vpc`): preflight,
+    /// `find_existing` and the security group all need it, and it does not move during a run.
+    pub default_vpcs: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl Clients {
@@ -67,6 +72,7 @@ impl Clients {
         Clients {
             sdk: loader.load().await,
             policy: RetryPolicy::from_env(),
+            default_vpcs: Arc::default(),
         }
     }
 

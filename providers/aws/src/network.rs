@@ -23,8 +23,16 @@ use crate::tags::{self, filter};
 const SG_DELETE_PATIENCE: Duration = Duration::from_secs(300);
 
 /// The region's default VPC id; preflight calls this too, so a region without one fails
-/// before anything is created.
+/// before anything is created. Asked once per region and run (see `Clients::default_vpcs`).
 pub async fn default_vpc(clients: &Clients, region: &str) -> Result<String> {
+    let known = clients
+        .default_vpcs
+        .lock()
+        .ok()
+        .and_then(|v| v.get(region).cloned());
+    if let Some(vpc) = known {
+        return Ok(vpc);
+    }
     let ec2 = clients.ec2(region);
     let out = send(&clients.policy, "ec2:DescribeVpcs", || {
         ec2.describe_vpcs()
@@ -32,7 +40,8 @@ pub async fn default_vpc(clients: &Clients, region: &str) -> Result<String> {
             .send()
     })
     .await?;
-    out.vpcs()
+    let vpc = out
+        .vpcs()
         .iter()
         .find_map(|v| v.vpc_id())
         .map(str::to_string)
@@ -43,7 +52,11 @@ pub async fn default_vpc(clients: &Clients, region: &str) -> Result<String> {
                     "create one with `aws ec2 create-default-vpc --region {region}`"
                 )),
             )
-        })
+        })?;
+    if let Ok(mut vpcs) = clients.default_vpcs.lock() {
+        vpcs.insert(region.to_string(), vpc.clone());
+    }
+    Ok(vpc)
 }
 
 /// The environment's security group's name: `carto-ENV-sg`.
@@ -70,14 +83,20 @@ pub async fn ensure_security_group(clients: &Clients, spec: &InfraSpec) -> Resul
             })
             .await;
             match created {
-                Ok(_) => {}
+                // A new group has no ingress yet: nothing to read back before adding the rules.
+                Ok(out) => SecurityGroup::builder()
+                    .set_group_id(out.group_id().map(str::to_string))
+                    .build(),
                 // Made by a concurrent run between our lookup and create: use it.
-                Err(e) if e.code.as_deref() == Some("InvalidGroup.Duplicate") => {}
+                Err(e) if e.code.as_deref() == Some("InvalidGroup.Duplicate") => {
+                    find_group(clients, region, &vpc, &name)
+                        .await?
+                        .ok_or_else(|| {
+                            ProviderError::missing_field("ec2:DescribeSecurityGroups", "GroupId")
+                        })?
+                }
                 Err(e) => return Err(e),
             }
-            find_group(clients, region, &vpc, &name)
-                .await?
-                .ok_or_else(|| ProviderError::missing_field("ec2:CreateSecurityGroup", "GroupId"))?
         }
     };
     let id = group

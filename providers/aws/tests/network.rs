@@ -8,6 +8,8 @@ use std::net::Ipv4Addr;
 use aws_sdk_ec2::types::{IpPermission, IpRange};
 use carto_core::{ErrorKind, Provider, firewall_rules};
 
+use carto_harness::proxy::FaultProxy;
+
 use crate::common::{self, spec};
 
 fn open(port: i32, cidr: &str) -> IpPermission {
@@ -17,6 +19,58 @@ fn open(port: i32, cidr: &str) -> IpPermission {
         .to_port(port)
         .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
         .build()
+}
+
+/// The group's ingress as (port, CIDR).
+async fn ingress(env: &common::Env, group_id: &str) -> BTreeSet<(Option<i32>, String)> {
+    let out = env
+        .ec2
+        .describe_security_groups()
+        .group_ids(group_id)
+        .send()
+        .await
+        .expect("sg");
+    let mut rules = BTreeSet::new();
+    for p in out.security_groups()[0].ip_permissions() {
+        for r in p.ip_ranges() {
+            rules.insert((p.from_port(), r.cidr_ip().unwrap_or("").to_string()));
+        }
+        for r in p.ipv6_ranges() {
+            rules.insert((p.from_port(), r.cidr_ipv6().unwrap_or("").to_string()));
+        }
+    }
+    rules
+}
+
+#[tokio::test]
+async fn a_new_group_is_one_lookup_one_create_one_authorize_and_matches_the_spec() {
+    let env = common::start(Ipv4Addr::new(127, 0, 0, 2)).await;
+    env.create_zone("example.com.").await;
+    let s = spec("fresh-sg", "carto.example.com");
+    let proxy = FaultProxy::start(env.moto.port, vec![]);
+    let provider = common::provider_at(&proxy.endpoint()).await;
+    let resolved = provider.preflight(&s).await.expect("preflight");
+    provider.find_existing(&s, &resolved).await.expect("find");
+    let sg = provider
+        .ensure_firewall(&s, &resolved)
+        .await
+        .expect("firewall")
+        .remove(0);
+    // The default VPC is asked once (preflight); the group is looked up, made and given its
+    // rules, with nothing read back in between (a new group has no ingress).
+    assert_eq!(proxy.calls("DescribeVpcs"), 1);
+    assert_eq!(proxy.calls("CreateSecurityGroup"), 1);
+    assert_eq!(proxy.calls("AuthorizeSecurityGroupIngress"), 1);
+    assert_eq!(proxy.calls("RevokeSecurityGroupIngress"), 0);
+    let expected: BTreeSet<_> = [
+        (Some(22), common::OPERATOR_CIDR.to_string()),
+        (Some(80), "0.0.0.0/0".to_string()),
+        (Some(80), "::/0".to_string()),
+        (Some(443), "0.0.0.0/0".to_string()),
+        (Some(443), "::/0".to_string()),
+    ]
+    .into();
+    assert_eq!(ingress(&env, &sg.id).await, expected);
 }
 
 #[tokio::test]
@@ -49,22 +103,7 @@ async fn ensure_firewall_repairs_drifted_ingress() {
         .remove(0);
     assert_eq!(again.id, sg.id);
 
-    let out = env
-        .ec2
-        .describe_security_groups()
-        .group_ids(&sg.id)
-        .send()
-        .await
-        .expect("sg");
-    let mut rules = BTreeSet::new();
-    for p in out.security_groups()[0].ip_permissions() {
-        for r in p.ip_ranges() {
-            rules.insert((p.from_port(), r.cidr_ip().unwrap_or("").to_string()));
-        }
-        for r in p.ipv6_ranges() {
-            rules.insert((p.from_port(), r.cidr_ipv6().unwrap_or("").to_string()));
-        }
-    }
+    let rules = ingress(&env, &sg.id).await;
     let expected: BTreeSet<_> = [
         (Some(22), "198.51.100.9/32".to_string()),
         (Some(80), "0.0.0.0/0".to_string()),
