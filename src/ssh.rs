@@ -1,9 +1,12 @@
 //! SSH transport only (russh): connect with a pinned host key, run commands, upload files.
 //!
 //! `Session::connect` retries while the VM is still coming up (refused, reset, timed out,
-//! closed early) with a 1 s backoff doubling to 10 s, until the deadline. The server's host
-//! key must equal the pinned one; any other key aborts the connection before authentication
-//! and is never retried (`SshError::HostKeyMismatch`). No code path accepts an unknown key.
+//! closed early) after a pause of [`RETRY_DELAY`] (0.5 s, doubling to 2 s), until the
+//! deadline: an attempt on a VM still booting costs one refused connection, while each second
+//! of pause after sshd comes up is a second added to the deployment (the cap was 10 s). The
+//! server's host key must equal the pinned one; any other key aborts the connection before
+//! authentication and is never retried (`SshError::HostKeyMismatch`). No code path accepts an
+//! unknown key.
 //! `Session` implements `remote::Runner`; what to run is decided in `remote` and `pipeline`.
 
 mod lines;
@@ -169,6 +172,9 @@ enum Attempt {
     Retry(String),
 }
 
+/// The pause after the first failed attempt, and its cap (it doubles after each one).
+pub const RETRY_DELAY: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(2));
+
 /// The longest single attempt (TCP + key exchange + auth) before it counts as timed out.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -177,7 +183,7 @@ impl Session {
     pub async fn connect(target: &SshTarget, opts: ConnectOptions) -> Result<Session, SshError> {
         let host = format!("{}:{}", target.host, target.port);
         let start = Instant::now();
-        let mut delay = Duration::from_secs(1);
+        let mut delay = RETRY_DELAY.0;
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -205,7 +211,7 @@ impl Session {
             }
             // Sleep at most until the deadline, so the last attempt happens at the deadline.
             tokio::time::sleep(delay.min(remaining)).await;
-            delay = (delay * 2).min(Duration::from_secs(10));
+            delay = (delay * 2).min(RETRY_DELAY.1);
         }
     }
 

@@ -19,7 +19,8 @@ use crate::remote::{Cmd, NullSink, RemoteError, Runner};
 /// How often and how long to poll, and where to save diagnostics.
 #[derive(Debug, Clone)]
 pub struct HealthOptions {
-    /// Between polls (10 s).
+    /// Between polls (5 s: one `docker inspect` over the open session; the first poll that
+    /// sees every service up starts the stability window, so a long pause delays readiness).
     pub interval: Duration,
     /// Give up after (20 min).
     pub timeout: Duration,
@@ -32,7 +33,7 @@ pub struct HealthOptions {
 impl Default for HealthOptions {
     fn default() -> Self {
         HealthOptions {
-            interval: Duration::from_secs(10),
+            interval: Duration::from_secs(5),
             timeout: Duration::from_secs(20 * 60),
             log_dir: None,
             rules: Rules::default(),

@@ -154,18 +154,17 @@ fn crash_loop(up: f64, first: f64, interval: f64, late: f64) -> Vec<Health> {
 #[test]
 fn an_exponential_back_off_crash_loop_fails_and_is_never_ready() {
     // Up 0.05 s or up to 59 s per start, first polled early or after the back-off reached a
-    // minute, polled every 10 s on time or 7 s late each time (a loaded machine).
+    // minute, polled every 5 s (the default) or 10 s, on time or 7 s late each time (a loaded
+    // machine).
     for up in [0.05, 2.0, 9.0, 30.0, 59.0] {
         for first in [0.3, 5.0, 130.0, 400.0] {
-            for late in [0.0, 7.0] {
-                let v = crash_loop(up, first, 10.0, late);
+            for (interval, late) in [(5.0, 0.0), (5.0, 7.0), (10.0, 0.0), (10.0, 7.0)] {
+                let v = crash_loop(up, first, interval, late);
                 let last = v.last().expect("a verdict");
-                assert!(
-                    !v.contains(&Health::Ready),
-                    "up {up} first {first} late {late}: ready in {v:?}"
-                );
+                let case = format!("up {up} first {first} every {interval} + {late}");
+                assert!(!v.contains(&Health::Ready), "{case}: ready in {v:?}");
                 let Health::Failed { services, why } = last else {
-                    panic!("up {up} first {first} late {late}: not failed: {last:?}");
+                    panic!("{case}: not failed: {last:?}");
                 };
                 assert_eq!(services, &["cdn-invalidator-sub"]);
                 assert!(why.contains("restarts repeatedly"), "{why}");
