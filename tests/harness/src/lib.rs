@@ -13,4 +13,5 @@ pub mod package;
 pub mod proxy;
 pub mod selfhosted;
 pub mod smoke;
+pub mod timeline;
 pub mod vm;

@@ -27,83 +27,40 @@ use std::time::Duration;
 use carto_harness::deployment::Deployment;
 use carto_harness::local_aws::AwsCloud;
 use carto_harness::proxy::{FaultProxy, Faults};
+use carto_harness::timeline::Timeline;
 use carto_harness::vm::Variant;
 
 const GOAL: f64 = 1.05;
 
-/// One `span` line: kind, name, start and end in ms.
-#[derive(Debug, Clone)]
-struct Span {
-    kind: String,
-    name: String,
-    start: f64,
-    end: f64,
-}
-
-/// The spans of a run, by name (the first of each name; a deployment makes each call once).
-struct Timeline(Vec<Span>);
-
-impl Timeline {
-    fn parse(stdout: &str) -> Timeline {
-        let spans = stdout
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["event"] == "span")
-            .map(|v| Span {
-                kind: v["kind"].as_str().unwrap_or_default().to_string(),
-                name: v["name"].as_str().unwrap_or_default().to_string(),
-                start: v["started_ms"].as_f64().unwrap_or(0.0),
-                end: v["ended_ms"].as_f64().unwrap_or(0.0),
-            })
-            .collect();
-        Timeline(spans)
+/// The longest path through the graph in the module doc, and the calls on it up to the VM.
+fn lower_bound(t: &Timeline) -> (f64, Vec<&'static str>) {
+    let cloud = |n: &str| t.took("cloud", n);
+    let step = |n: &str| t.took("step", n);
+    let lookups = cloud("find_existing").max(cloud("find_dns_records"));
+    let network = cloud("ensure_network") + cloud("ensure_firewall");
+    let side = cloud("ensure_ssh_key")
+        .max(network)
+        .max(cloud("ensure_address"));
+    let mut path = vec!["preflight"];
+    path.push(if cloud("find_existing") >= cloud("find_dns_records") {
+        "find_existing"
+    } else {
+        "find_dns_records"
+    });
+    if side == network {
+        path.extend(["ensure_network", "ensure_firewall"]);
+    } else if side == cloud("ensure_ssh_key") {
+        path.push("ensure_ssh_key");
+    } else {
+        path.push("ensure_address");
     }
-
-    fn find(&self, kind: &str, name: &str) -> Option<&Span> {
-        self.0.iter().find(|s| s.kind == kind && s.name == name)
-    }
-
-    /// How long `name` took, 0 when the run did not make that call.
-    fn took(&self, kind: &str, name: &str) -> f64 {
-        self.find(kind, name).map_or(0.0, |s| s.end - s.start)
-    }
-
-    /// The end of the last span: the deployment's wall time on its own clock.
-    fn wall(&self) -> f64 {
-        self.0.iter().map(|s| s.end).fold(0.0, f64::max)
-    }
-
-    /// The longest path through the graph in the module doc, and the calls on it up to the VM.
-    fn lower_bound(&self) -> (f64, Vec<&'static str>) {
-        let cloud = |n: &str| self.took("cloud", n);
-        let step = |n: &str| self.took("step", n);
-        let lookups = cloud("find_existing").max(cloud("find_dns_records"));
-        let network = cloud("ensure_network") + cloud("ensure_firewall");
-        let side = cloud("ensure_ssh_key")
-            .max(network)
-            .max(cloud("ensure_address"));
-        let mut path = vec!["preflight"];
-        path.push(if cloud("find_existing") >= cloud("find_dns_records") {
-            "find_existing"
-        } else {
-            "find_dns_records"
-        });
-        if side == network {
-            path.extend(["ensure_network", "ensure_firewall"]);
-        } else if side == cloud("ensure_ssh_key") {
-            path.push("ensure_ssh_key");
-        } else {
-            path.push("ensure_address");
-        }
-        path.push("ensure_vm");
-        let to_vm = cloud("preflight") + lookups + side + cloud("ensure_vm");
-        let on_vm = cloud("wait_vm_ready") + step("bootstrap") - cloud("forget_user_data")
-            + step("install")
-            + step("healthy");
-        let dns =
-            cloud("preflight") + lookups + cloud("ensure_address") + cloud("ensure_dns_record");
-        ((to_vm + on_vm + step("verify")).max(dns), path)
-    }
+    path.push("ensure_vm");
+    let to_vm = cloud("preflight") + lookups + side + cloud("ensure_vm");
+    let on_vm = cloud("wait_vm_ready") + step("bootstrap") - cloud("forget_user_data")
+        + step("install")
+        + step("healthy");
+    let dns = cloud("preflight") + lookups + cloud("ensure_address") + cloud("ensure_dns_record");
+    ((to_vm + on_vm + step("verify")).max(dns), path)
 }
 
 /// One deployment with every API call delayed by `latency`; its timeline.
@@ -145,7 +102,7 @@ fn main() -> io::Result<()> {
     let slow = deploy(&bin, Duration::from_millis(latency_ms), "bench-path-l")?;
 
     let l = latency_ms as f64;
-    let (bound, path) = slow.lower_bound();
+    let (bound, path) = lower_bound(&slow);
     let wall = slow.wall();
     let vm_at = |t: &Timeline| t.find("cloud", "ensure_vm").map_or(f64::NAN, |s| s.end);
     let trips = (vm_at(&slow) - vm_at(&fast)) / l;
