@@ -1,7 +1,7 @@
 //! SSH transport only (russh): connect with a pinned host key, run commands, upload files.
 //!
 //! `Session::connect` retries while the VM is still coming up (refused, reset, timed out,
-//! closed early) after a pause of [`RETRY_DELAY`] (0.5 s, doubling to 2 s), until the
+//! closed early) after a pause of [`FIRST_PAUSE`] doubling to [`MAX_PAUSE`], until the
 //! deadline: an attempt on a VM still booting costs one refused connection, while each second
 //! of pause after sshd comes up is a second added to the deployment (the cap was 10 s). The
 //! server's host key must equal the pinned one; any other key aborts the connection before
@@ -172,8 +172,10 @@ enum Attempt {
     Retry(String),
 }
 
-/// The pause after the first failed attempt, and its cap (it doubles after each one).
-pub const RETRY_DELAY: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(2));
+/// The pause after the first failed attempt; it doubles after each one, up to [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
+/// The longest pause between two attempts.
+const MAX_PAUSE: Duration = Duration::from_secs(2);
 
 /// The longest single attempt (TCP + key exchange + auth) before it counts as timed out.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -183,7 +185,7 @@ impl Session {
     pub async fn connect(target: &SshTarget, opts: ConnectOptions) -> Result<Session, SshError> {
         let host = format!("{}:{}", target.host, target.port);
         let start = Instant::now();
-        let mut delay = RETRY_DELAY.0;
+        let mut delay = FIRST_PAUSE;
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -211,7 +213,7 @@ impl Session {
             }
             // Sleep at most until the deadline, so the last attempt happens at the deadline.
             tokio::time::sleep(delay.min(remaining)).await;
-            delay = (delay * 2).min(RETRY_DELAY.1);
+            delay = (delay * 2).min(MAX_PAUSE);
         }
     }
 

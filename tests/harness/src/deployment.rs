@@ -6,7 +6,7 @@
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 
 use crate::cli::Cli;
 use crate::cloud::LocalCloud;
@@ -146,26 +146,40 @@ impl<C: LocalCloud> Deployment<C> {
     /// The image's `--docker-source` ([`Variant::docker_source`]) is kept for later runs.
     pub fn deploy_with_vm(&self, variant: Variant, extra: &str) -> (i32, String, String, TestVm) {
         self.docker_source.set(variant.docker_source());
-        let mut child = self.spawn_deploy();
-        let vm = match self.cloud.boot_from_user_data(&self.env, variant, extra) {
-            Ok(vm) => vm,
-            Err(e) => {
-                let _ = child.kill();
-                panic!(
-                    "test VM did not boot: {e}\nCLI stderr: {}",
-                    self.read("deploy.err")
-                );
-            }
-        };
-        vm.install_repo(&self.bare_repo)
-            .expect("repository copied into the VM");
-        let status = child.wait().expect("carto-provision ends");
+        let (status, vm) = self.wait_with_vm(self.spawn_deploy(), variant, extra, "deploy.err");
         (
             status.code().unwrap_or(-1),
             self.read("deploy.out"),
             self.read("deploy.err"),
             vm,
         )
+    }
+
+    /// Waits for `child`, a command that creates this deployment's VM, while the test VM boots
+    /// from the user-data it sent (plus `extra`) and gets the stand-in repository. Panics,
+    /// after killing `child` and showing its `err_log` (a file in the deployment's folder),
+    /// when the VM does not boot.
+    pub fn wait_with_vm(
+        &self,
+        mut child: Child,
+        variant: Variant,
+        extra: &str,
+        err_log: &str,
+    ) -> (ExitStatus, TestVm) {
+        let vm = match self.cloud.boot_from_user_data(&self.env, variant, extra) {
+            Ok(vm) => vm,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "test VM did not boot: {e}\n{err_log}: {}",
+                    self.read(err_log)
+                );
+            }
+        };
+        vm.install_repo(&self.bare_repo)
+            .expect("repository copied into the VM");
+        (child.wait().expect("the command ends"), vm)
     }
 
     /// The same deployment command again, to its end (the VM already runs).

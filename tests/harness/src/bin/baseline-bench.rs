@@ -64,7 +64,7 @@ fn script(bin: &Path, guide: &Path, latency: Duration) -> io::Result<Run> {
     std::fs::create_dir_all(&work)?;
     let log = d.dir.path().join("guide.log");
     let started = Instant::now();
-    let mut child = Command::new("bash")
+    let child = Command::new("bash")
         .arg(guide)
         .envs(
             d.cloud
@@ -88,19 +88,7 @@ fn script(bin: &Path, guide: &Path, latency: Duration) -> io::Result<Run> {
         .stdout(std::fs::File::create(&log)?)
         .stderr(std::fs::File::create(d.dir.path().join("guide.err"))?)
         .spawn()?;
-    let vm = match d.cloud.boot_from_user_data(&d.env, Variant::Docker13, "") {
-        Ok(vm) => vm,
-        Err(e) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(io::Error::other(format!(
-                "the guide's VM did not boot: {e}\n{}",
-                d.read("guide.err")
-            )));
-        }
-    };
-    vm.install_repo(&d.bare_repo)?;
-    let status = child.wait()?;
+    let (status, vm) = d.wait_with_vm(child, Variant::Docker13, "", "guide.err");
     let wall = started.elapsed().as_secs_f64();
     if !status.success() {
         return Err(io::Error::other(format!(
