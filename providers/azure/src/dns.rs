@@ -5,6 +5,8 @@
 //! while it still points at our address, putting back what it replaced.
 //! The record set lives in the zone's resource group, never in the environment's.
 
+use std::collections::HashMap;
+
 use carto_core::{
     InfraSpec, OrAbsent, ProviderError, RecordSet, ResourceKind, ResourceRef, Result, TAG_NONCE,
 };
@@ -302,38 +304,62 @@ fn changed_meanwhile(domain: &str, rtype: &str) -> ProviderError {
     )
 }
 
-/// The A record set for `domain` when its metadata says environment `env` made it (found
-/// without a state file), described as [`create_a`] describes it.
-pub async fn find_ours(c: &Clients, domain: &str, env: &str) -> Result<Option<ResourceRef>> {
-    const GET: &str = "dns:RecordSets_Get";
+/// The A record of each `(domain, environment)` when this tool made it for that environment
+/// (metadata `managed-by` and `carto-env`; found without a state file) and it points at one
+/// address, described as [`create_a`] describes it; `None` otherwise, in the order asked.
+/// One paged listing of A record sets per zone of `zones` used, however many domains are
+/// asked: a sweep of hundreds of environments costs a few pages.
+pub async fn find_ours(
+    c: &Clients,
+    zones: &[Zone],
+    wanted: &[(&str, &str)],
+) -> Result<Vec<Option<ResourceRef>>> {
+    const LIST: &str = "dns:RecordSets_ListByType";
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
     let sub = c.sub()?;
-    let zones = list_zones(c).await?;
-    let Ok(zone) = pick_zone(domain, &zones, None, None) else {
-        return Ok(None);
-    };
-    let name = relative(domain, &zone.name);
+    let picked: Vec<Option<Zone>> = wanted
+        .iter()
+        .map(|(domain, _)| pick_zone(domain, zones, None, None).ok())
+        .collect();
     let sets = c.dns.record_sets_client();
-    let Some(current) = find(
-        c,
-        GET,
-        crate::raw!(sets.get(&zone.group, &zone.name, &name, "A", sub)),
-    )
-    .await?
-    else {
-        return Ok(None);
-    };
-    let meta = &current["properties"]["metadata"];
-    let ours = meta[carto_core::TAG_MANAGED_BY] == carto_core::TAG_MANAGED_BY_VALUE
-        && meta[carto_core::TAG_ENV] == env;
-    let ips = addresses(&current);
-    let (Some(id), [ip]) = (current["id"].as_str(), ips.as_slice()) else {
-        return Ok(None);
-    };
-    Ok(ours.then(|| {
-        ResourceRef::new(ResourceKind::DnsRecord, id, bare(domain), "global")
-            .with_dns_zone(&zone.id)
-            .with_ip(*ip)
-    }))
+    let mut by_zone: HashMap<String, HashMap<String, Value>> = HashMap::new();
+    for zone in picked.iter().flatten() {
+        if by_zone.contains_key(&zone.id) {
+            continue;
+        }
+        let all = pages(c, LIST, || {
+            sets.list_by_type(&zone.group, &zone.name, "A", sub)
+                .into_stream()
+        })
+        .await?;
+        let named = all
+            .into_iter()
+            .filter_map(|v| Some((v["name"].as_str()?.to_ascii_lowercase(), v)))
+            .collect();
+        by_zone.insert(zone.id.clone(), named);
+    }
+    Ok(wanted
+        .iter()
+        .zip(&picked)
+        .map(|((domain, env), zone)| {
+            let zone = zone.as_ref()?;
+            let current = by_zone.get(&zone.id)?.get(&relative(domain, &zone.name))?;
+            let meta = &current["properties"]["metadata"];
+            let ours = meta[carto_core::TAG_MANAGED_BY] == carto_core::TAG_MANAGED_BY_VALUE
+                && meta[carto_core::TAG_ENV] == *env;
+            let ips = addresses(current);
+            let (Some(id), [ip], true) = (current["id"].as_str(), ips.as_slice(), ours) else {
+                return None;
+            };
+            Some(
+                ResourceRef::new(ResourceKind::DnsRecord, id, bare(domain), "global")
+                    .with_dns_zone(&zone.id)
+                    .with_ip(*ip),
+            )
+        })
+        .collect())
 }
 
 /// The addresses of an A record set.

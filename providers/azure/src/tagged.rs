@@ -1,6 +1,8 @@
 //! Finding what this tool made by tag: resource groups and resources of the subscription with
 //! `managed-by=carto-provision`, optionally of one environment, each as a core resource kind.
 //! Resources in an environment's group carry their `group` so a sweep deletes the group.
+//! Resources are listed by the name of the group they live in (`carto-…`), not by tag: ARM
+//! answers a list filtered by tag without the resources' tags.
 
 use carto_core::{
     EnvName, ResourceKind, ResourceRef, Result, TAG_CREATED, TAG_ENV, TAG_EXPIRES, TAG_MANAGED_BY,
@@ -75,17 +77,31 @@ pub fn found(v: &Value) -> Option<TaggedResource> {
 /// Every group and resource tagged `managed-by=carto-provision` (of `env` when given).
 pub async fn list(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResource>> {
     let sub = c.sub()?;
-    let filter = format!("tagName eq '{TAG_MANAGED_BY}' and tagValue eq '{TAG_MANAGED_BY_VALUE}'");
+    // Groups by tag (an environment's alone when one is asked for); resources by their group's
+    // name, because ARM answers resources filtered by tag without their tags. Our tags, checked
+    // below, decide what is ours either way.
+    let (groups_filter, items_filter) = match env {
+        Some(env) => (
+            format!("tagName eq '{TAG_ENV}' and tagValue eq '{}'", env.as_str()),
+            format!("substringof('{}', resourceGroup)", env.resource("rg")),
+        ),
+        None => (
+            format!("tagName eq '{TAG_MANAGED_BY}' and tagValue eq '{TAG_MANAGED_BY_VALUE}'"),
+            "substringof('carto-', resourceGroup)".to_string(),
+        ),
+    };
     let rgs = c.resources.resource_groups_client();
-    let groups = pages(c, "resources:ResourceGroups_List", || {
-        rgs.list(sub).filter(filter.clone()).into_stream()
-    })
-    .await?;
     let res = c.resources.resources_client();
-    let items = pages(c, "resources:Resources_List", || {
-        res.list(sub).filter(filter.clone()).into_stream()
-    })
-    .await?;
+    // The zones too, at once: the records are looked up in them once the addresses are known.
+    let (groups, items, zones) = futures::try_join!(
+        pages(c, "resources:ResourceGroups_List", || {
+            rgs.list(sub).filter(groups_filter.clone()).into_stream()
+        }),
+        pages(c, "resources:Resources_List", || {
+            res.list(sub).filter(items_filter.clone()).into_stream()
+        }),
+        dns::list_zones(c),
+    )?;
     let mut found: Vec<TaggedResource> = groups
         .iter()
         .chain(items.iter())
@@ -93,23 +109,34 @@ pub async fn list(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResour
         .collect();
     // Record sets are not ARM resources of the list: the environment's record is the one its
     // public IP's domain tag names, while the record's metadata names the environment.
-    let mut records = Vec::new();
-    for t in found
+    let addresses: Vec<&TaggedResource> = found
         .iter()
         .filter(|t| t.resource.kind == ResourceKind::Address)
-    {
-        if let Some(domain) = &t.resource.domain
-            && let Some(record) = dns::find_ours(c, domain, &t.env).await?
-        {
-            records.push(TaggedResource {
-                resource: record,
+        .filter(|t| t.resource.domain.is_some())
+        .collect();
+    let wanted: Vec<(&str, &str)> = addresses
+        .iter()
+        .map(|t| {
+            (
+                t.resource.domain.as_deref().unwrap_or_default(),
+                t.env.as_str(),
+            )
+        })
+        .collect();
+    let records: Vec<TaggedResource> = dns::find_ours(c, &zones, &wanted)
+        .await?
+        .into_iter()
+        .zip(&addresses)
+        .filter_map(|(record, t)| {
+            Some(TaggedResource {
+                resource: record?,
                 env: t.env.clone(),
                 created: t.created,
                 expires: t.expires,
                 nonce: t.nonce.clone(),
-            });
-        }
-    }
+            })
+        })
+        .collect();
     found.extend(records);
     Ok(found)
 }

@@ -102,7 +102,7 @@ impl App {
         logged: &mut Option<Value>,
     ) -> Result<Reply, ArmError> {
         auth::check_bearer(&self.state, req.authorization.as_deref())?;
-        let query: HashMap<String, String> = form_urlencoded::parse(req.query.as_bytes())
+        let mut query: HashMap<String, String> = form_urlencoded::parse(req.query.as_bytes())
             .into_owned()
             .collect();
         if req.method == "GET"
@@ -155,6 +155,13 @@ impl App {
         let route = matched.route;
         *op_id = Some(route.op_id.clone());
         self.throttled(&route.op_id)?;
+        // A list's `nextLink` carries `$skiptoken`, which ARM takes on every pageable list
+        // although no contract declares it.
+        let after = if resources::LISTS.contains(&route.op_id.as_str()) {
+            query.remove("$skiptoken")
+        } else {
+            None
+        };
         route.check_params(&self.contracts, &matched.params, &query)?;
         let body = self.body(req, route, logged)?;
         let rid = ResourceId::parse(&req.path).ok_or_else(|| {
@@ -174,6 +181,15 @@ impl App {
             retry_after: self.config.lro_retry_after_secs,
             filter: query.get("$filter").cloned(),
             expand: query.get("$expand").cloned(),
+            after,
+            link: format!(
+                "{}{}?{}",
+                self.base,
+                req.path,
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&query)
+                    .finish()
+            ),
         };
         let reply = resources::handle(&mut self.state.lock(), call)?;
         self.self_check(route, &reply)?;

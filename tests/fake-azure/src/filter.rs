@@ -1,6 +1,9 @@
 //! The `$filter` of list calls, in the subset ARM documents for resource groups and
 //! resources: `tagName eq 'n'`, `tagName eq 'n' and tagValue eq 'v'`, `resourceType eq 't'`,
-//! clauses joined by `and`. Anything else is refused, as ARM refuses filters it cannot apply.
+//! `substringof('s', resourceGroup)`, clauses joined by `and` (a tag filter alone: ARM
+//! combines it with nothing else). Anything else is refused, as ARM refuses filters it cannot
+//! apply. A list of resources filtered by tag name and value answers them without their
+//! tags, as ARM documents.
 
 use serde_json::Value;
 
@@ -12,6 +15,7 @@ pub struct Filter {
     tag_name: Option<String>,
     tag_value: Option<String>,
     resource_type: Option<String>,
+    group_contains: Option<String>,
 }
 
 fn invalid(f: &str) -> ArmError {
@@ -19,7 +23,7 @@ fn invalid(f: &str) -> ArmError {
         400,
         "InvalidFilterInQueryString",
         format!(
-            "The $filter '{f}' is not supported. Supported: tagName eq '…' [and tagValue eq '…'], resourceType eq '…'."
+            "The $filter '{f}' is not supported. Supported: tagName eq '…' [and tagValue eq '…'], resourceType eq '…', substringof('…', resourceGroup)."
         ),
     )
 }
@@ -32,6 +36,15 @@ impl Filter {
             return Ok(out);
         };
         for clause in f.split(" and ") {
+            if let Some(arg) = clause
+                .trim()
+                .strip_prefix("substringof(")
+                .and_then(|a| a.strip_suffix(", resourceGroup)"))
+            {
+                let value = arg.strip_prefix('\'').and_then(|v| v.strip_suffix('\''));
+                out.group_contains = Some(value.ok_or_else(|| invalid(f))?.to_ascii_lowercase());
+                continue;
+            }
             let (field, value) = clause.trim().split_once(" eq ").ok_or_else(|| invalid(f))?;
             let value = value.trim();
             let value = value
@@ -47,10 +60,17 @@ impl Filter {
             };
             *slot = Some(value);
         }
-        if out.tag_value.is_some() && out.tag_name.is_none() {
+        let others = out.resource_type.is_some() || out.group_contains.is_some();
+        if out.tag_value.is_some() && out.tag_name.is_none() || out.tag_name.is_some() && others {
             return Err(invalid(f));
         }
         Ok(out)
+    }
+
+    /// Whether ARM answers the resources this filter selects without their tags: it filters
+    /// by tag name and value.
+    pub fn drops_tags(&self) -> bool {
+        self.tag_value.is_some()
     }
 
     /// Whether a stored resource passes.
@@ -73,7 +93,17 @@ impl Filter {
                 (Some(want), Some(have)) => have.as_str() == Some(want.as_str()),
             }
         });
-        type_ok && tag_ok
+        let group_ok = self.group_contains.as_ref().is_none_or(|part| {
+            v["id"]
+                .as_str()
+                .and_then(|id| {
+                    id.split('/')
+                        .skip_while(|s| !s.eq_ignore_ascii_case("resourceGroups"))
+                        .nth(1)
+                })
+                .is_some_and(|g| g.to_ascii_lowercase().contains(part.as_str()))
+        });
+        type_ok && tag_ok && group_ok
     }
 }
 
@@ -91,12 +121,18 @@ mod tests {
         assert!(!keeps("tagName eq 'carto-env' and tagValue eq 'b'"));
         assert!(!keeps("tagName eq 'other'"));
         assert!(keeps("resourceType eq 'microsoft.network/virtualNetworks'"));
+        let in_group = json!({"id": "/subscriptions/s/resourceGroups/Carto-A-rg/providers/x/y/z"});
+        let group = |f: &str| Filter::parse(Some(f)).expect("parses").keeps(&in_group);
+        assert!(group("substringof('carto-a', resourceGroup)"));
+        assert!(!group("substringof('carto-b', resourceGroup)"));
         assert!(Filter::parse(None).expect("none").keeps(&v));
         for bad in [
             "name eq 'x'",
             "tagValue eq 'a'",
             "tagName eq x",
             "startswith(name,'a')",
+            "tagName eq 'a' and resourceType eq 'b'",
+            "substringof(carto, resourceGroup)",
         ] {
             assert!(Filter::parse(Some(bad)).is_err(), "{bad}");
         }

@@ -38,7 +38,20 @@ pub struct Call<'a> {
     pub filter: Option<String>,
     /// `$expand` of get calls.
     pub expand: Option<String>,
+    /// `$skiptoken` of a list's later page: the store key of the last item already answered.
+    pub after: Option<String>,
+    /// The request's URL without `$skiptoken`: a list's `nextLink` adds it back.
+    pub link: String,
 }
+
+/// The list operations served, each paged by `nextLink`.
+pub const LISTS: &[&str] = &[
+    "Zones_List",
+    "ResourceGroups_List",
+    "Resources_List",
+    "Resources_ListByResourceGroup",
+    "RecordSets_ListByType",
+];
 
 /// Runs the call against the store.
 pub fn handle(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
@@ -58,6 +71,9 @@ pub fn handle(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
                     .is_some_and(|(_, rest)| rest.matches('/').count() == 2)
             })?;
             generic_items(&mut reply);
+            if Filter::parse(call.filter.as_deref())?.drops_tags() {
+                untagged(&mut reply);
+            }
             Ok(reply)
         }
         "GET" if op == "Resources_ListByResourceGroup" => {
@@ -69,6 +85,18 @@ pub fn handle(store: &mut Store, call: Call<'_>) -> Result<Reply, ArmError> {
             })?;
             generic_items(&mut reply);
             Ok(reply)
+        }
+        "GET" if op == "RecordSets_ListByType" => {
+            // `.../dnsZones/{zone}/{type}`: the zone is the path without its last segment.
+            let zone = call.rid.id.rsplit_once('/').map_or("", |(z, _)| z);
+            let zone = ResourceId::parse(zone).ok_or_else(|| not_found(store, &call.rid))?;
+            if !store.resources.contains_key(&zone.key()) {
+                return Err(not_found(store, &zone));
+            }
+            let prefix = format!("{}/", call.rid.key());
+            list(store, &call, |_, key| {
+                key.strip_prefix(&prefix).is_some_and(|n| !n.contains('/'))
+            })
         }
         _ => {
             lro::observe_resource(store, &call.rid.key());
@@ -106,6 +134,9 @@ fn get(store: &Store, call: &Call<'_>) -> Result<Reply, ArmError> {
     Ok(Reply::json(200, v))
 }
 
+/// One page of the subscription's resources `keep` selects (by type and store key) that pass
+/// the call's `$filter`, in store-key order from after `$skiptoken`; `nextLink` when more
+/// follow.
 fn list(
     store: &Store,
     call: &Call<'_>,
@@ -113,14 +144,25 @@ fn list(
 ) -> Result<Reply, ArmError> {
     let filter = Filter::parse(call.filter.as_deref())?;
     let sub = format!("/subscriptions/{}/", call.rid.subscription).to_ascii_lowercase();
-    let value: Vec<Value> = store
+    let after = call.after.as_deref().unwrap_or_default();
+    let mut keys = store
         .resources
         .iter()
-        .filter(|(k, v)| k.starts_with(&sub) && keep(v["type"].as_str().unwrap_or(""), k))
+        .filter(|(k, _)| k.as_str() > after && k.starts_with(&sub))
+        .filter(|(k, v)| keep(v["type"].as_str().unwrap_or(""), k))
         .filter(|(_, v)| filter.keeps(v))
-        .filter_map(|(k, _)| shape::render(store, k))
+        .map(|(k, _)| k);
+    let page: Vec<&String> = keys.by_ref().take(store.page_size).collect();
+    let value: Vec<Value> = page
+        .iter()
+        .filter_map(|k| shape::render(store, k))
         .collect();
-    Ok(Reply::json(200, json!({ "value": value })))
+    let mut body = json!({ "value": value });
+    if let (Some(last), Some(_)) = (page.last(), keys.next()) {
+        let token: String = form_urlencoded::byte_serialize(last.as_bytes()).collect();
+        body["nextLink"] = json!(format!("{}&$skiptoken={token}", call.link));
+    }
+    Ok(Reply::json(200, body))
 }
 
 /// `GenericResourceExpanded` items carry only the envelope, not `properties`.
@@ -128,6 +170,16 @@ fn generic_items(reply: &mut Reply) {
     if let Some(items) = reply.body.as_mut().and_then(|b| b["value"].as_array_mut()) {
         for item in items.iter_mut().filter_map(Value::as_object_mut) {
             item.retain(|k, _| matches!(k.as_str(), "id" | "name" | "type" | "location" | "tags"));
+        }
+    }
+}
+
+/// ARM: "when resources are filtered by tag name and value, the original tags for each
+/// resource will not be returned in the results".
+fn untagged(reply: &mut Reply) {
+    if let Some(items) = reply.body.as_mut().and_then(|b| b["value"].as_array_mut()) {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            item.remove("tags");
         }
     }
 }

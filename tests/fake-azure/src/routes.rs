@@ -48,6 +48,7 @@ pub const SERVED: &[&str] = &[
     "RecordSets_CreateOrUpdate",
     "RecordSets_Get",
     "RecordSets_Delete",
+    "RecordSets_ListByType",
 ];
 
 #[derive(Debug)]

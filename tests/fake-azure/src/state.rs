@@ -78,6 +78,8 @@ pub struct Store {
     pub public_ip: Ipv4Addr,
     /// Counter for generated ids.
     pub serial: u64,
+    /// Items per page of a list; more follow through `nextLink` (ARM's lists hold 1000).
+    pub page_size: usize,
 }
 
 impl Store {
@@ -134,6 +136,7 @@ impl FakeState {
             lro_polls,
             public_ip,
             serial: 0,
+            page_size: 1000,
         };
         Self {
             inner: Arc::new(Mutex::new(store)),
@@ -186,6 +189,11 @@ impl FakeState {
     /// Delays the answer to every later request by `delay` (zero turns it off).
     pub fn set_latency(&self, delay: Duration) {
         self.lock().latency = delay;
+    }
+
+    /// Sets how many items a page of a list holds (at least one), so that lists span pages.
+    pub fn set_page_size(&self, items: usize) {
+        self.lock().page_size = items.max(1);
     }
 
     /// The delay before each answer.

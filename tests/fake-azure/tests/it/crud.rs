@@ -268,3 +268,129 @@ async fn lists_filter_by_tag_for_sweeps() {
     );
     assert!(inside.body["value"][0].get("properties").is_none());
 }
+
+#[tokio::test]
+async fn lists_span_pages_by_next_link_and_an_item_deleted_meanwhile_skips_none() {
+    let arm = Arm::start().await;
+    arm.fake.state().set_page_size(2);
+    for g in ["a", "b", "c", "d", "e"] {
+        arm.put_done(&rg(g), RES, group_body()).await;
+    }
+    arm.put_done(&rg("untagged"), RES, json!({"location": LOC}))
+        .await;
+    let groups = format!("/subscriptions/{SUB}/resourcegroups");
+    let mut url = format!(
+        "{}{groups}?api-version={RES}&$filter=tagName eq 'carto-env'",
+        arm.fake.url()
+    );
+    let mut pages = Vec::new();
+    loop {
+        let page = arm.send("GET", &url, None, &[]).await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        let names: Vec<String> = page.body["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g["name"].as_str().map(str::to_string))
+            .collect();
+        pages.push(names);
+        if pages.len() == 1 {
+            // A sweep deleting what it has seen must not make the next page skip anything.
+            arm.delete_done(&rg("a"), RES).await;
+        }
+        match page.body["nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(pages, [vec!["a", "b"], vec!["c", "d"], vec!["e"]]);
+    let follows = arm.fake.state().requests();
+    let last = follows.last().expect("logged");
+    assert!(
+        last.query.contains("$filter") || last.query.contains("%24filter"),
+        "nextLink keeps the filter: {}",
+        last.query
+    );
+}
+
+#[tokio::test]
+async fn record_sets_list_by_type_answers_the_zones_sets_of_that_type() {
+    let arm = Arm::start().await;
+    arm.put_done(&rg("dns"), RES, group_body()).await;
+    let zone = net("dns", "dnsZones", "example.com");
+    arm.put_done(&zone, DNS, json!({"location": "global"}))
+        .await;
+    for (rtype, name) in [("A", "x"), ("A", "y"), ("TXT", "x")] {
+        let body = if rtype == "A" {
+            record_body("192.0.2.1")
+        } else {
+            json!({"properties": {"TTL": 300, "TXTRecords": [{"value": ["v"]}]}})
+        };
+        let a = arm
+            .call("PUT", &format!("{zone}/{rtype}/{name}"), DNS, Some(body))
+            .await;
+        assert!(a.status < 300, "{:?}", a.body);
+    }
+    let list = arm.call("GET", &format!("{zone}/A"), DNS, None).await;
+    assert_eq!(list.status, 200, "{:?}", list.body);
+    let names: Vec<&str> = list.body["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["x", "y"]);
+    assert_eq!(
+        list.body["value"][0]["properties"]["ARecords"][0]["ipv4Address"],
+        "192.0.2.1"
+    );
+    let other = net("dns", "dnsZones", "other.com");
+    let missing = arm.call("GET", &format!("{other}/A"), DNS, None).await;
+    assert_eq!(missing.status, 404, "{:?}", missing.body);
+}
+
+#[tokio::test]
+async fn resources_filtered_by_tag_value_come_without_tags_and_by_group_substring_with_them() {
+    let arm = Arm::start().await;
+    arm.put_done(&rg("carto-a-rg"), RES, group_body()).await;
+    arm.put_done(
+        &net("carto-a-rg", "publicIPAddresses", "p"),
+        NET,
+        pip_body(),
+    )
+    .await;
+    let list = |f: &str| {
+        format!(
+            "{}/subscriptions/{SUB}/resources?api-version={RES}&$filter={f}",
+            arm.fake.url()
+        )
+    };
+    let by_tag = arm
+        .send(
+            "GET",
+            &list("tagName eq 'carto-env' and tagValue eq 't1'"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(by_tag.body["value"][0]["name"], "p", "{:?}", by_tag.body);
+    assert!(by_tag.body["value"][0].get("tags").is_none());
+    let by_group = arm
+        .send(
+            "GET",
+            &list("substringof('carto-', resourceGroup)"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(by_group.body["value"][0]["tags"]["carto-env"], "t1");
+    let other = arm
+        .send(
+            "GET",
+            &list("substringof('other', resourceGroup)"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(other.body["value"], json!([]));
+}
