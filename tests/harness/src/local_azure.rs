@@ -85,7 +85,9 @@ impl AzureCloud {
         self.fake.as_ref().expect("fake runs while the cloud lives")
     }
 
-    fn seed(&self, path: &str, body: Value) -> io::Result<()> {
+    /// Puts `body` at `path` (with its `api-version`) straight into the fake, as a client
+    /// would but without the injected latency.
+    pub fn seed(&self, path: &str, body: Value) -> io::Result<()> {
         let (status, answer) = self.fake().call("PUT", path, Some(&body));
         if status >= 300 {
             return Err(io::Error::other(format!(

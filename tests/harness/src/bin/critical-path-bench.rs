@@ -1,8 +1,10 @@
-//! `critical-path-bench CARTO_PROVISION [--latency-ms N]`: how close an AWS deployment comes to
-//! the shortest time its work allows (issue 13, benchmark 1). Two deployments onto moto and a
-//! Debian 13 test VM with Docker baked in, one with no delay and one with every API call
-//! delayed by N ms (300 by default) through the harness's fault proxy; each prints its
-//! timeline with `--json` (`span` events: pipeline steps, cloud calls, remote steps).
+//! `critical-path-bench CARTO_PROVISION [--cloud aws|gcp|azure] [--latency-ms N]`: how close a
+//! deployment comes to the shortest time its work allows (issue 13, benchmark 1). Two
+//! deployments onto the emulated cloud (AWS by default) and a Debian 13 test VM with Docker
+//! baked in, one with no delay and one with every API call delayed by N ms (300 by default):
+//! moto through the harness's fault proxy, the fake GCP and Azure servers by their own knob.
+//! Each prints its timeline with `--json` (`span` events: pipeline steps, cloud calls, remote
+//! steps).
 //!
 //! The lower bound is the longest path through the graph of work that cannot overlap, each
 //! node weighted by the time it took in this very run:
@@ -24,8 +26,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use carto_harness::cloud::LocalCloud;
 use carto_harness::deployment::Deployment;
 use carto_harness::local_aws::AwsCloud;
+use carto_harness::local_azure::AzureCloud;
+use carto_harness::local_gcp::GcpCloud;
 use carto_harness::proxy::{FaultProxy, Faults};
 use carto_harness::timeline::Timeline;
 use carto_harness::vm::Variant;
@@ -63,24 +68,48 @@ fn lower_bound(t: &Timeline) -> (f64, Vec<&'static str>) {
     ((to_vm + on_vm + step("verify")).max(dns), path)
 }
 
-/// One deployment with every API call delayed by `latency`; its timeline.
-fn deploy(bin: &Path, latency: Duration, env: &str) -> io::Result<Timeline> {
-    let mut d = Deployment::on(AwsCloud::start()?, bin, env, &[]);
-    let proxy = FaultProxy::start_with(
-        d.cloud.aws.moto.port,
-        Faults {
-            latency,
-            ..Faults::default()
-        },
-    );
-    d.overrides = vec![("CARTO_PROVISION_AWS_ENDPOINT_URL".into(), proxy.endpoint())];
+/// One deployment on a fresh `cloud` with every API call delayed by `latency`; its timeline.
+fn deploy(bin: &Path, cloud: &str, latency: Duration, env: &str) -> io::Result<Timeline> {
+    match cloud {
+        "aws" => {
+            let mut d = Deployment::on(AwsCloud::start()?, bin, env, &[]);
+            let proxy = FaultProxy::start_with(
+                d.cloud.aws.moto.port,
+                Faults {
+                    latency,
+                    ..Faults::default()
+                },
+            );
+            d.overrides = vec![("CARTO_PROVISION_AWS_ENDPOINT_URL".into(), proxy.endpoint())];
+            let timeline = run(d)?;
+            eprintln!("critical-path-bench: {env}: {} API calls", proxy.total());
+            Ok(timeline)
+        }
+        "gcp" => {
+            let d = Deployment::on(GcpCloud::start()?, bin, env, &[]);
+            d.cloud.state()?.set_latency(None, latency);
+            run(d)
+        }
+        "azure" => {
+            let d = Deployment::on(AzureCloud::start()?, bin, env, &[]);
+            d.cloud.fake().state().set_latency(latency);
+            run(d)
+        }
+        other => Err(io::Error::other(format!(
+            "--cloud {other}: expected aws, gcp or azure"
+        ))),
+    }
+}
+
+/// Deploys `d` while its test VM boots, destroys it (checking nothing is left); the timeline.
+fn run<C: LocalCloud>(d: Deployment<C>) -> io::Result<Timeline> {
     let (code, out, err, vm) = d.deploy_with_vm(Variant::Docker13, "");
     if code != 0 {
         return Err(io::Error::other(format!(
-            "deployment {env} failed ({code}):\n{err}"
+            "deployment {} failed ({code}):\n{err}",
+            d.env
         )));
     }
-    eprintln!("critical-path-bench: {env}: {} API calls", proxy.total());
     d.destroy_leaves_nothing();
     drop(vm);
     Ok(Timeline::parse(&out))
@@ -89,17 +118,26 @@ fn deploy(bin: &Path, latency: Duration, env: &str) -> io::Result<Timeline> {
 fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     let bin = PathBuf::from(args.next().ok_or_else(|| {
-        io::Error::other("usage: critical-path-bench CARTO_PROVISION [--latency-ms N]")
+        io::Error::other(
+            "usage: critical-path-bench CARTO_PROVISION [--cloud aws|gcp|azure] [--latency-ms N]",
+        )
     })?);
+    let mut cloud = String::from("aws");
     let mut latency_ms: u64 = 300;
     while let Some(flag) = args.next() {
         match (flag.as_str(), args.next()) {
             ("--latency-ms", Some(v)) => latency_ms = v.parse().map_err(io::Error::other)?,
+            ("--cloud", Some(v)) => cloud = v,
             _ => return Err(io::Error::other(format!("unknown flag {flag}"))),
         }
     }
-    let fast = deploy(&bin, Duration::ZERO, "bench-path-0")?;
-    let slow = deploy(&bin, Duration::from_millis(latency_ms), "bench-path-l")?;
+    let fast = deploy(&bin, &cloud, Duration::ZERO, "bench-path-0")?;
+    let slow = deploy(
+        &bin,
+        &cloud,
+        Duration::from_millis(latency_ms),
+        "bench-path-l",
+    )?;
 
     let l = latency_ms as f64;
     let (bound, path) = lower_bound(&slow);
@@ -110,7 +148,7 @@ fn main() -> io::Result<()> {
         .iter()
         .map(|n| (*n, (slow.took("cloud", n) - fast.took("cloud", n)) / l))
         .collect();
-    println!("latency per API call: {latency_ms} ms (AWS, moto through the fault proxy)");
+    println!("latency per API call: {latency_ms} ms ({cloud}, emulated)");
     println!(
         "{:<20} {:>10} {:>10}",
         "call on the path", "ms at 0", "ms at L"

@@ -1,4 +1,4 @@
-//! `teardown-bench CARTO_PROVISION teardown|scale [--clouds aws,gcp] [--latency-ms N]`: how close
+//! `teardown-bench CARTO_PROVISION teardown|scale [--clouds aws,gcp,azure] [--latency-ms N]`: how close
 //! `destroy` comes to the deletes that must wait for each other, and how `gc` and `destroy
 //! --cloud` grow with the number of environments in one account. Not a test, not run in CI
 //! (`bench/teardown` and `bench/scale` run it); no VM and no root: the environments' resources
@@ -7,7 +7,9 @@
 //!
 //! **teardown** — one environment (GCP: VM, A record, address, firewall, network, three
 //! waves: the VM and record; the address and the firewall the VM held; the network. AWS: VM,
-//! key, A record, Elastic IP, security group, two waves). The lower bound is measured, not
+//! key, A record, Elastic IP, security group, two waves. Azure: a resource group holding VM,
+//! NIC, public IP, security group and virtual network, and the A record, one wave: the group
+//! takes its members). The lower bound is measured, not
 //! computed from the graph alone, because what one delete costs (its operation or state
 //! polls) differs by kind and cloud: `T0` is `destroy --cloud` of an environment that has
 //! nothing (process start, sign-in, the listing: work every destroy does), `Trule` of one
@@ -29,6 +31,7 @@ use carto_harness::cli::Cli;
 use carto_harness::cloud::LocalCloud;
 use carto_harness::cloud::ZONE as ZONE_DOMAIN;
 use carto_harness::local_aws::{AwsCloud, LocalAws, tag_values};
+use carto_harness::local_azure::{AzureCloud, DNS_GROUP, SUBSCRIPTION};
 use carto_harness::local_gcp::{GcpCloud, PROJECT, ZONE_NAME};
 use carto_harness::proxy::{FaultProxy, Faults};
 use serde_json::json;
@@ -38,9 +41,13 @@ const GC_GOAL: f64 = 3.0;
 const AMONG_GOAL: f64 = 1.5;
 /// The waves of an environment as seeded: on GCP the VM and DNS record; the address and
 /// firewall; the network. On AWS the VM, key and record; the address and security group (no
-/// network: the default VPC's).
+/// network: the default VPC's). On Azure the resource group and the record.
 fn waves(cloud: &str) -> u32 {
-    if cloud == "aws" { 2 } else { 3 }
+    match cloud {
+        "aws" => 2,
+        "azure" => 1,
+        _ => 3,
+    }
 }
 const REGION: &str = "us-central1";
 /// Items a list page holds in the emulators here, so the 200 environments' listing spans
@@ -315,6 +322,126 @@ impl Seeded for Gcp {
     }
 }
 
+/// The fake Resource Manager; every environment a resource group of its own.
+struct Azure(AzureCloud);
+
+impl Seeded for Azure {
+    fn local(&self) -> &dyn LocalCloud {
+        &self.0
+    }
+
+    fn seed(&self, env: &str, shape: Shape, expired: bool) -> io::Result<()> {
+        let c = &self.0;
+        let mut tags = json!({
+            "managed-by": "carto-provision",
+            "carto-env": env,
+            "carto-created": "1795710422",
+            "carto-nonce": format!("nonce-{env}"),
+        });
+        if expired {
+            tags["carto-expires"] = json!("1700000000");
+        }
+        let loc = carto_harness::local_azure::LOCATION;
+        let group = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/carto-{env}-rg");
+        let id = |rtype: &str, what: &str| c.env_id(env, rtype, what);
+        let (net, vm_api) = ("2024-05-01", "2024-07-01");
+        c.seed(
+            &format!("{group}?api-version=2024-03-01"),
+            json!({"location": loc, "tags": tags}),
+        )?;
+        let nsg = id("Microsoft.Network/networkSecurityGroups", "nsg");
+        if shape != Shape::OneVm {
+            c.seed(
+                &format!("{nsg}?api-version={net}"),
+                json!({"location": loc, "tags": tags, "properties": {}}),
+            )?;
+        }
+        if shape == Shape::OneRule {
+            return Ok(());
+        }
+        let vnet = id("Microsoft.Network/virtualNetworks", "vnet");
+        c.seed(
+            &format!("{vnet}?api-version={net}"),
+            json!({"location": loc, "tags": tags, "properties": {
+                "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+                "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.0.0/24"}}]}}),
+        )?;
+        let mut ip_config = json!({"subnet": {"id": format!("{vnet}/subnets/default")},
+            "privateIPAllocationMethod": "Dynamic"});
+        let mut nic_props = json!({});
+        if shape == Shape::Full {
+            let domain = format!("{env}.{}", ZONE_DOMAIN.trim_end_matches('.'));
+            let pip = id("Microsoft.Network/publicIPAddresses", "ip");
+            let mut pip_tags = tags.clone();
+            pip_tags["carto-domain"] = json!(domain);
+            c.seed(
+                &format!("{pip}?api-version={net}"),
+                json!({"location": loc, "tags": pip_tags, "sku": {"name": "Standard"},
+                    "properties": {"publicIPAllocationMethod": "Static",
+                        "publicIPAddressVersion": "IPv4"}}),
+            )?;
+            ip_config["publicIPAddress"] = json!({ "id": pip });
+            nic_props["networkSecurityGroup"] = json!({ "id": nsg });
+            let zone = ZONE_DOMAIN.trim_end_matches('.');
+            c.seed(
+                &format!(
+                    "/subscriptions/{SUBSCRIPTION}/resourceGroups/{DNS_GROUP}/providers/Microsoft.Network/dnsZones/{zone}/A/{env}?api-version=2018-05-01"
+                ),
+                json!({"properties": {"TTL": 60, "ARecords": [{"ipv4Address": c.vm_ip.to_string()}],
+                    "metadata": {"managed-by": "carto-provision", "carto-env": env,
+                        "carto-nonce": format!("nonce-{env}")}}}),
+            )?;
+        }
+        nic_props["ipConfigurations"] = json!([{"name": "ipconfig1", "properties": ip_config}]);
+        let nic = id("Microsoft.Network/networkInterfaces", "nic");
+        c.seed(
+            &format!("{nic}?api-version={net}"),
+            json!({"location": loc, "tags": tags, "properties": nic_props}),
+        )?;
+        c.seed(
+            &format!(
+                "{}?api-version={vm_api}",
+                id("Microsoft.Compute/virtualMachines", "vm")
+            ),
+            json!({"location": loc, "tags": tags, "properties": {
+                "hardwareProfile": {"vmSize": "Standard_B2s"},
+                "storageProfile": {
+                    "imageReference": {"publisher": "Canonical",
+                        "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2",
+                        "version": "latest"},
+                    "osDisk": {"createOption": "FromImage", "diskSizeGB": 100,
+                        "deleteOption": "Delete",
+                        "managedDisk": {"storageAccountType": "Premium_LRS"}}},
+                "osProfile": {"computerName": "carto", "adminUsername": "carto",
+                    "linuxConfiguration": {"disablePasswordAuthentication": true,
+                        "ssh": {"publicKeys": [{"path": "/home/carto/.ssh/authorized_keys",
+                            "keyData": "ssh-ed25519 AAAAC3 bench"}]}}},
+                "networkProfile": {"networkInterfaces": [
+                    {"id": nic, "properties": {"primary": true}}]}}}),
+        )
+    }
+
+    fn calls(&self) -> io::Result<usize> {
+        Ok(self.0.fake().state().requests().len())
+    }
+
+    fn resources(&self) -> io::Result<usize> {
+        // Every group and resource of the environments' groups, and the A records.
+        let group = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/carto-").to_lowercase();
+        let records = self
+            .0
+            .a_records()?
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("env") || name.starts_with("alone"))
+            .count();
+        let ids = self.0.fake().state().resource_ids();
+        let ours = ids.iter().filter(|id| {
+            id.to_lowercase().starts_with(&group) && !id.to_lowercase().contains("/carto-dns")
+        });
+        Ok(ours.count() + records)
+    }
+}
+
 fn start(name: &str, latency: Duration) -> io::Result<Box<dyn Seeded>> {
     match name {
         "aws" => Ok(Box::new(Aws::start(latency)?)),
@@ -324,8 +451,14 @@ fn start(name: &str, latency: Duration) -> io::Result<Box<dyn Seeded>> {
             cloud.state()?.set_page_size(PAGE);
             Ok(Box::new(Gcp(cloud)))
         }
+        "azure" => {
+            let cloud = AzureCloud::start_with("127.0.0.77".parse().map_err(io::Error::other)?)?;
+            cloud.fake().state().set_latency(latency);
+            cloud.fake().state().set_page_size(PAGE);
+            Ok(Box::new(Azure(cloud)))
+        }
         other => Err(io::Error::other(format!(
-            "{other}: this bench seeds aws and gcp only so far"
+            "--clouds {other}: expected aws, gcp or azure"
         ))),
     }
 }
@@ -435,6 +568,7 @@ fn scale(
         for e in 0..count {
             c.seed(&format!("env{e}"), Shape::Full, e < expired)?;
         }
+        let each = (c.resources()? - base) / count;
         let dir = tempfile::tempdir()?;
         let state = dir.path().join("state");
         let before = c.calls()?;
@@ -449,7 +583,7 @@ fn scale(
         )?;
         let gc = timed(bin, &state, c.as_ref(), &["gc", "--clouds", cloud, "--yes"])?;
         let left = c.resources()?;
-        if left != base + (count - expired - 1) * 5 {
+        if left != base + (count - expired - 1) * each {
             return Err(io::Error::other(format!(
                 "{cloud}: {left} resources left after destroying 1 and gc of {expired} of {count} environments"
             )));
@@ -470,11 +604,11 @@ fn scale(
 }
 
 fn main() -> io::Result<()> {
-    let usage = "usage: teardown-bench CARTO_PROVISION teardown|scale [--clouds aws,gcp] [--latency-ms N] [--environments N]";
+    let usage = "usage: teardown-bench CARTO_PROVISION teardown|scale [--clouds aws,gcp,azure] [--latency-ms N] [--environments N]";
     let mut args = std::env::args().skip(1);
     let bin = PathBuf::from(args.next().ok_or_else(|| io::Error::other(usage))?);
     let mode = args.next().ok_or_else(|| io::Error::other(usage))?;
-    let mut clouds = vec!["aws".to_string(), "gcp".to_string()];
+    let mut clouds = vec!["aws".to_string(), "gcp".to_string(), "azure".to_string()];
     let mut latency = Duration::from_millis(100);
     let mut count = 200;
     while let Some(flag) = args.next() {
