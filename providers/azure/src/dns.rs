@@ -118,14 +118,16 @@ async fn record_sets(c: &Clients, zone_id: &str, domain: &str) -> Result<Vec<(Re
     let (group, zone) = zone_parts(zone_id)?;
     let name = relative(domain, &zone.to_ascii_lowercase());
     let sets = c.dns.record_sets_client();
-    let mut found = Vec::new();
-    for rtype in TYPES {
-        let get = crate::raw!(sets.get(&group, &zone, &name, rtype, sub));
-        if let Some(v) = find(c, GET, get).await? {
-            found.push((core_set(rtype, &v), v));
+    // One read per type, all at once: a single round trip before the record is put.
+    let found = futures::future::try_join_all(TYPES.map(|rtype| {
+        let (group, zone, name, sets) = (&group, &zone, &name, &sets);
+        async move {
+            let get = crate::raw!(sets.get(group, zone, name, rtype, sub));
+            Ok::<_, ProviderError>(find(c, GET, get).await?.map(|v| (core_set(rtype, &v), v)))
         }
-    }
-    Ok(found)
+    }))
+    .await?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 /// The core form of an ARM record set of type `rtype`.
@@ -304,42 +306,64 @@ fn changed_meanwhile(domain: &str, rtype: &str) -> ProviderError {
     )
 }
 
+/// Up to this many records wanted in one zone are read one by one, all at once (one round
+/// trip); more come from one paged listing of the zone's A record sets.
+const READ_ONE_BY_ONE: usize = 8;
+
 /// The A record of each `(domain, environment)` when this tool made it for that environment
 /// (metadata `managed-by` and `carto-env`; found without a state file) and it points at one
 /// address, described as [`create_a`] describes it; `None` otherwise, in the order asked.
-/// One paged listing of A record sets per zone of `zones` used, however many domains are
-/// asked: a sweep of hundreds of environments costs a few pages.
+/// The zones used are read at once: a few records by name, many by one paged listing of the
+/// zone's A record sets, so a sweep of hundreds of environments costs a few pages.
 pub async fn find_ours(
     c: &Clients,
     zones: &[Zone],
     wanted: &[(&str, &str)],
 ) -> Result<Vec<Option<ResourceRef>>> {
+    const GET: &str = "dns:RecordSets_Get";
     const LIST: &str = "dns:RecordSets_ListByType";
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
     let sub = c.sub()?;
     let picked: Vec<Option<Zone>> = wanted
         .iter()
         .map(|(domain, _)| pick_zone(domain, zones, None, None).ok())
         .collect();
-    let sets = c.dns.record_sets_client();
-    let mut by_zone: HashMap<String, HashMap<String, Value>> = HashMap::new();
-    for zone in picked.iter().flatten() {
-        if by_zone.contains_key(&zone.id) {
-            continue;
+    let mut names: HashMap<&str, (&Zone, Vec<String>)> = HashMap::new();
+    for ((domain, _), zone) in wanted.iter().zip(&picked) {
+        if let Some(zone) = zone {
+            let entry = names.entry(&zone.id).or_insert((zone, Vec::new()));
+            entry.1.push(relative(domain, &zone.name));
         }
-        let all = pages(c, LIST, || {
-            sets.list_by_type(&zone.group, &zone.name, "A", sub)
-                .into_stream()
-        })
-        .await?;
-        let named = all
+    }
+    let sets = c.dns.record_sets_client();
+    let sets = &sets;
+    let reads = names.into_iter().map(|(id, (zone, names))| async move {
+        let found: Vec<Value> = if names.len() <= READ_ONE_BY_ONE {
+            let gets = names.iter().map(|name| async move {
+                let get = crate::raw!(sets.get(&zone.group, &zone.name, name, "A", sub));
+                find(c, GET, get).await
+            });
+            futures::future::try_join_all(gets)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect()
+        } else {
+            pages(c, LIST, || {
+                sets.list_by_type(&zone.group, &zone.name, "A", sub)
+                    .into_stream()
+            })
+            .await?
+        };
+        let named: HashMap<String, Value> = found
             .into_iter()
             .filter_map(|v| Some((v["name"].as_str()?.to_ascii_lowercase(), v)))
             .collect();
-        by_zone.insert(zone.id.clone(), named);
-    }
+        Ok::<_, ProviderError>((id.to_string(), named))
+    });
+    let by_zone: HashMap<String, HashMap<String, Value>> = futures::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .collect();
     Ok(wanted
         .iter()
         .zip(&picked)

@@ -158,14 +158,18 @@ pub async fn delete_group(c: &Clients, name: &str, timeout: Duration) -> Result<
     const LIST: &str = "resources:Resources_ListByResourceGroup";
     let sub = c.sub()?;
     let rgs = c.resources.resource_groups_client();
-    let Some(group) = find(c, GET, raw!(rgs.get(name, sub))).await? else {
+    let res = c.resources.resources_client();
+    // The group and what it holds, read at once; an absent group makes the listing fail too.
+    let (group, members) = futures::join!(
+        find(c, GET, raw!(rgs.get(name, sub))),
+        pages(c, LIST, || {
+            res.list_by_resource_group(name, sub).into_stream()
+        })
+    );
+    let Some(group) = group? else {
         return Ok(());
     };
-    let res = c.resources.resources_client();
-    let members = pages(c, LIST, || {
-        res.list_by_resource_group(name, sub).into_stream()
-    })
-    .await?;
+    let members = members?;
     let strangers = strangers(&group, &members);
     if !strangers.is_empty() {
         let listed: Vec<String> = strangers

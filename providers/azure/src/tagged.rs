@@ -14,17 +14,26 @@ use crate::arm::{TAG_DOMAIN, group_of, pages};
 use crate::config::Clients;
 use crate::dns;
 
+/// The ARM types this tool creates, with their core kinds: the resource group, then what lives
+/// in it.
+const TYPES: [(&str, ResourceKind); 6] = [
+    ("Microsoft.Resources/resourceGroups", ResourceKind::Group),
+    ("Microsoft.Network/virtualNetworks", ResourceKind::Network),
+    (
+        "Microsoft.Network/networkSecurityGroups",
+        ResourceKind::Firewall,
+    ),
+    ("Microsoft.Network/publicIPAddresses", ResourceKind::Address),
+    ("Microsoft.Network/networkInterfaces", ResourceKind::Nic),
+    ("Microsoft.Compute/virtualMachines", ResourceKind::Vm),
+];
+
 /// The core kind of an ARM resource type, if it is one this tool creates.
 pub fn kind_of(rtype: &str) -> Option<ResourceKind> {
-    Some(match rtype.to_ascii_lowercase().as_str() {
-        "microsoft.resources/resourcegroups" => ResourceKind::Group,
-        "microsoft.network/virtualnetworks" => ResourceKind::Network,
-        "microsoft.network/networksecuritygroups" => ResourceKind::Firewall,
-        "microsoft.network/publicipaddresses" => ResourceKind::Address,
-        "microsoft.network/networkinterfaces" => ResourceKind::Nic,
-        "microsoft.compute/virtualmachines" => ResourceKind::Vm,
-        _ => return None,
-    })
+    TYPES
+        .iter()
+        .find(|(t, _)| t.eq_ignore_ascii_case(rtype))
+        .map(|(_, kind)| *kind)
 }
 
 fn tagged(v: &Value, env: Option<&EnvName>) -> Option<TaggedResource> {
@@ -80,31 +89,45 @@ pub async fn list(c: &Clients, env: Option<&EnvName>) -> Result<Vec<TaggedResour
     // Groups by tag (an environment's alone when one is asked for); resources by their group's
     // name, because ARM answers resources filtered by tag without their tags. Our tags, checked
     // below, decide what is ours either way.
-    let (groups_filter, items_filter) = match env {
+    let (groups_filter, items_filters) = match env {
         Some(env) => (
             format!("tagName eq '{TAG_ENV}' and tagValue eq '{}'", env.as_str()),
-            format!("substringof('{}', resourceGroup)", env.resource("rg")),
+            vec![format!(
+                "substringof('{}', resourceGroup)",
+                env.resource("rg")
+            )],
         ),
+        // Every environment's: one listing per type, all at once, so the pages of hundreds of
+        // environments' resources are read side by side rather than one after another.
         None => (
             format!("tagName eq '{TAG_MANAGED_BY}' and tagValue eq '{TAG_MANAGED_BY_VALUE}'"),
-            "substringof('carto-', resourceGroup)".to_string(),
+            TYPES
+                .iter()
+                .filter(|(_, kind)| *kind != ResourceKind::Group)
+                .map(|(t, _)| {
+                    format!("resourceType eq '{t}' and substringof('carto-', resourceGroup)")
+                })
+                .collect(),
         ),
     };
     let rgs = c.resources.resource_groups_client();
     let res = c.resources.resources_client();
+    let items = items_filters.iter().map(|filter| {
+        pages(c, "resources:Resources_List", || {
+            res.list(sub).filter(filter.clone()).into_stream()
+        })
+    });
     // The zones too, at once: the records are looked up in them once the addresses are known.
     let (groups, items, zones) = futures::try_join!(
         pages(c, "resources:ResourceGroups_List", || {
             rgs.list(sub).filter(groups_filter.clone()).into_stream()
         }),
-        pages(c, "resources:Resources_List", || {
-            res.list(sub).filter(items_filter.clone()).into_stream()
-        }),
+        futures::future::try_join_all(items),
         dns::list_zones(c),
     )?;
     let mut found: Vec<TaggedResource> = groups
         .iter()
-        .chain(items.iter())
+        .chain(items.iter().flatten())
         .filter_map(|v| tagged(v, env))
         .collect();
     // Record sets are not ARM resources of the list: the environment's record is the one its

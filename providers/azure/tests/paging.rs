@@ -1,9 +1,10 @@
 //! Listing what the tool made follows Resource Manager's pages: with the fake answering two
-//! items a page, every environment of many is found in one listing per list call that grows
-//! with pages (resources with their tags, although ARM drops them from lists by tag), and
-//! the A records of their public IPs' domains come from one listing of the zone's A record
-//! sets, not one lookup per address; a record whose metadata names another environment is
-//! not one of ours.
+//! items a page, every environment of many is found in listings that grow with pages
+//! (resources with their tags, although ARM drops them from lists by tag; one listing per
+//! resource type, read side by side), and the A records of their public IPs' domains come
+//! from one listing of the zone's A record sets, not one lookup per address; one
+//! environment's record is read by name. A record whose metadata names another environment
+//! is not one of ours.
 
 use carto_core::{Provider, ResourceKind};
 use carto_fake_azure::FakeServer;
@@ -50,7 +51,7 @@ fn seed(fake: &FakeServer, env: &str, record_env: &str) {
 #[tokio::test]
 async fn listing_by_tag_follows_every_page_and_reads_the_records_in_one_listing() {
     let fake = fake().await;
-    let names: Vec<String> = (0..5).map(|n| format!("many{n}")).collect();
+    let names: Vec<String> = (0..9).map(|n| format!("many{n}")).collect();
     for name in &names {
         seed(&fake, name, name);
     }
@@ -83,15 +84,31 @@ async fn listing_by_tag_follows_every_page_and_reads_the_records_in_one_listing(
             .all(|t| t.resource.kind != ResourceKind::DnsRecord),
         "a record made for another environment is not ours: {stolen:?}"
     );
-    // Six groups and six addresses at two a page: three pages each; the records one page of
-    // the zone's A sets (six at two a page: three), and no lookup per address.
-    assert_eq!(state.count("ResourceGroups_List"), 3);
-    assert_eq!(state.count("Resources_List"), 3);
-    assert_eq!(state.count("RecordSets_ListByType"), 3);
+    // Ten groups and ten addresses at two a page: five pages each, and one page for each of
+    // the four other types the addresses were listed beside; the records five pages of the
+    // zone's A sets, and no lookup per address.
+    assert_eq!(state.count("ResourceGroups_List"), 5);
+    assert_eq!(state.count("Resources_List"), 9);
+    assert_eq!(state.count("RecordSets_ListByType"), 5);
     assert_eq!(state.count("RecordSets_Get"), 0);
     assert_eq!(state.count("Zones_List"), 1);
-    // One environment among them: the same listings, its resources only.
+    // One environment among them: its group and resources by their names (one page each),
+    // its record by name.
     let one = carto_core::EnvName::parse("many3").unwrap();
     let found = provider.list_tagged(Some(&one)).await.expect("list");
-    assert_eq!(found.len(), 3, "{found:?}");
+    let mut kinds: Vec<ResourceKind> = found.iter().map(|t| t.resource.kind).collect();
+    kinds.sort_by_key(|k| format!("{k:?}"));
+    assert_eq!(
+        kinds,
+        [
+            ResourceKind::Address,
+            ResourceKind::DnsRecord,
+            ResourceKind::Group
+        ],
+        "{found:?}"
+    );
+    assert_eq!(state.count("ResourceGroups_List"), 6);
+    assert_eq!(state.count("Resources_List"), 10);
+    assert_eq!(state.count("RecordSets_ListByType"), 5);
+    assert_eq!(state.count("RecordSets_Get"), 1);
 }
