@@ -88,14 +88,22 @@ impl Provider for AzureProvider {
         let c = &self.clients;
         c.sub()?;
         carto_core::check_disk("azure:disk", spec.disk_gb, machine::MIN_DISK_GB)?;
-        location::check(c, &spec.region).await?;
         let size = spec
             .machine_type
             .clone()
             .unwrap_or_else(|| default_size(spec.profile).to_string());
-        let found = machine::check_size(c, &spec.region, &size, spec.profile).await?;
-        let version = image::latest(c, &spec.region).await?;
-        let zones = dns::list_zones(c).await?;
+        // Every lookup at once, their answers judged in this order, so a wrong location is
+        // named before the size or image it makes look wrong.
+        let (location, found, version, zones) = tokio::join!(
+            location::check(c, &spec.region),
+            machine::check_size(c, &spec.region, &size, spec.profile),
+            image::latest(c, &spec.region),
+            dns::list_zones(c),
+        );
+        location?;
+        let found = found?;
+        let version = version?;
+        let zones = zones?;
         let zone = dns::pick_zone(
             &spec.domain,
             &zones,

@@ -114,34 +114,33 @@ pub async fn get(c: &Clients, name: &str) -> Result<Option<Firewall>> {
 
 /// The rules holding the environment's rule names, whoever made them.
 pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Vec<TaggedResource>> {
-    let mut found = Vec::new();
-    for rule in &spec.firewall {
+    let gets = spec.firewall.iter().map(|rule| async move {
         let name = rule_name(&spec.env, rule);
-        if let Some(f) = get(c, &name).await? {
-            let description = f.description.as_deref();
-            let env = description
-                .and_then(labels::env_of_description)
-                .unwrap_or_default();
-            let r = reference(&f, &name);
-            found.push(labels::tagged(
-                r,
-                env,
-                &Default::default(),
-                description,
-                None,
-            ));
-        }
-    }
-    Ok(found)
+        let Some(f) = get(c, &name).await? else {
+            return Ok(None);
+        };
+        let description = f.description.as_deref();
+        let env = description
+            .and_then(labels::env_of_description)
+            .unwrap_or_default();
+        let r = reference(&f, &name);
+        Ok::<_, ProviderError>(Some(labels::tagged(
+            r,
+            env,
+            &Default::default(),
+            description,
+            None,
+        )))
+    });
+    // The rules at once: one round trip however many.
+    let found = futures::future::try_join_all(gets).await?;
+    Ok(found.into_iter().flatten().collect())
 }
 
-/// Creates the environment's rules that do not exist yet; returns one reference per rule.
+/// Creates the environment's rules that do not exist yet, all at once (they need nothing of
+/// each other); returns one reference per rule, in the spec's order.
 pub async fn ensure_rules(c: &Clients, spec: &InfraSpec) -> Result<Vec<ResourceRef>> {
-    let mut refs = Vec::new();
-    for rule in &spec.firewall {
-        refs.push(ensure_rule(c, spec, rule).await?);
-    }
-    Ok(refs)
+    futures::future::try_join_all(spec.firewall.iter().map(|rule| ensure_rule(c, spec, rule))).await
 }
 
 async fn ensure_rule(c: &Clients, spec: &InfraSpec, rule: &FirewallRule) -> Result<ResourceRef> {

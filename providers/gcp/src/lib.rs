@@ -97,23 +97,32 @@ impl Provider for GcpProvider {
         )?;
         let disk_type = machine::check_disk_type(spec.disk_type.as_deref())?;
         firewall::check_rules(&spec.firewall)?;
-        config::check_project(c).await?;
-        config::check_zone(c, &spec.region).await?;
         let machine_type = spec
             .machine_type
             .clone()
             .unwrap_or_else(|| default_type(spec.profile).to_string());
-        let size = machine::check_type(
-            c,
-            &spec.region,
-            &machine_type,
-            spec.machine_type.is_some(),
-            spec.profile,
-        )
-        .await?;
-        let image = image::ubuntu_jammy(c).await?;
-        exposure::check(c, spec).await?;
-        let zones = dns::list_zones(c).await?;
+        // Every lookup at once (one round trip), their answers judged in this order, so a
+        // wrong project is named before the zone or machine type it makes look wrong.
+        let (project, zone, size, image, exposure, zones) = tokio::join!(
+            config::check_project(c),
+            config::check_zone(c, &spec.region),
+            machine::check_type(
+                c,
+                &spec.region,
+                &machine_type,
+                spec.machine_type.is_some(),
+                spec.profile,
+            ),
+            image::ubuntu_jammy(c),
+            exposure::check(c, spec),
+            dns::list_zones(c),
+        );
+        project?;
+        zone?;
+        let size = size?;
+        let image = image?;
+        exposure?;
+        let zones = zones?;
         let zone = dns::pick_zone(&spec.domain, &zones, spec.dns_zone.as_deref())?;
         Ok(Resolved {
             region: spec.region.clone(),
@@ -264,11 +273,15 @@ impl Provider for GcpProvider {
     ) -> Result<Vec<TaggedResource>> {
         // Every GCP resource is adopted by name.
         let c = &self.clients;
-        let mut found = self.list_tagged(Some(&spec.env)).await?;
-        let mut named = firewall::find_named(c, spec).await?;
-        named.extend(network::find_named(c, spec).await?);
-        named.extend(address::find_named(c, spec).await?);
-        named.extend(vm::find_named(c, spec).await?);
+        let (mut found, rules, networks, address, vm) = tokio::try_join!(
+            self.list_tagged(Some(&spec.env)),
+            firewall::find_named(c, spec),
+            network::find_named(c, spec),
+            address::find_named(c, spec),
+            vm::find_named(c, spec),
+        )?;
+        let mut named = [rules, networks].concat();
+        named.extend(address.into_iter().chain(vm));
         carto_core::ownership::merge(&mut found, named);
         Ok(found)
     }

@@ -254,12 +254,13 @@ pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Vec<TaggedResou
     };
     let mut out = Vec::new();
     let (net, subnet) = (network_name(&spec.env), subnet_name(&spec.env));
-    if let Some(n) = get_network(c, &net).await? {
+    let region = region_of(&spec.region);
+    let (n, s) = tokio::try_join!(get_network(c, &net), get_subnet(c, region, &subnet))?;
+    if let Some(n) = n {
         let r = ResourceRef::new(ResourceKind::Network, id_or(n.id, &net), &net, "global");
         out.push(found(r, n.description.as_deref()));
     }
-    let region = region_of(&spec.region);
-    if let Some(s) = get_subnet(c, region, &subnet).await? {
+    if let Some(s) = s {
         let r = ResourceRef::new(ResourceKind::Subnet, id_or(s.id, &subnet), &subnet, region);
         out.push(found(r, s.description.as_deref()));
     }
