@@ -164,6 +164,10 @@ impl Provider for Flagged {
         call("ensure_network", self.0.ensure_network(spec, r)).await
     }
 
+    async fn ensure_subnet(&self, spec: &InfraSpec, r: &Resolved) -> Result<Vec<ResourceRef>> {
+        call("ensure_subnet", self.0.ensure_subnet(spec, r)).await
+    }
+
     async fn ensure_firewall(&self, spec: &InfraSpec, r: &Resolved) -> Result<Vec<ResourceRef>> {
         call("ensure_firewall", self.0.ensure_firewall(spec, r)).await
     }

@@ -1,5 +1,5 @@
-//! The infra step: the containers (resource group, network) where the cloud has them, then SSH
-//! key, firewall and static address at once, then the VM, then wait until it runs (a wait a
+//! The infra step: the containers (resource group, network) where the cloud has them, then the
+//! VM's subnet, SSH key, firewall and static address at once, then the VM, then wait until it runs (a wait a
 //! stop request may end), then attach the address (a write it may not). Each id is recorded as soon as the provider returns it. A VM that replaces
 //! the recorded one resets the host key rotation; after the rotation, the provider forgets the
 //! VM's user-data.
@@ -57,6 +57,12 @@ pub async fn run(
     for container in provider.ensure_network(infra, resolved).await? {
         recorder.record(container)?;
     }
+    let subnet = async {
+        for inner in provider.ensure_subnet(infra, resolved).await? {
+            recorder.record(inner)?;
+        }
+        anyhow::Ok(())
+    };
     let key = async {
         if let Some(key) = provider.ensure_ssh_key(infra, resolved).await? {
             recorder.record(key)?;
@@ -76,7 +82,8 @@ pub async fn run(
         recorder.update(|s| s.public_ip = Some(address.ip.clone()))?;
         anyhow::Ok(address)
     };
-    let (key, firewall, address) = tokio::join!(key, firewall, address);
+    let (subnet, key, firewall, address) = tokio::join!(subnet, key, firewall, address);
+    subnet?;
     key?;
     let (firewall, address) = (firewall?, address?);
     let vm = provider

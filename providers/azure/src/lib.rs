@@ -165,9 +165,11 @@ impl Provider for AzureProvider {
     }
 
     async fn ensure_network(&self, spec: &InfraSpec, _: &Resolved) -> Result<Vec<ResourceRef>> {
-        let group = network::ensure_group(&self.clients, spec).await?;
-        let vnet = network::ensure_vnet(&self.clients, spec).await?;
-        Ok(vec![group, vnet])
+        Ok(vec![network::ensure_group(&self.clients, spec).await?])
+    }
+
+    async fn ensure_subnet(&self, spec: &InfraSpec, _: &Resolved) -> Result<Vec<ResourceRef>> {
+        Ok(vec![network::ensure_vnet(&self.clients, spec).await?])
     }
 
     async fn ensure_ssh_key(&self, _: &InfraSpec, _: &Resolved) -> Result<Option<ResourceRef>> {

@@ -248,7 +248,8 @@ async fn throttling_is_retried_and_long_operations_followed() {
     fake.state().throttle("ResourceGroups_CreateOrUpdate", 2);
     fake.state().throttle("VirtualNetworks_Get", 1);
     fake.state().set_lro_polls(3);
-    let refs = p.ensure_network(&s, &r).await.unwrap();
+    let mut refs = p.ensure_network(&s, &r).await.unwrap();
+    refs.extend(p.ensure_subnet(&s, &r).await.unwrap());
     assert_eq!(refs.len(), 2);
     assert_eq!(
         fake.state().count("ResourceGroups_CreateOrUpdate"),

@@ -65,10 +65,20 @@ pub trait Observe: Send + Sync {
 /// Creates the whole environment through the trait, as the pipeline does.
 pub async fn create(p: &dyn Provider, spec: &InfraSpec) -> Made {
     let resolved = p.preflight(spec).await.expect("preflight");
-    let network = p.ensure_network(spec, &resolved).await.expect("network");
-    let key = p.ensure_ssh_key(spec, &resolved).await.expect("ssh key");
-    let firewall = p.ensure_firewall(spec, &resolved).await.expect("firewall");
-    let address = p.ensure_address(spec, &resolved).await.expect("address");
+    let mut network = p.ensure_network(spec, &resolved).await.expect("network");
+    // What needs only the network, at once, as the pipeline makes it.
+    let (subnet, key, firewall, address) = tokio::join!(
+        p.ensure_subnet(spec, &resolved),
+        p.ensure_ssh_key(spec, &resolved),
+        p.ensure_firewall(spec, &resolved),
+        p.ensure_address(spec, &resolved),
+    );
+    network.extend(subnet.expect("subnet"));
+    let (key, firewall, address) = (
+        key.expect("ssh key"),
+        firewall.expect("firewall"),
+        address.expect("address"),
+    );
     let vm = p
         .ensure_vm(spec, &resolved, &firewall, &address)
         .await

@@ -39,10 +39,22 @@ pub trait Provider: Send + Sync {
         resolved: &Resolved,
     ) -> Result<Option<ResourceRef>>;
 
-    /// Creates what the environment's other resources live in (a resource group, a virtual
-    /// network), first and in order. Clouds whose resources need no container (the AWS default
-    /// VPC, the GCP default network) keep this default: nothing.
+    /// Creates what the environment's other resources live in (the Azure resource group, the
+    /// GCP network), first and in order. Clouds whose resources need no container (the AWS
+    /// default VPC, a GCP network the user named) keep this default: nothing.
     async fn ensure_network(
+        &self,
+        spec: &InfraSpec,
+        resolved: &Resolved,
+    ) -> Result<Vec<ResourceRef>> {
+        let _ = (spec, resolved);
+        Ok(Vec::new())
+    }
+
+    /// Creates, inside what [`Provider::ensure_network`] made, what only the VM needs (the GCP
+    /// subnetwork, the Azure virtual network and its subnet): the pipeline runs it beside the
+    /// SSH key, firewall and address, which need only the container. The default: nothing.
+    async fn ensure_subnet(
         &self,
         spec: &InfraSpec,
         resolved: &Resolved,

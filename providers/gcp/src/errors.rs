@@ -14,8 +14,16 @@ const THROTTLED: &[&str] = &[
     "RATE_LIMIT_EXCEEDED",
 ];
 
-/// Reasons of faults that may pass on their own.
-const TRANSIENT: &[&str] = &["backendError", "internalError", "INTERNAL_ERROR"];
+/// Reasons of faults that may pass on their own; `resourceNotReady` is an insert into a
+/// network another operation is still changing (the firewall rules and the subnetwork are
+/// made at once).
+const TRANSIENT: &[&str] = &[
+    "backendError",
+    "internalError",
+    "INTERNAL_ERROR",
+    "resourceNotReady",
+    "RESOURCE_NOT_READY",
+];
 
 /// Reasons of missing or insufficient credentials or permissions.
 const PERMISSION: &[&str] = &[

@@ -178,6 +178,14 @@ impl Provider for GcpProvider {
         network::ensure(&self.clients, spec).await
     }
 
+    async fn ensure_subnet(
+        &self,
+        spec: &InfraSpec,
+        _resolved: &Resolved,
+    ) -> Result<Vec<ResourceRef>> {
+        network::ensure_subnet(&self.clients, spec).await
+    }
+
     async fn ensure_firewall(
         &self,
         spec: &InfraSpec,

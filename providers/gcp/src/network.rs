@@ -194,15 +194,21 @@ pub fn planned(spec: &InfraSpec) -> Vec<Planned> {
     ]
 }
 
-/// Creates (or finds) the environment's network and subnetwork; nothing when the user named a
-/// network. Returns the network, then the subnetwork.
+/// Creates (or finds) the environment's network; nothing when the user named a network.
 pub async fn ensure(c: &Clients, spec: &InfraSpec) -> Result<Vec<ResourceRef>> {
     if spec.network.is_some() {
         return Ok(Vec::new());
     }
-    let network = ensure_network(c, spec).await?;
-    let subnet = ensure_subnet(c, spec).await?;
-    Ok(vec![network, subnet])
+    Ok(vec![ensure_network(c, spec).await?])
+}
+
+/// Creates (or finds) the environment's subnetwork in its network (made first, by
+/// [`ensure`]); nothing when the user named a network.
+pub async fn ensure_subnet(c: &Clients, spec: &InfraSpec) -> Result<Vec<ResourceRef>> {
+    if spec.network.is_some() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![subnet(c, spec).await?])
 }
 
 fn id_or(id: Option<u64>, name: &str) -> String {
@@ -267,7 +273,7 @@ pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Vec<TaggedResou
     Ok(out)
 }
 
-async fn ensure_subnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
+async fn subnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     const CALL: &str = "compute.subnetworks.insert";
     let name = subnet_name(&spec.env);
     let region = region_of(&spec.region);

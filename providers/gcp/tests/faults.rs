@@ -15,7 +15,9 @@ async fn throttling_is_retried_and_creates_once() {
     state.inject_fault("compute.networks.insert", 429, 1);
     state.inject_fault("compute.subnetworks.get", 503, 1);
     let network = env.provider.ensure_network(&s, &resolved).await;
-    assert_eq!(network.expect("network").len(), 2);
+    assert_eq!(network.expect("network").len(), 1);
+    let subnet = env.provider.ensure_subnet(&s, &resolved).await;
+    assert_eq!(subnet.expect("subnet").len(), 1);
     state.inject_fault("compute.addresses.insert", 429, 2);
     state.inject_fault("compute.regionOperations.get", 503, 1);
     state.inject_fault("compute.firewalls.get", 503, 2);
@@ -57,6 +59,37 @@ async fn throttling_is_retried_and_creates_once() {
     assert!(statuses("compute.firewalls.get").starts_with(&[503, 503, 404]));
     assert_eq!(env.resources("addresses").len(), 1);
     assert_eq!(env.rules().len(), 3);
+}
+
+/// Compute refuses an insert into a network another operation is still changing (400
+/// `resourceNotReady`): the subnetwork and the firewall rules, made at once, are retried until
+/// it is ready, and each exists once.
+#[tokio::test]
+async fn an_insert_into_a_network_not_ready_is_retried() {
+    let env = common::start().await;
+    let state = env.fake.state();
+    let s = spec("busy", "carto.example.com");
+    let p = &env.provider;
+    let resolved = p.preflight(&s).await.expect("preflight");
+    p.ensure_network(&s, &resolved).await.expect("network");
+    state.inject_not_ready("compute.subnetworks.insert", 1);
+    state.inject_not_ready("compute.firewalls.insert", 2);
+    let (subnet, firewall) = tokio::join!(
+        p.ensure_subnet(&s, &resolved),
+        p.ensure_firewall(&s, &resolved)
+    );
+    assert_eq!(subnet.expect("subnet").len(), 1);
+    assert_eq!(firewall.expect("firewall").len(), 3);
+    assert_eq!(env.resources("subnetworks").len(), 1);
+    let rules: Vec<String> = env
+        .resources("firewalls")
+        .iter()
+        .filter_map(|f| f["name"].as_str().map(String::from))
+        .filter(|n| n.starts_with("carto-busy-"))
+        .collect();
+    assert_eq!(rules.len(), 3, "{rules:?}");
+    let refused = state.requests().iter().filter(|r| r.status == 400).count();
+    assert_eq!(refused, 3);
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ async fn forget_user_data_drops_the_item_and_keeps_ssh_keys() {
     let p = &env.provider;
     let resolved = p.preflight(&s).await.expect("preflight");
     p.ensure_network(&s, &resolved).await.expect("network");
+    p.ensure_subnet(&s, &resolved).await.expect("subnet");
     let firewall = p.ensure_firewall(&s, &resolved).await.expect("firewall");
     let address = p.ensure_address(&s, &resolved).await.expect("address");
     let vm = p

@@ -56,12 +56,19 @@ async fn a_clean_network_is_used_as_it_is_and_left_behind() {
     let shared = spec("shared", "shared.example.com");
     let resolved = p.preflight(&shared).await.expect("preflight");
     let made = p.ensure_network(&shared, &resolved).await.expect("network");
-    assert_eq!(made.len(), 2);
+    let inside = p.ensure_subnet(&shared, &resolved).await.expect("subnet");
+    assert_eq!((made.len(), inside.len()), (1, 1));
 
     let s = on("carto-shared-net", "guest");
     let resolved = p.preflight(&s).await.expect("a clean network passes");
     assert!(
         p.ensure_network(&s, &resolved)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    assert!(
+        p.ensure_subnet(&s, &resolved)
             .await
             .expect("none")
             .is_empty()

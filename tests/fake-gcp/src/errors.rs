@@ -55,13 +55,9 @@ impl ApiError {
         )
     }
 
-    /// An injected throttling/unavailable answer.
-    pub fn rate_limited(code: u16) -> Self {
-        Self::new(
-            code,
-            "rateLimitExceeded",
-            "Rate Limit Exceeded (injected by the fake)",
-        )
+    /// An injected answer: throttling, unavailable, or not ready.
+    pub fn injected(code: u16, reason: &'static str) -> Self {
+        Self::new(code, reason, format!("{reason} (injected by the fake)"))
     }
 
     /// Any status and reason.

@@ -145,8 +145,8 @@ fn process(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     let method = matched.method;
-    if let Some(code) = shared.state.lock().take_fault(&method.id) {
-        return Err(ApiError::rate_limited(code));
+    if let Some((code, reason)) = shared.state.lock().take_fault(&method.id) {
+        return Err(ApiError::injected(code, reason));
     }
     check_path(method, &matched.path_params)?;
     check_query(&shared.contracts, method, query)?;

@@ -75,6 +75,7 @@ pub(crate) struct Settings {
 #[derive(Debug, Clone, Copy)]
 struct Fault {
     status: u16,
+    reason: &'static str,
     remaining: u32,
 }
 
@@ -152,12 +153,12 @@ impl State {
 
     /// The injected failure for this call, if one is armed (and counts it down), else 429
     /// for the share of calls [`FakeState::throttle_percent`] chose.
-    pub fn take_fault(&mut self, method_id: &str) -> Option<u16> {
+    pub fn take_fault(&mut self, method_id: &str) -> Option<(u16, &'static str)> {
         if let Some(fault) = self.faults.get_mut(method_id)
             && fault.remaining > 0
         {
             fault.remaining -= 1;
-            return Some(fault.status);
+            return Some((fault.status, fault.reason));
         }
         if self.throttle_percent == 0 {
             return None;
@@ -168,7 +169,7 @@ impl State {
         *x ^= *x << 17;
         (*x % 100 < self.throttle_percent).then(|| {
             self.throttled += 1;
-            429
+            (429, "rateLimitExceeded")
         })
     }
 
@@ -288,8 +289,20 @@ impl FakeState {
     /// Answer the next `count` calls of `method_id` with `status` (429 or 503),
     /// reason `rateLimitExceeded`, before touching any state.
     pub fn inject_fault(&self, method_id: &str, status: u16, count: u32) {
+        self.inject(method_id, status, "rateLimitExceeded", count);
+    }
+
+    /// Answer the next `count` calls of `method_id` with 400 `resourceNotReady`, as Compute
+    /// answers an insert into a network that another operation is still changing (a firewall
+    /// rule while its subnetwork is being made), before touching any state.
+    pub fn inject_not_ready(&self, method_id: &str, count: u32) {
+        self.inject(method_id, 400, "resourceNotReady", count);
+    }
+
+    fn inject(&self, method_id: &str, status: u16, reason: &'static str, count: u32) {
         let fault = Fault {
             status,
+            reason,
             remaining: count,
         };
         self.lock().faults.insert(method_id.to_string(), fault);
@@ -397,8 +410,14 @@ mod tests {
         handle.inject_fault("compute.instances.insert", 429, 2);
         let mut s = handle.lock();
         assert_eq!(s.take_fault("compute.firewalls.insert"), None);
-        assert_eq!(s.take_fault("compute.instances.insert"), Some(429));
-        assert_eq!(s.take_fault("compute.instances.insert"), Some(429));
+        assert_eq!(
+            s.take_fault("compute.instances.insert"),
+            Some((429, "rateLimitExceeded"))
+        );
+        assert_eq!(
+            s.take_fault("compute.instances.insert"),
+            Some((429, "rateLimitExceeded"))
+        );
         assert_eq!(s.take_fault("compute.instances.insert"), None);
     }
 
@@ -408,7 +427,10 @@ mod tests {
         assert_eq!(handle.lock().take_fault("compute.instances.get"), None);
         handle.throttle_percent(30, 7);
         let hits = (0..1000)
-            .filter(|_| handle.lock().take_fault("compute.instances.get") == Some(429))
+            .filter(|_| {
+                handle.lock().take_fault("compute.instances.get")
+                    == Some((429, "rateLimitExceeded"))
+            })
             .count();
         assert!((250..350).contains(&hits), "{hits} of 1000");
         assert_eq!(handle.throttled(), hits);
