@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 
 use super::child::Logs;
 use super::events::Phase;
+use crate::pipeline::events::{DEPLOY_STEPS, Step};
+
+/// The phases a cloud's result can hold, in order: the deployment's steps, then `destroy`.
+pub fn phase_names() -> impl Iterator<Item = &'static str> {
+    DEPLOY_STEPS
+        .iter()
+        .chain([&Step::Destroy])
+        .map(|step| step.as_str())
+}
 
 /// A whole run.
 #[derive(Clone, Debug, Serialize, Deserialize)]

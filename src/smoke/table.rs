@@ -4,16 +4,7 @@
 
 use std::fmt::Write;
 
-use super::report::{Report, Verdict};
-use crate::pipeline::events::{DEPLOY_STEPS, Step};
-
-/// The deployment phases, as columns, in the pipeline's order; `destroy` follows them.
-fn phases() -> impl Iterator<Item = &'static str> {
-    DEPLOY_STEPS
-        .iter()
-        .chain([&Step::Destroy])
-        .map(|step| step.as_str())
-}
+use super::report::{Report, Verdict, phase_names as phases};
 
 /// The table and the failure notes.
 pub fn render(report: &Report) -> String {
