@@ -6,7 +6,7 @@
 //! environment's record is read by name. A record whose metadata names another environment
 //! is not one of ours.
 
-use carto_core::{Provider, ResourceKind};
+use carto_core::{Provider, ResourceKind, TaggedResource};
 use carto_fake_azure::FakeServer;
 use serde_json::json;
 
@@ -48,6 +48,24 @@ fn seed(fake: &FakeServer, env: &str, record_env: &str) {
     );
 }
 
+/// What each seeded environment is found with, sorted by name.
+const ENV_KINDS: [ResourceKind; 3] = [
+    ResourceKind::Address,
+    ResourceKind::DnsRecord,
+    ResourceKind::Group,
+];
+
+/// The kinds found for environment `env`, sorted by name.
+fn kinds(found: &[TaggedResource], env: &str) -> Vec<ResourceKind> {
+    let mut kinds: Vec<ResourceKind> = found
+        .iter()
+        .filter(|t| t.env == env)
+        .map(|t| t.resource.kind)
+        .collect();
+    kinds.sort_by_key(|k| format!("{k:?}"));
+    kinds
+}
+
 #[tokio::test]
 async fn listing_by_tag_follows_every_page_and_reads_the_records_in_one_listing() {
     let fake = fake().await;
@@ -61,21 +79,7 @@ async fn listing_by_tag_follows_every_page_and_reads_the_records_in_one_listing(
     state.set_page_size(2);
     let found = provider.list_tagged(None).await.expect("list");
     for name in &names {
-        let mut kinds: Vec<ResourceKind> = found
-            .iter()
-            .filter(|t| t.env == *name)
-            .map(|t| t.resource.kind)
-            .collect();
-        kinds.sort_by_key(|k| format!("{k:?}"));
-        assert_eq!(
-            kinds,
-            [
-                ResourceKind::Address,
-                ResourceKind::DnsRecord,
-                ResourceKind::Group
-            ],
-            "{name}: {found:?}"
-        );
+        assert_eq!(kinds(&found, name), ENV_KINDS, "{name}: {found:?}");
     }
     let stolen: Vec<_> = found.iter().filter(|t| t.env == "stolen").collect();
     assert!(
@@ -96,17 +100,8 @@ async fn listing_by_tag_follows_every_page_and_reads_the_records_in_one_listing(
     // its record by name.
     let one = carto_core::EnvName::parse("many3").unwrap();
     let found = provider.list_tagged(Some(&one)).await.expect("list");
-    let mut kinds: Vec<ResourceKind> = found.iter().map(|t| t.resource.kind).collect();
-    kinds.sort_by_key(|k| format!("{k:?}"));
-    assert_eq!(
-        kinds,
-        [
-            ResourceKind::Address,
-            ResourceKind::DnsRecord,
-            ResourceKind::Group
-        ],
-        "{found:?}"
-    );
+    assert_eq!(kinds(&found, "many3"), ENV_KINDS, "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
     assert_eq!(state.count("ResourceGroups_List"), 6);
     assert_eq!(state.count("Resources_List"), 10);
     assert_eq!(state.count("RecordSets_ListByType"), 5);

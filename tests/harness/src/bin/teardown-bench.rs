@@ -224,6 +224,21 @@ impl Seeded for Aws {
     }
 }
 
+/// The tags (GCP: labels) the tool gives environment `env`'s resources, with an expiry in
+/// the past when `expired`.
+fn tags(env: &str, expired: bool) -> serde_json::Value {
+    let mut tags = json!({
+        "managed-by": "carto-provision",
+        "carto-env": env,
+        "carto-created": "1795710422",
+        "carto-nonce": format!("nonce-{env}"),
+    });
+    if expired {
+        tags["carto-expires"] = json!("1700000000");
+    }
+    tags
+}
+
 struct Gcp(GcpCloud);
 
 impl Seeded for Gcp {
@@ -233,15 +248,7 @@ impl Seeded for Gcp {
 
     fn seed(&self, env: &str, shape: Shape, expired: bool) -> io::Result<()> {
         let state = self.0.state()?;
-        let mut labels = json!({
-            "managed-by": "carto-provision",
-            "carto-env": env,
-            "carto-created": "1795710422",
-            "carto-nonce": format!("nonce-{env}"),
-        });
-        if expired {
-            labels["carto-expires"] = json!("1700000000");
-        }
+        let labels = tags(env, expired);
         let description = labels
             .as_object()
             .into_iter()
@@ -332,15 +339,7 @@ impl Seeded for Azure {
 
     fn seed(&self, env: &str, shape: Shape, expired: bool) -> io::Result<()> {
         let c = &self.0;
-        let mut tags = json!({
-            "managed-by": "carto-provision",
-            "carto-env": env,
-            "carto-created": "1795710422",
-            "carto-nonce": format!("nonce-{env}"),
-        });
-        if expired {
-            tags["carto-expires"] = json!("1700000000");
-        }
+        let tags = tags(env, expired);
         let loc = carto_harness::local_azure::LOCATION;
         let group = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/carto-{env}-rg");
         let id = |rtype: &str, what: &str| c.env_id(env, rtype, what);
