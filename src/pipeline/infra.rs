@@ -1,8 +1,8 @@
 //! The infra step: the containers (resource group, network) where the cloud has them, then the
-//! VM's subnet, SSH key, firewall and static address at once, then the VM, then wait until it runs (a wait a
-//! stop request may end), then attach the address (a write it may not). Each id is recorded as soon as the provider returns it. A VM that replaces
-//! the recorded one resets the host key rotation; after the rotation, the provider forgets the
-//! VM's user-data.
+//! VM's subnet, SSH key, firewall and static address at once, then the VM, then wait until it
+//! runs (a wait a stop request may end), then attach the address (a write it may not). Each id
+//! is recorded as soon as the provider returns it. A VM that replaces the recorded one resets
+//! the host key rotation; after the rotation, the provider forgets the VM's user-data.
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use crate::errors::ArmError;
+use crate::ids::ResourceId;
 
 /// A parsed filter; every set field must match.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -96,12 +97,8 @@ impl Filter {
         let group_ok = self.group_contains.as_ref().is_none_or(|part| {
             v["id"]
                 .as_str()
-                .and_then(|id| {
-                    id.split('/')
-                        .skip_while(|s| !s.eq_ignore_ascii_case("resourceGroups"))
-                        .nth(1)
-                })
-                .is_some_and(|g| g.to_ascii_lowercase().contains(part.as_str()))
+                .and_then(ResourceId::parse)
+                .is_some_and(|id| id.group.to_ascii_lowercase().contains(part.as_str()))
         });
         type_ok && tag_ok && group_ok
     }
