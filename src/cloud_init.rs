@@ -1,7 +1,8 @@
 //! Renders the cloud-init user-data the VM boots with, from `cloud-init/user-data.yaml`.
 //!
-//! The only values substituted are the SSH user, the environment's public key and the VM's
-//! host key pair (made locally so the host key is pinned before the VM exists). Each value is
+//! The only values substituted are the SSH user, the environment's public key, the VM's host
+//! key pair (made locally so the host key is pinned before the VM exists) and the script that
+//! installs Docker during boot (`pipeline::bootstrap::boot_script`). Each value is
 //! written as a JSON string, which YAML reads as a double-quoted scalar, so no value can break
 //! the document. Customer secrets never pass through here.
 
@@ -20,6 +21,8 @@ pub struct UserData<'a> {
     pub host_key_private: &'a str,
     /// The VM's ed25519 host public key (OpenSSH one-line form).
     pub host_key_public: &'a str,
+    /// The shell script cloud-init runs as root once the VM booted: installs Docker.
+    pub docker_script: &'a str,
 }
 
 impl UserData<'_> {
@@ -33,6 +36,7 @@ impl UserData<'_> {
             .replace("{{authorized_key}}", &line(self.authorized_key))
             .replace("{{host_key_private}}", &pem(self.host_key_private))
             .replace("{{host_key_public}}", &line(self.host_key_public))
+            .replace("{{docker_script}}", &quote(self.docker_script))
     }
 }
 
@@ -53,6 +57,7 @@ mod tests {
             authorized_key: "ssh-ed25519 AAAAC3Nza user@env",
             host_key_private: private,
             host_key_public: "ssh-ed25519 AAAAhost host@env",
+            docker_script: "echo \"docker\" 'here'\nexit 0\n",
         }
         .render();
         assert!(doc.starts_with("#cloud-config\n"));
@@ -63,5 +68,59 @@ mod tests {
             "  ed25519_private: \"-----BEGIN OPENSSH PRIVATE KEY-----\\nabc\\\"def\\n-----END OPENSSH PRIVATE KEY-----\\n\"\n"
         ));
         assert!(doc.contains("ssh_genkeytypes: [ed25519]") && doc.contains("ssh_deletekeys: true"));
+        assert!(doc.contains("  - [bash, -c, \"echo \\\"docker\\\" 'here'\\nexit 0\\n\"]\n"));
+    }
+
+    /// The whole document, as the VM gets it (every Docker source), is valid cloud-config to
+    /// cloud-init itself, and its `runcmd` is exactly the bootstrap's boot script.
+    #[test]
+    fn the_user_data_is_valid_cloud_config_running_the_docker_script() {
+        use crate::remote::DockerSource;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let keys =
+            crate::keys::EnvKeys::ensure(&dir.path().join("ssh"), &dir.path().join("host"), "env")
+                .expect("keys");
+        for source in [
+            DockerSource::Distro,
+            DockerSource::DistroV1,
+            DockerSource::Docker,
+        ] {
+            let script =
+                crate::pipeline::bootstrap::boot_script(source, "https://docker-apt.invalid/x");
+            let doc = UserData {
+                ssh_user: "ubuntu",
+                authorized_key: &keys.ssh_public(),
+                host_key_private: &keys.host_private_pem(),
+                host_key_public: &keys.host_public(),
+                docker_script: &script,
+            }
+            .render();
+            let file = dir.path().join("user-data");
+            std::fs::write(&file, &doc).expect("write");
+            let schema = std::process::Command::new("cloud-init")
+                .args(["schema", "--config-file"])
+                .arg(&file)
+                .output()
+                .expect("cloud-init (host package, installed by .ci/install) runs");
+            assert!(
+                schema.status.success(),
+                "{source:?}: {}{}",
+                String::from_utf8_lossy(&schema.stdout),
+                String::from_utf8_lossy(&schema.stderr)
+            );
+            let runcmd = std::process::Command::new("python3")
+                .arg("-c")
+                .arg("import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))['runcmd']))")
+                .arg(&file)
+                .output()
+                .expect("python3 with yaml (a dependency of cloud-init) runs");
+            let runcmd: serde_json::Value =
+                serde_json::from_slice(&runcmd.stdout).expect("runcmd as JSON");
+            assert_eq!(
+                runcmd,
+                serde_json::json!([["bash", "-c", script]]),
+                "{source:?}"
+            );
+        }
     }
 }

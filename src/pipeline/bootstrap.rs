@@ -1,4 +1,5 @@
-//! The bootstrap step list: cloud-init finished, Docker Engine + docker-compose, docker group.
+//! The bootstrap step list: cloud-init finished, Docker Engine + docker-compose, docker group;
+//! and the same Docker step as the script cloud-init runs during boot ([`boot_script`]).
 //!
 //! Docker comes from one of three sources (`DockerSource`): the distribution's docker.io with
 //! Compose v2 (the default), the distribution's Compose v1 (`distro-v1`, kept for old images;
@@ -12,7 +13,7 @@
 //! later command that talks to the Docker daemon runs as `sg docker -c …` (see `install`);
 //! no reconnect is needed.
 
-use crate::remote::{Cmd, Output, RemoteSpec, RemoteStep};
+use crate::remote::{Action, Cmd, Output, RemoteSpec, RemoteStep};
 
 pub use crate::remote::DockerSource;
 
@@ -96,7 +97,33 @@ pub fn apt_get(args: &[&str]) -> Cmd {
 
 /// The bootstrap steps, in order.
 pub fn steps(spec: &RemoteSpec) -> Vec<RemoteStep> {
-    vec![cloud_init(), docker(spec), docker_group(spec)]
+    vec![
+        cloud_init(),
+        docker(spec.docker_source, &spec.docker_apt_url),
+        docker_group(spec),
+    ]
+}
+
+/// The Docker step as the script cloud-init runs during boot (user-data `runcmd`, as root), so
+/// Docker installs while the tool connects, checks out carto-selfhosted and uploads the package;
+/// the bootstrap's own Docker step then finds it and only confirms. The script never fails
+/// cloud-init: when the install fails during boot, the bootstrap step runs it again over SSH,
+/// where its error reaches the user.
+pub fn boot_script(source: DockerSource, apt_url: &str) -> String {
+    let step = docker(source, apt_url);
+    let check = step.check.as_ref().map(Cmd::to_shell).unwrap_or_default();
+    let apply: Vec<String> = step
+        .apply
+        .iter()
+        .filter_map(|a| match a {
+            Action::Run(cmd) => Some(cmd.to_shell()),
+            Action::Upload { .. } => None,
+        })
+        .collect();
+    format!(
+        "{check} && exit 0\n{} ||\n  echo 'carto-provision: installing Docker during boot failed; the bootstrap step tries again over SSH' >&2\nexit 0\n",
+        apply.join(" &&\n")
+    )
 }
 
 fn cloud_init() -> RemoteStep {
@@ -105,16 +132,16 @@ fn cloud_init() -> RemoteStep {
         .judge(cloud_init_judge)
 }
 
-fn docker(spec: &RemoteSpec) -> RemoteStep {
+fn docker(source: DockerSource, apt_url: &str) -> RemoteStep {
     let min_docker = crate::compose::MIN_DOCKER.to_string();
-    let min_compose = match spec.docker_source {
+    let min_compose = match source {
         DockerSource::DistroV1 => crate::compose::MIN_COMPOSE,
         DockerSource::Distro | DockerSource::Docker => crate::compose::MIN_COMPOSE_V2,
     }
     .to_string();
     let step = RemoteStep::new("install Docker and docker-compose")
         .check(Cmd::script(DOCKER_CHECK).arg(min_docker).arg(min_compose));
-    let step = match spec.docker_source {
+    let step = match source {
         DockerSource::Distro => step
             .run(apt_get(&["update", "-q"]))
             .run(Cmd::script(DISTRO_COMPOSE_V2))
@@ -132,7 +159,7 @@ fn docker(spec: &RemoteSpec) -> RemoteStep {
                 "curl",
                 "gnupg",
             ]))
-            .run(Cmd::script(DOCKER_APT_SOURCE).arg(spec.docker_apt_url.trim_end_matches('/')))
+            .run(Cmd::script(DOCKER_APT_SOURCE).arg(apt_url.trim_end_matches('/')))
             .run(apt_get(&["update", "-q"]))
             .run(apt_get(&["install", "-y", "-q"]).args(DOCKER_PACKAGES))
             .run(Cmd::script(COMPOSE_SHIM)),
@@ -153,7 +180,6 @@ fn docker_group(spec: &RemoteSpec) -> RemoteStep {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::Action;
 
     fn spec(source: DockerSource) -> RemoteSpec {
         RemoteSpec {
@@ -346,5 +372,102 @@ mod tests {
             "docker-compose version 1.25.0, build unknown"
         ));
         assert!(!check("Docker version 20.10.24, build 297e128", ""));
+    }
+
+    /// Runs `boot_script(Distro)` with the fakes in `dir` first on PATH; stdout, stderr, exit.
+    fn run_boot_script(dir: &std::path::Path) -> (String, String, i32) {
+        let script = boot_script(DockerSource::Distro, "");
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
+            .output()
+            .expect("runs");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code().unwrap_or(-1),
+        )
+    }
+
+    #[test]
+    fn the_boot_script_is_the_docker_step_and_never_fails_cloud_init() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fake = |name: &str, body: &str| fake_command(dir.path(), name, body);
+        // Docker present: the check passes and nothing is installed.
+        fake("systemctl", "exit 0");
+        fake(
+            "docker",
+            "echo 'Docker version 26.1.5+dfsg1, build a72d7cd'",
+        );
+        fake("docker-compose", "echo 'Docker Compose version 2.26.1-4'");
+        fake("sudo", r#"echo "RAN $*""#);
+        fake("apt-cache", "exit 0");
+        let (out, _, code) = run_boot_script(dir.path());
+        assert_eq!(code, 0);
+        assert!(!out.contains("RAN"), "installed although present: {out}");
+
+        // Docker missing: every command of the bootstrap's Docker step runs, in its order.
+        fake("docker", "exit 127");
+        std::fs::remove_file(dir.path().join("docker-compose")).expect("rm");
+        let (out, err, code) = run_boot_script(dir.path());
+        assert_eq!((code, err.as_str()), (0, ""));
+        // (The shim's `sudo tee` writes its output to /dev/null.)
+        let ran: Vec<&str> = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("RAN -n "))
+            .collect();
+        let apt = "env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600";
+        assert_eq!(
+            ran,
+            [
+                format!("{apt} update -q"),
+                format!("{apt} install -y -q docker.io docker-compose-v2"),
+                "chmod 0755 /usr/local/bin/docker-compose".into(),
+                "systemctl enable --now docker".into(),
+            ],
+            "{out}"
+        );
+
+        // A failing command stops the rest, says so, and still ends cloud-init's runcmd with 0.
+        fake(
+            "sudo",
+            r#"echo "RAN $*"; case "$*" in *update*) exit 100;; esac"#,
+        );
+        let (out, err, code) = run_boot_script(dir.path());
+        assert_eq!(code, 0);
+        assert_eq!(
+            out.lines().filter(|l| l.starts_with("RAN")).count(),
+            1,
+            "{out}"
+        );
+        assert!(
+            err.contains("the bootstrap step tries again over SSH"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_boot_script_carries_every_sources_commands() {
+        for source in [
+            DockerSource::Distro,
+            DockerSource::DistroV1,
+            DockerSource::Docker,
+        ] {
+            let url = "https://docker-apt.invalid/linux/ubuntu/";
+            let script = boot_script(source, url);
+            let step = steps(&spec(source)).swap_remove(1);
+            let check = step.check.as_ref().map(Cmd::to_shell).unwrap_or_default();
+            assert!(
+                script.starts_with(&format!("{check} && exit 0\n")),
+                "{script}"
+            );
+            for cmd in runs(&step) {
+                assert!(
+                    script.contains(&cmd),
+                    "{source:?}: {cmd} missing from {script}"
+                );
+            }
+        }
     }
 }

@@ -14,9 +14,10 @@ pub enum Step {
     Infra,
     /// The A record.
     Dns,
-    /// SSH in, cloud-init done, Docker, docker group.
+    /// SSH in; carto-selfhosted checkout and package upload while cloud-init installs Docker;
+    /// cloud-init done, Docker confirmed, docker group; host key rotation.
     Bootstrap,
-    /// carto-selfhosted checkout, package upload, install.sh, compose up.
+    /// install.sh, compose up.
     Install,
     /// Wait until every service is up and migrations exited 0.
     Healthy,

@@ -1,5 +1,6 @@
-//! The install step list: carto-selfhosted at the chosen tag, the package files (0600),
-//! `bash install.sh`, `docker-compose up -d`; then `wait_healthy` (in `install/health.rs`).
+//! The install step lists: what needs no Docker (carto-selfhosted at the chosen tag, the package
+//! files, 0600; [`prepare_steps`]), then `bash install.sh`, `docker-compose up -d` ([`steps`]);
+//! then `wait_healthy` (in `install/health.rs`).
 //!
 //! Pure functions of the `RemoteSpec`, except `tar_source`, which reads a local checkout.
 //! Commands that talk to the Docker daemon run as `sg docker -c …` because the SSH session
@@ -152,29 +153,33 @@ pub fn in_checkout(spec: &RemoteSpec, cmd: Cmd) -> Cmd {
     cmd.in_dir(&spec.checkout_dir).in_group("docker")
 }
 
-/// The install steps, in order. With `selfhosted_source` set there is no checkout step:
-/// put `source_step(spec, &tar_source(dir)?)` first instead.
-pub fn steps(spec: &RemoteSpec) -> Vec<RemoteStep> {
+/// What goes on the VM before Docker is needed, in order: carto-selfhosted at its tag and the
+/// package files. They run while cloud-init still installs Docker (see `on_vm`). With
+/// `selfhosted_source` set there is no checkout step: put `source_step(spec, &tar_source(dir)?)`
+/// first instead.
+pub fn prepare_steps(spec: &RemoteSpec) -> Vec<RemoteStep> {
     let mut steps = Vec::new();
     if spec.selfhosted_source.is_none() {
         steps.push(checkout(spec));
     }
     steps.extend(spec.files.iter().map(|f| upload(spec, f)));
-    steps.push(
+    steps
+}
+
+/// The install steps once Docker is ready, in order: install.sh, .env's mode, compose up.
+pub fn steps(spec: &RemoteSpec) -> Vec<RemoteStep> {
+    vec![
         RemoteStep::new("run install.sh")
             .run(in_checkout(spec, Cmd::new("bash").arg("install.sh")))
             .judge(install_judge),
-    );
-    steps.push(
         RemoteStep::new("make .env readable by its owner only")
             .check(Cmd::script(DOT_ENV_CHECK).arg(&spec.checkout_dir))
             .run(in_checkout(spec, Cmd::new("chmod").args(["600", ".env"]))),
-    );
-    steps.push(RemoteStep::new("start the services").run(in_checkout(
-        spec,
-        Cmd::new("docker-compose").args(["up", "-d", "--remove-orphans"]),
-    )));
-    steps
+        RemoteStep::new("start the services").run(in_checkout(
+            spec,
+            Cmd::new("docker-compose").args(["up", "-d", "--remove-orphans"]),
+        )),
+    ]
 }
 
 /// What `plan` shows for the tag before the VM resolved it (see [`release`]).

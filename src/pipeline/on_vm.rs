@@ -1,6 +1,7 @@
-//! The steps that run on the VM: bootstrap (SSH in with the pinned host key, cloud-init,
-//! Docker, docker group), install (checkout, package upload, install.sh, compose up) and the
-//! wait until every service is healthy. The step lists themselves are pure functions in
+//! The steps that run on the VM: bootstrap (SSH in with the pinned host key; the checkout and
+//! the package upload while cloud-init installs Docker; cloud-init done, Docker confirmed,
+//! docker group; the host key rotation), install (install.sh, compose up) and the wait until
+//! every service is healthy. The step lists themselves are pure functions in
 //! `bootstrap.rs` and `install.rs`; this file connects them to a session and to the events.
 
 use anyhow::Context;
@@ -191,7 +192,9 @@ impl OnVm<'_> {
         Ok(())
     }
 
-    /// SSH in, prepare the VM and rotate its host key; returns the session for the install.
+    /// SSH in, put carto-selfhosted and the package on the VM while cloud-init installs Docker
+    /// (its user-data runs the Docker step during boot), confirm Docker and the docker group,
+    /// and rotate the host key; returns the session for the install.
     pub async fn bootstrap(&self, infra: &Infra) -> anyhow::Result<Session> {
         let mut session = connect(self.spec, self.ready, infra, &self.recorder.snapshot()).await?;
         if self.spec.docker_source == remote::DockerSource::DistroV1 {
@@ -201,9 +204,30 @@ impl OnVm<'_> {
                 &format!("warning: {}", bootstrap::COMPOSE_V1_WARNING),
             );
         }
-        let steps = bootstrap::steps(&self.remote_spec());
+        let mut steps = self.prepare_steps(&mut session).await?;
+        steps.extend(bootstrap::steps(&self.remote_spec()));
         self.run(Step::Bootstrap, &mut session, &steps).await?;
         self.rotate_host_key(infra, session).await
+    }
+
+    /// What needs no Docker: carto-selfhosted at its release (or the uploaded local checkout)
+    /// and the package files.
+    async fn prepare_steps(
+        &self,
+        session: &mut Session,
+    ) -> anyhow::Result<Vec<remote::RemoteStep>> {
+        let mut remote = self.remote_spec();
+        let mut steps = Vec::new();
+        match &self.spec.selfhosted_source {
+            Some(dir) => {
+                let tar = install::tar_source(dir)
+                    .with_context(|| format!("packing --selfhosted-source {}", dir.display()))?;
+                steps.push(install::source_step(&remote, &tar));
+            }
+            None => remote.selfhosted_version = self.release(session).await?,
+        }
+        steps.extend(install::prepare_steps(&remote));
+        Ok(steps)
     }
 
     /// Replaces the host key that travelled in user-data by one made on the VM (after
@@ -256,13 +280,13 @@ impl OnVm<'_> {
             .get(install::release::STATE_KEY)
         {
             self.events.note(
-                Step::Install,
+                Step::Bootstrap,
                 &format!("carto-selfhosted {tag}: the release this environment has (--selfhosted-version changes it)"),
             );
             return Ok(tag.clone());
         }
         let repo = &self.spec.selfhosted_repo;
-        let mut log = Forward::new(Step::Install, self.events, self.store, self.spec);
+        let mut log = Forward::new(Step::Bootstrap, self.events, self.store, self.spec);
         let out = remote::Runner::exec(session, &install::release::ls_remote_tags(repo), &mut log)
             .await?;
         let tag = install::release::judge(repo, &out)?.to_string();
@@ -271,25 +295,16 @@ impl OnVm<'_> {
                 .insert(install::release::STATE_KEY.into(), tag.clone());
         })?;
         self.events.note(
-            Step::Install,
+            Step::Bootstrap,
             &format!("carto-selfhosted {tag}: the newest release of {repo}"),
         );
         Ok(tag)
     }
 
-    /// Put carto-selfhosted and the package on the VM, run install.sh and start the services.
+    /// Run install.sh and start the services (carto-selfhosted and the package are on the VM
+    /// since the bootstrap).
     pub async fn install(&self, mut session: Session) -> anyhow::Result<Session> {
-        let mut remote = self.remote_spec();
-        if self.spec.selfhosted_source.is_none() {
-            remote.selfhosted_version = self.release(&mut session).await?;
-        }
-        let mut steps = Vec::new();
-        if let Some(dir) = &self.spec.selfhosted_source {
-            let tar = install::tar_source(dir)
-                .with_context(|| format!("packing --selfhosted-source {}", dir.display()))?;
-            steps.push(install::source_step(&remote, &tar));
-        }
-        steps.extend(install::steps(&remote));
+        let steps = install::steps(&self.remote_spec());
         self.run(Step::Install, &mut session, &steps).await?;
         Ok(session)
     }

@@ -57,8 +57,9 @@ pub async fn make(
     };
     let resources = provider.planned(&infra, &resolved);
     let remote = remote_spec(spec, &resolved.ssh_user);
-    let steps: Vec<RemoteStep> = bootstrap::steps(&remote)
+    let steps: Vec<RemoteStep> = install::prepare_steps(&remote)
         .into_iter()
+        .chain(bootstrap::steps(&remote))
         .chain(install::steps(&remote))
         .collect();
     let remote_steps = steps
@@ -97,6 +98,9 @@ impl Plan {
         }
         out.push_str(
             "\nThe SSH key pair is made on this machine; its private half never leaves it.\n",
+        );
+        out.push_str(
+            "\nThe VM's user-data installs Docker during boot with the commands of the step \"install Docker and docker-compose\", which then finds it done.\n",
         );
         out.push_str("\nOn the VM, each step checked first and skipped when already done:\n");
         for (name, actions) in &self.remote_steps {

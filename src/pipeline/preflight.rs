@@ -209,6 +209,10 @@ pub async fn run(
         authorized_key: &infra.ssh_public_key,
         host_key_private: &keys.host_private_pem(),
         host_key_public: &keys.host_public(),
+        docker_script: &super::bootstrap::boot_script(
+            spec.docker_source,
+            spec.docker_apt_url.as_deref().unwrap_or_default(),
+        ),
     }
     .render();
     let fingerprint = keys.host_fingerprint();

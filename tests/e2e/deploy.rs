@@ -16,7 +16,7 @@ use carto_harness::local_azure::AzureCloud;
 use carto_harness::local_gcp::GcpCloud;
 use carto_harness::package::SECRET_PASSWORD;
 use carto_harness::selfhosted::NEWEST_RELEASE;
-use carto_harness::vm::Variant;
+use carto_harness::vm::{TestVm, Variant};
 use carto_provision::event::Event;
 use carto_provision::pipeline::events::DEPLOY_STEPS;
 use carto_provision::timeline::SpanKind;
@@ -100,6 +100,7 @@ fn deploys_verifies_resumes_and_destroys<C: LocalCloud>(
 
     // The VM: Docker, the group, the files with their content and modes, every service up.
     assert_eq!(vm_sh(&vm, "systemctl is-active docker").trim(), "active");
+    docker_installed_during_boot_beside_the_checkout(&out, &vm);
     assert!(
         vm_sh(&vm, "id -nG ubuntu")
             .split_whitespace()
@@ -173,6 +174,33 @@ fn deploys_verifies_resumes_and_destroys<C: LocalCloud>(
     changed_customer_env_recreates_every_container(&d, &vm);
 
     d.destroy_leaves_nothing();
+}
+
+/// This image has no Docker: cloud-init installed it during boot (the user-data's runcmd), so
+/// the bootstrap's Docker step only confirmed it, and the checkout was on the VM before
+/// cloud-init finished.
+fn docker_installed_during_boot_beside_the_checkout(out: &str, vm: &TestVm) {
+    assert!(
+        out.contains("install Docker and docker-compose: already done"),
+        "the bootstrap installed Docker itself: {out}"
+    );
+    let boot_log = vm_sh(vm, "cat /var/log/cloud-init-output.log");
+    assert!(
+        boot_log.contains("installing docker.io and docker-compose"),
+        "cloud-init did not install Docker: {boot_log}"
+    );
+    let mtime = |path: &str| -> u64 {
+        vm_sh(vm, &format!("stat -c %Y {path}"))
+            .trim()
+            .parse()
+            .expect("a time")
+    };
+    let checked_out = mtime(&checkout(".git/HEAD"));
+    let cloud_init_done = mtime("/var/lib/cloud/data/result.json");
+    assert!(
+        checked_out <= cloud_init_done,
+        "checkout at {checked_out}, after cloud-init finished at {cloud_init_done}"
+    );
 }
 
 /// The `--json` timeline: a span for every step, for the cloud calls and the remote steps, each

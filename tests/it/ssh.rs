@@ -370,7 +370,7 @@ async fn ssh_run_steps_uploads_package_files_once_then_skips_them() {
         checkout_dir: checkout.to_string_lossy().into(),
         verify_cert: false,
     };
-    let uploads: Vec<_> = install::steps(&spec)
+    let uploads: Vec<_> = install::prepare_steps(&spec)
         .into_iter()
         .filter(|s| s.name.starts_with("upload "))
         .collect();

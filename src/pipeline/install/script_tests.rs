@@ -57,7 +57,7 @@ fn spec_for(repo: &Path, checkout: &Path, tag: &str) -> RemoteSpec {
 }
 
 fn check_and_apply(spec: &RemoteSpec) -> (Cmd, Cmd) {
-    let step = steps(spec).remove(0);
+    let step = prepare_steps(spec).remove(0);
     let apply = match &step.apply[0] {
         crate::remote::Action::Run(c) => c.clone(),
         other => panic!("unexpected {other:?}"),

@@ -46,9 +46,14 @@ fn every_cmd(steps: &[RemoteStep]) -> Vec<Cmd> {
     v
 }
 
+/// Every install step, in the order a deployment runs them.
+fn all_steps(spec: &RemoteSpec) -> Vec<RemoteStep> {
+    prepare_steps(spec).into_iter().chain(steps(spec)).collect()
+}
+
 #[test]
 fn the_steps_in_order() {
-    let names: Vec<String> = steps(&spec()).into_iter().map(|s| s.name).collect();
+    let names: Vec<String> = all_steps(&spec()).into_iter().map(|s| s.name).collect();
     assert_eq!(
         names,
         [
@@ -61,11 +66,14 @@ fn the_steps_in_order() {
             "start the services",
         ]
     );
+    // What needs no Docker comes first: it runs while cloud-init installs Docker.
+    assert_eq!(prepare_steps(&spec()).len(), 4);
+    assert_eq!(steps(&spec())[0].name, "run install.sh");
 }
 
 #[test]
 fn no_secret_content_in_any_command_and_uploads_are_0600() {
-    let steps = steps(&spec());
+    let steps = all_steps(&spec());
     for c in every_cmd(&steps) {
         for needle in ["sup3r-s3cret", "PRIVATE KEY", "xyz"] {
             assert!(
@@ -90,7 +98,7 @@ fn no_secret_content_in_any_command_and_uploads_are_0600() {
 
 #[test]
 fn upload_check_compares_the_local_hash_and_mode() {
-    let s = &steps(&spec())[1];
+    let s = &all_steps(&spec())[1];
     let check = s.check.as_ref().map(Cmd::to_shell).unwrap_or_default();
     let hash = sha256_hex(CUSTOMER_ENV.as_bytes());
     assert!(
@@ -104,7 +112,7 @@ fn upload_check_compares_the_local_hash_and_mode() {
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
     // certs/ gets its directory first.
-    let certs = &steps(&spec())[3];
+    let certs = &all_steps(&spec())[3];
     assert!(
         matches!(&certs.apply[0], Action::Run(c) if c.to_shell() == "mkdir -p /home/ubuntu/carto-selfhosted/certs")
     );
@@ -160,7 +168,7 @@ fn the_dot_env_check_passes_only_at_0600() {
 
 #[test]
 fn commands_render_in_the_checkout_with_the_docker_group() {
-    let steps = steps(&spec());
+    let steps = all_steps(&spec());
     let install = steps[4].apply[0].display();
     assert_eq!(
         install,
@@ -222,7 +230,7 @@ async fn run_steps_skips_files_already_there_and_fails_on_an_install_sh_error_li
                 "",
             )],
         );
-    let err = run_steps(&mut r, &steps(&spec), &mut NoEvents)
+    let err = run_steps(&mut r, &all_steps(&spec), &mut NoEvents)
         .await
         .expect_err("install.sh fails");
     assert!(
@@ -291,7 +299,7 @@ fn a_local_checkout_is_tarred_without_secrets_and_unpacked_by_its_own_step() {
 
     let mut s = spec();
     s.selfhosted_source = Some(dir.path().to_path_buf());
-    let list = steps(&s);
+    let list = all_steps(&s);
     assert!(
         !list[0].name.starts_with("check out"),
         "no git checkout with a local source"
