@@ -170,6 +170,24 @@ fn deploys_verifies_resumes_and_destroys<C: LocalCloud>(
         out.contains("already done"),
         "remote steps not skipped: {out}"
     );
+    // Every container has been up for more than the 60 s window by Docker's own StartedAt, so
+    // the re-run's health check needs one poll, not another minute.
+    let healthy = Event::all(&out)
+        .find_map(|e| match e {
+            Event::Span {
+                kind: SpanKind::Step,
+                name,
+                started_ms,
+                ended_ms,
+                ..
+            } if name == "healthy" => Some(ended_ms - started_ms),
+            _ => None,
+        })
+        .expect("a healthy step in the re-run");
+    assert!(
+        healthy < 30_000.0,
+        "the re-run waited {healthy} ms for services up all along"
+    );
 
     changed_customer_env_recreates_every_container(&d, &vm);
 

@@ -54,13 +54,15 @@ pub async fn wait_healthy(
     let compose_version = compose::parse_compose_version(&version)?;
     let ps: Vec<&str> = compose::ps_all_ids_args(compose_version);
     let secrets = package_secrets(spec);
+    let clock = vm_clock(runner).await?;
     let start = Instant::now();
     let mut polls: Vec<Poll> = Vec::new();
     let mut last = String::from("no poll yet");
     loop {
         let at = start.elapsed();
         let states = poll(runner, spec, &ps).await?;
-        polls.push(Poll { at, states });
+        let clock = clock.and_then(|c| Some(c + chrono::Duration::from_std(at).ok()?));
+        polls.push(Poll { at, clock, states });
         let current = &polls[polls.len() - 1].states;
         match verdict::judge(&polls, &opts.rules) {
             Health::Ready => {
@@ -112,6 +114,21 @@ fn package_secrets(spec: &RemoteSpec) -> Secrets {
         &String::from_utf8_lossy(file("customer.env")),
         file("key.json"),
     )
+}
+
+/// The VM's clock now (Docker's `StartedAt` is read against it, so the local clock's skew does
+/// not matter); `None` when `date` printed something else.
+async fn vm_clock(
+    runner: &mut dyn Runner,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, InstallError> {
+    let out = run_ok(
+        runner,
+        &Cmd::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%S.%NZ"]),
+    )
+    .await?;
+    Ok(chrono::DateTime::parse_from_rfc3339(out.trim())
+        .ok()
+        .map(|t| t.to_utc()))
 }
 
 /// Container states now: `ps -q` ids, then `docker inspect` (empty while nothing is created).

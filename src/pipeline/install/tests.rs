@@ -356,6 +356,48 @@ async fn wait_healthy_returns_once_everything_is_up_and_unchanged_for_three_poll
 }
 
 #[tokio::test]
+async fn wait_healthy_takes_one_poll_when_docker_shows_every_service_up_for_a_minute() {
+    // A re-run: the VM's clock says 12:00, the router started at 11:58 and never restarted.
+    let inspect = |router_started: &str| {
+        format!(
+            r#"[{{"Id":"aaa","Name":"/c_router_1","RestartCount":0,"State":{{"Status":"running","ExitCode":0,"StartedAt":"{router_started}"}},"Config":{{"Labels":{{"com.docker.compose.service":"router"}}}}}},
+        {{"Id":"bbb","Name":"/c_mig_1","RestartCount":0,"State":{{"Status":"exited","ExitCode":0,"StartedAt":"2026-12-05T11:57:00Z"}},"Config":{{"Labels":{{"com.docker.compose.service":"workspace-migrations"}}}}}}]"#
+        )
+    };
+    let runner = |router_started: &str| {
+        compose_v1()
+            .answer(
+                "date -u",
+                vec![Output::new(0, "2026-12-05T12:00:00.000000000Z\n", "")],
+            )
+            .answer("ps -q", vec![Output::new(0, "aaa\nbbb\n", "")])
+            .answer(
+                "docker inspect",
+                vec![Output::new(0, &inspect(router_started), "")],
+            )
+    };
+    let opts = HealthOptions {
+        interval: Duration::from_millis(1),
+        timeout: Duration::from_millis(200),
+        ..HealthOptions::default()
+    };
+    let mut r = runner("2026-12-05T11:58:00.5Z");
+    wait_healthy(&mut r, &spec(), &opts).await.expect("ready");
+    let inspects = r
+        .commands()
+        .iter()
+        .filter(|c| c.contains("docker inspect"))
+        .count();
+    assert_eq!(inspects, 1);
+    // Started 30 s before: the 60 s are not over, so the wait goes on (and here times out).
+    let mut r = runner("2026-12-05T11:59:30Z");
+    let err = wait_healthy(&mut r, &spec(), &opts)
+        .await
+        .expect_err("not ready");
+    assert!(matches!(err, InstallError::Timeout { .. }), "{err}");
+}
+
+#[tokio::test]
 async fn wait_healthy_names_the_failing_service_shows_its_logs_and_saves_diagnostics() {
     let dir = tempfile::tempdir().expect("tempdir");
     let crashed = r#"[{"Name":"/c_router_1","RestartCount":0,"State":{"Status":"running","ExitCode":0},"Config":{"Labels":{"com.docker.compose.service":"router"}}},

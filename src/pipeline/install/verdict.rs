@@ -1,15 +1,21 @@
 //! The health verdict: a pure function over the polls taken since the wait began (each poll is
 //! the `docker inspect` state of every container of the project, with the poll's time).
 //!
-//! Ready: every service kept the same container id, `StartedAt` and restart count across at
-//! least [`Rules::stable_polls`] consecutive polls spanning at least [`Rules::stable_for`], is
-//! running (migrations: exited 0), and restarted at most once since the wait began.
+//! Ready: every service is running (migrations: exited 0), restarted at most once since the
+//! wait began, and either kept the same container id, `StartedAt` and restart count across at
+//! least [`Rules::stable_polls`] consecutive polls spanning at least [`Rules::stable_for`], or
+//! has run without a break for [`Rules::stable_for`] by Docker's own record: its `StartedAt`
+//! read against the VM's clock. A restart moves `StartedAt`, so that record is the same
+//! evidence as polls spanning the time, and a re-run of a deployment that has been up for a
+//! while needs one poll instead of a minute of them.
 //! Failed: a container restarted [`Rules::max_restarts`] times or more since the wait began,
 //! however far apart (Docker's restart back-off grows to a minute, longer than a poll
 //! interval, so "same restart count as last poll" proves nothing), or a service exited non-zero.
 
 use std::collections::HashMap;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::compose::{MIGRATIONS, ServiceState};
 
@@ -18,6 +24,8 @@ use crate::compose::{MIGRATIONS, ServiceState};
 pub struct Poll {
     /// Time since the wait began.
     pub at: Duration,
+    /// The VM's clock at this poll, when known (Docker's `StartedAt` is read against it).
+    pub clock: Option<DateTime<Utc>>,
     /// Every container, from `docker inspect`.
     pub states: Vec<ServiceState>,
 }
@@ -117,7 +125,9 @@ pub fn judge(polls: &[Poll], rules: &Rules) -> Health {
         return Health::Waiting(waiting.join("; "));
     }
     let (count, span) = stable_suffix(polls);
-    if count >= rules.stable_polls && span >= rules.stable_for {
+    if (count >= rules.stable_polls && span >= rules.stable_for)
+        || up_without_a_break(last, rules.stable_for)
+    {
         return Health::Ready;
     }
     Health::Waiting(format!(
@@ -127,6 +137,23 @@ pub fn judge(polls: &[Poll], rules: &Rules) -> Health {
         rules.stable_for,
         rules.stable_polls
     ))
+}
+
+/// Whether every running container of `poll` (there is one at least) started `stable_for`
+/// or longer before the poll, by the VM's clock.
+fn up_without_a_break(poll: &Poll, stable_for: Duration) -> bool {
+    let Some(now) = poll.clock else {
+        return false;
+    };
+    let up_for = |s: &ServiceState| {
+        if never_started(&s.started_at) {
+            return None;
+        }
+        let started = DateTime::parse_from_rfc3339(&s.started_at).ok()?;
+        (now - started.with_timezone(&Utc)).to_std().ok()
+    };
+    let mut running = poll.states.iter().filter(|s| s.status == "running");
+    running.clone().next().is_some() && running.all(|s| up_for(s).is_some_and(|t| t >= stable_for))
 }
 
 /// What must not change for a container to count as stable.

@@ -70,6 +70,7 @@ fn inspect(items: &[C]) -> String {
 fn poll(at: f64, items: &[C]) -> Poll {
     Poll {
         at: Duration::from_secs_f64(at),
+        clock: None,
         states: parse_inspect(&inspect(items)).expect("parses"),
     }
 }
@@ -304,4 +305,71 @@ fn a_service_exited_non_zero_fails_and_a_shorter_window_needs_an_explicit_rule()
         ..Rules::default()
     };
     assert_eq!(judge(&polls, &short), Health::Ready);
+}
+
+/// A poll with the VM's clock: the wait began at `rfc3339(0.0)`.
+fn poll_with_clock(at: f64, items: &[C]) -> Poll {
+    let began = chrono::DateTime::parse_from_rfc3339(&rfc3339(0.0)).expect("time");
+    Poll {
+        clock: Some(began.to_utc() + chrono::Duration::milliseconds((at * 1000.0) as i64)),
+        ..poll(at, items)
+    }
+}
+
+#[test]
+fn services_up_for_sixty_seconds_by_their_started_at_are_ready_at_the_first_poll() {
+    // A re-run: every container started long before the wait began.
+    let mut migrations = c(MIGRATIONS, "exited", -1.0, 0);
+    migrations.exit = 0;
+    let long_up = [
+        c("router", "running", 0.0, 0),
+        c("workspace-api", "running", 0.0, 2),
+        migrations,
+    ];
+    assert_eq!(
+        verdicts(&[poll_with_clock(61.0, &long_up)]),
+        [Health::Ready]
+    );
+    // Without the VM's clock the same poll proves nothing yet.
+    assert!(matches!(
+        verdicts(&[poll(61.0, &long_up)])[0],
+        Health::Waiting(_)
+    ));
+
+    // One container started 30 s before the poll: not yet, however long the others ran.
+    let recent = [
+        c("router", "running", 0.0, 0),
+        c("workspace-api", "running", 31.0, 0),
+    ];
+    assert!(matches!(
+        verdicts(&[poll_with_clock(61.0, &recent)])[0],
+        Health::Waiting(_)
+    ));
+    // And ready once it has run 60 s.
+    let v = verdicts(&[
+        poll_with_clock(61.0, &recent),
+        poll_with_clock(91.0, &recent),
+    ]);
+    assert_eq!(v[1], Health::Ready);
+
+    // A container that restarted twice since the wait began is not ready, however long its
+    // latest start ago.
+    let looping = |restarts| [c("router", "running", 0.0, restarts)];
+    let v = verdicts(&[
+        poll_with_clock(1.0, &looping(0)),
+        poll_with_clock(70.0, &looping(2)),
+    ]);
+    assert!(matches!(v[1], Health::Waiting(_)), "{v:?}");
+
+    // A StartedAt Docker did not fill in (or after the VM's clock) counts as not up.
+    let never = [c("router", "running", -1.0, 0)];
+    assert!(matches!(
+        verdicts(&[poll_with_clock(100.0, &never)])[0],
+        Health::Waiting(_)
+    ));
+    let ahead = [c("router", "running", 120.0, 0)];
+    assert!(matches!(
+        verdicts(&[poll_with_clock(100.0, &ahead)])[0],
+        Health::Waiting(_)
+    ));
 }
