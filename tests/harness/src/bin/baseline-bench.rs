@@ -1,10 +1,13 @@
-//! `baseline-bench CARTO_PROVISION GUIDE_SCRIPT [--latency-ms N] [--rounds N]`: carto-provision
+//! `baseline-bench CARTO_PROVISION GUIDE_SCRIPT [--latency-ms N] [--rounds N] [--image I]`:
+//! carto-provision
 //! against the manual guide done as a plain script (issue 13, benchmark 2). `GUIDE_SCRIPT`
 //! (`bench/guide/aws.sh`) does the guide's steps one after another with the `aws` CLI and
 //! ssh/scp; the tool deploys the same thing. Each run gets a fresh moto behind the harness's
 //! fault proxy (every API call delayed by N ms, 300 by default), the same package, the same
-//! stand-in repository at its newest release, and a fresh Debian 13 test VM with Docker baked
-//! in, booted from the user-data the run sent. Both results are checked the same way (every
+//! stand-in repository at its newest release, and a fresh Debian 13 test VM booted from the
+//! user-data the run sent: with Docker baked in (`--image docker13`, the default), or without
+//! (`plain13`), so that both install it from the distribution's packages (the script after it
+//! connects, the tool's user-data during boot). Both results are checked the same way (every
 //! service up, migrations exited 0, the A record names the VM) before a time counts.
 //!
 //! The test VM's boot alone varies by about 10 s from one run to the next on this machine, so
@@ -58,7 +61,7 @@ fn assert_deployed(d: &Deployment, vm: &TestVm) {
 }
 
 /// The guide script's run; its breakdown is the script's own steps.
-fn script(bin: &Path, guide: &Path, latency: Duration) -> io::Result<Run> {
+fn script(bin: &Path, guide: &Path, latency: Duration, image: Variant) -> io::Result<Run> {
     let (d, proxy) = fixtures(bin, "bench-guide", latency)?;
     let work = d.dir.path().join("guide");
     std::fs::create_dir_all(&work)?;
@@ -88,7 +91,7 @@ fn script(bin: &Path, guide: &Path, latency: Duration) -> io::Result<Run> {
         .stdout(std::fs::File::create(&log)?)
         .stderr(std::fs::File::create(d.dir.path().join("guide.err"))?)
         .spawn()?;
-    let (status, vm) = d.wait_with_vm(child, Variant::Docker13, "", "guide.err");
+    let (status, vm) = d.wait_with_vm(child, image, "", "guide.err");
     let wall = started.elapsed().as_secs_f64();
     if !status.success() {
         return Err(io::Error::other(format!(
@@ -125,11 +128,11 @@ fn guide_steps(stderr: &str) -> Vec<(String, f64)> {
 
 /// carto-provision's run; its breakdown is the `--json` timeline: pipeline steps, and
 /// indented beneath them the cloud calls and remote steps with their start.
-fn tool(bin: &Path, latency: Duration) -> io::Result<Run> {
+fn tool(bin: &Path, latency: Duration, image: Variant) -> io::Result<Run> {
     let (mut d, proxy) = fixtures(bin, "bench-tool", latency)?;
     d.overrides = vec![("CARTO_PROVISION_AWS_ENDPOINT_URL".into(), proxy.endpoint())];
     let started = Instant::now();
-    let (code, out, err, vm) = d.deploy_with_vm(Variant::Docker13, "");
+    let (code, out, err, vm) = d.deploy_with_vm(image, "");
     let wall = started.elapsed().as_secs_f64();
     if code != 0 {
         return Err(io::Error::other(format!(
@@ -174,15 +177,18 @@ fn fastest(runs: Vec<Run>) -> Run {
 }
 
 fn main() -> io::Result<()> {
-    let usage = "usage: baseline-bench CARTO_PROVISION GUIDE_SCRIPT [--latency-ms N] [--rounds N]";
+    let usage = "usage: baseline-bench CARTO_PROVISION GUIDE_SCRIPT [--latency-ms N] [--rounds N] [--image docker13|plain13]";
     let mut args = std::env::args().skip(1);
     let bin = PathBuf::from(args.next().ok_or_else(|| io::Error::other(usage))?);
     let guide = PathBuf::from(args.next().ok_or_else(|| io::Error::other(usage))?);
     let (mut latency_ms, mut rounds): (u64, usize) = (300, 2);
+    let mut image = Variant::Docker13;
     while let Some(flag) = args.next() {
         match (flag.as_str(), args.next()) {
             ("--latency-ms", Some(v)) => latency_ms = v.parse().map_err(io::Error::other)?,
             ("--rounds", Some(v)) => rounds = v.parse().map_err(io::Error::other)?,
+            ("--image", Some(v)) if v == "docker13" => image = Variant::Docker13,
+            ("--image", Some(v)) if v == "plain13" => image = Variant::Plain13,
             _ => return Err(io::Error::other(format!("unknown flag {flag}; {usage}"))),
         }
     }
@@ -191,11 +197,11 @@ fn main() -> io::Result<()> {
     for round in 0..rounds.max(1) {
         // Alternate which goes first, so neither always meets the machine in the same state.
         if round % 2 == 0 {
-            scripts.push(script(&bin, &guide, latency)?);
-            tools.push(tool(&bin, latency)?);
+            scripts.push(script(&bin, &guide, latency, image)?);
+            tools.push(tool(&bin, latency, image)?);
         } else {
-            tools.push(tool(&bin, latency)?);
-            scripts.push(script(&bin, &guide, latency)?);
+            tools.push(tool(&bin, latency, image)?);
+            scripts.push(script(&bin, &guide, latency, image)?);
         }
         let (s, t) = (&scripts[round], &tools[round]);
         eprintln!(
@@ -212,7 +218,11 @@ fn main() -> io::Result<()> {
             .join(", ")
     };
     println!(
-        "latency per API call: {latency_ms} ms (AWS, moto through the fault proxy); Debian 13 test VM with Docker; release {NEWEST_RELEASE}"
+        "latency per API call: {latency_ms} ms (AWS, moto through the fault proxy); Debian 13 test VM {}; release {NEWEST_RELEASE}",
+        match image {
+            Variant::Plain13 => "without Docker (both install it)",
+            _ => "with Docker baked in",
+        }
     );
     println!(
         "every run, s (the fastest of each counts; the test VM's boot varies by 10 s between runs):"
