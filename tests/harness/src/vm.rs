@@ -31,6 +31,7 @@ mod sweep;
 
 use services::Services;
 
+pub use network::BANDWIDTH_ENV;
 pub use rootfs::ensure_rootfs;
 use rootfs::{remove_tree, run_checked, seed_rootfs};
 

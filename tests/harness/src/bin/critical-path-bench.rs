@@ -1,8 +1,12 @@
-//! `critical-path-bench CARTO_PROVISION [--cloud aws|gcp|azure] [--latency-ms N]`: how close a
-//! deployment comes to the shortest time its work allows (issue 13, benchmark 1). Two
-//! deployments onto the emulated cloud (AWS by default) and a Debian 13 test VM with Docker
-//! baked in, one with no delay and one with every API call delayed by N ms (300 by default):
-//! moto through the harness's fault proxy, the fake GCP and Azure servers by their own knob.
+//! `critical-path-bench CARTO_PROVISION [--cloud aws|gcp|azure] [--latency-ms N]
+//! [--image docker13|plain13] [--vm-mbit N]`: how close a deployment comes to the shortest time
+//! its work allows (issue 13, benchmark 1). Two deployments onto the emulated cloud (AWS by
+//! default) and a Debian 13 test VM, one with no delay and one with every API call delayed by
+//! N ms (300 by default): moto through the harness's fault proxy, the fake GCP and Azure servers
+//! by their own knob. The VM-side work is real: the VM boots, installs Docker from its
+//! distribution's packages unless the image has it (`docker13`, the default; `plain13` has
+//! none), and pulls the images, at most N Mbit/s with `--vm-mbit` (the harness limits what its
+//! registry and apt proxy send the VM).
 //! Each prints its timeline with `--json` (`span` events: pipeline steps, cloud calls, remote
 //! steps).
 //!
@@ -33,7 +37,7 @@ use carto_harness::local_azure::AzureCloud;
 use carto_harness::local_gcp::GcpCloud;
 use carto_harness::proxy::{FaultProxy, Faults};
 use carto_harness::timeline::Timeline;
-use carto_harness::vm::Variant;
+use carto_harness::vm::{BANDWIDTH_ENV, Variant};
 
 const GOAL: f64 = 1.05;
 
@@ -75,7 +79,13 @@ fn lower_bound(t: &Timeline) -> (f64, Vec<&'static str>) {
 }
 
 /// One deployment on a fresh `cloud` with every API call delayed by `latency`; its timeline.
-fn deploy(bin: &Path, cloud: &str, latency: Duration, env: &str) -> io::Result<Timeline> {
+fn deploy(
+    bin: &Path,
+    cloud: &str,
+    latency: Duration,
+    env: &str,
+    image: Variant,
+) -> io::Result<Timeline> {
     match cloud {
         "aws" => {
             let mut d = Deployment::on(AwsCloud::start()?, bin, env, &[]);
@@ -87,19 +97,19 @@ fn deploy(bin: &Path, cloud: &str, latency: Duration, env: &str) -> io::Result<T
                 },
             );
             d.overrides = vec![("CARTO_PROVISION_AWS_ENDPOINT_URL".into(), proxy.endpoint())];
-            let timeline = run(d)?;
+            let timeline = run(d, image)?;
             eprintln!("critical-path-bench: {env}: {} API calls", proxy.total());
             Ok(timeline)
         }
         "gcp" => {
             let d = Deployment::on(GcpCloud::start()?, bin, env, &[]);
             d.cloud.state()?.set_latency(None, latency);
-            run(d)
+            run(d, image)
         }
         "azure" => {
             let d = Deployment::on(AzureCloud::start()?, bin, env, &[]);
             d.cloud.fake().state().set_latency(latency);
-            run(d)
+            run(d, image)
         }
         other => Err(io::Error::other(format!(
             "--cloud {other}: expected aws, gcp or azure"
@@ -108,8 +118,8 @@ fn deploy(bin: &Path, cloud: &str, latency: Duration, env: &str) -> io::Result<T
 }
 
 /// Deploys `d` while its test VM boots, destroys it (checking nothing is left); the timeline.
-fn run<C: LocalCloud>(d: Deployment<C>) -> io::Result<Timeline> {
-    let (code, out, err, vm) = d.deploy_with_vm(Variant::Docker13, "");
+fn run<C: LocalCloud>(d: Deployment<C>, image: Variant) -> io::Result<Timeline> {
+    let (code, out, err, vm) = d.deploy_with_vm(image, "");
     if code != 0 {
         return Err(io::Error::other(format!(
             "deployment {} failed ({code}):\n{err}",
@@ -125,24 +135,35 @@ fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     let bin = PathBuf::from(args.next().ok_or_else(|| {
         io::Error::other(
-            "usage: critical-path-bench CARTO_PROVISION [--cloud aws|gcp|azure] [--latency-ms N]",
+            "usage: critical-path-bench CARTO_PROVISION [--cloud aws|gcp|azure] [--latency-ms N] [--image docker13|plain13] [--vm-mbit N]",
         )
     })?);
     let mut cloud = String::from("aws");
     let mut latency_ms: u64 = 300;
+    let mut image = Variant::Docker13;
+    let mut vm_mbit = None;
     while let Some(flag) = args.next() {
         match (flag.as_str(), args.next()) {
             ("--latency-ms", Some(v)) => latency_ms = v.parse().map_err(io::Error::other)?,
             ("--cloud", Some(v)) => cloud = v,
+            ("--image", Some(v)) if v == "docker13" => image = Variant::Docker13,
+            ("--image", Some(v)) if v == "plain13" => image = Variant::Plain13,
+            ("--vm-mbit", Some(v)) => {
+                let mbit: u32 = v.parse().map_err(io::Error::other)?;
+                // SAFETY: set before any thread of this process starts (no VM booted yet).
+                unsafe { std::env::set_var(BANDWIDTH_ENV, mbit.to_string()) };
+                vm_mbit = Some(mbit);
+            }
             _ => return Err(io::Error::other(format!("unknown flag {flag}"))),
         }
     }
-    let fast = deploy(&bin, &cloud, Duration::ZERO, "bench-path-0")?;
+    let fast = deploy(&bin, &cloud, Duration::ZERO, "bench-path-0", image)?;
     let slow = deploy(
         &bin,
         &cloud,
         Duration::from_millis(latency_ms),
         "bench-path-l",
+        image,
     )?;
 
     let l = latency_ms as f64;
@@ -154,7 +175,14 @@ fn main() -> io::Result<()> {
         .iter()
         .map(|n| (*n, (slow.took("cloud", n) - fast.took("cloud", n)) / l))
         .collect();
-    println!("latency per API call: {latency_ms} ms ({cloud}, emulated)");
+    println!(
+        "latency per API call: {latency_ms} ms ({cloud}, emulated); Debian 13 test VM {}; the VM's downloads {}",
+        match image {
+            Variant::Plain13 => "without Docker (installed during boot)",
+            _ => "with Docker baked in",
+        },
+        vm_mbit.map_or("unlimited".to_string(), |m| format!("at most {m} Mbit/s"))
+    );
     println!(
         "{:<20} {:>10} {:>10}",
         "call on the path", "ms at 0", "ms at L"

@@ -22,6 +22,11 @@ use std::process::Command;
 use super::other_error;
 use super::rootfs::run_checked;
 
+/// When set to a number N, what the services namespace sends the VM (image layers, apt
+/// packages) is limited to N Mbit/s, as a cloud VM's downloads are limited (the benches set
+/// it; the tests do not).
+pub const BANDWIDTH_ENV: &str = "CARTO_TEST_VM_MBIT";
+
 /// The test range: VM addresses are `198.18.N.2`, services `198.19.N.1`.
 const RANGE: &str = "198.18.0.0/15";
 
@@ -99,6 +104,15 @@ impl VmNetwork {
         let created = Created(self);
         for step in steps {
             run_checked(Command::new("ip").args(step.split_whitespace()))?;
+        }
+        if let Some(mbit) = std::env::var(BANDWIDTH_ENV)
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+        {
+            let limit = format!(
+                "-n {svc} qdisc add dev {svc_link} root tbf rate {mbit}mbit burst 256kb latency 500ms"
+            );
+            run_checked(Command::new("tc").args(limit.split_whitespace()))?;
         }
         Ok(created)
     }
