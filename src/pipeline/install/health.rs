@@ -19,8 +19,8 @@ use crate::remote::{Cmd, NullSink, RemoteError, Runner};
 /// How often and how long to poll, and where to save diagnostics.
 #[derive(Debug, Clone)]
 pub struct HealthOptions {
-    /// Between polls (5 s: one `docker inspect` over the open session; the first poll that
-    /// sees every service up starts the stability window, so a long pause delays readiness).
+    /// Between polls at most (5 s: one `docker inspect` over the open session); sooner when
+    /// the containers' own start times say the stability window ends before then.
     pub interval: Duration,
     /// Give up after (20 min).
     pub timeout: Duration,
@@ -97,7 +97,13 @@ pub async fn wait_healthy(
                 saved,
             });
         }
-        tokio::time::sleep(opts.interval).await;
+        // The next poll comes at the interval, or as soon as every container will have run
+        // the stability window by Docker's record, whichever is sooner.
+        // (Once the window is over, something else is awaited: back to the interval.)
+        let window_ends = verdict::until_stable(&polls[polls.len() - 1], &opts.rules)
+            .filter(|t| !t.is_zero())
+            .map(|t| t + Duration::from_millis(200));
+        tokio::time::sleep(window_ends.map_or(opts.interval, |t| t.min(opts.interval))).await;
     }
 }
 

@@ -142,9 +142,20 @@ pub fn judge(polls: &[Poll], rules: &Rules) -> Health {
 /// Whether every running container of `poll` (there is one at least) started `stable_for`
 /// or longer before the poll, by the VM's clock.
 fn up_without_a_break(poll: &Poll, stable_for: Duration) -> bool {
-    let Some(now) = poll.clock else {
-        return false;
-    };
+    least_up(poll).is_some_and(|t| t >= stable_for)
+}
+
+/// How long until every running container of `poll` will have run `rules.stable_for` by the
+/// VM's clock, if none restarts: the wait need not poll before then. `None` when unknown.
+pub fn until_stable(poll: &Poll, rules: &Rules) -> Option<Duration> {
+    least_up(poll).map(|t| rules.stable_for.saturating_sub(t))
+}
+
+/// The shortest time any running container of `poll` has run without a break, by Docker's
+/// `StartedAt` against the VM's clock; `None` when there is no running container, no clock, or
+/// a start time that is missing or after the clock.
+fn least_up(poll: &Poll) -> Option<Duration> {
+    let now = poll.clock?;
     let up_for = |s: &ServiceState| {
         if never_started(&s.started_at) {
             return None;
@@ -152,8 +163,12 @@ fn up_without_a_break(poll: &Poll, stable_for: Duration) -> bool {
         let started = DateTime::parse_from_rfc3339(&s.started_at).ok()?;
         (now - started.with_timezone(&Utc)).to_std().ok()
     };
-    let mut running = poll.states.iter().filter(|s| s.status == "running");
-    running.clone().next().is_some() && running.all(|s| up_for(s).is_some_and(|t| t >= stable_for))
+    let mut least: Option<Duration> = None;
+    for s in poll.states.iter().filter(|s| s.status == "running") {
+        let up = up_for(s)?;
+        least = Some(least.map_or(up, |l| l.min(up)));
+    }
+    least
 }
 
 /// What must not change for a container to count as stable.

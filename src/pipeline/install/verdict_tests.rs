@@ -361,6 +361,18 @@ fn services_up_for_sixty_seconds_by_their_started_at_are_ready_at_the_first_poll
     ]);
     assert!(matches!(v[1], Health::Waiting(_)), "{v:?}");
 
+    // The wait knows when the youngest container's window ends.
+    let rules = Rules::default();
+    assert_eq!(
+        until_stable(&poll_with_clock(61.0, &recent), &rules),
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(
+        until_stable(&poll_with_clock(100.0, &recent), &rules),
+        Some(Duration::ZERO)
+    );
+    assert_eq!(until_stable(&poll(61.0, &recent), &rules), None, "no clock");
+
     // A StartedAt Docker did not fill in (or after the VM's clock) counts as not up.
     let never = [c("router", "running", -1.0, 0)];
     assert!(matches!(
