@@ -95,6 +95,8 @@ mod tests {
                 docker_script: &script,
             }
             .render();
+            // AWS takes at most 16 KB of user-data (Azure 64 KB, GCP's metadata 256 KB).
+            assert!(doc.len() < 16 * 1024, "{source:?}: {} bytes", doc.len());
             let file = dir.path().join("user-data");
             std::fs::write(&file, &doc).expect("write");
             let schema = std::process::Command::new("cloud-init")
