@@ -1,7 +1,7 @@
 //! SSH transport only (russh): connect with a pinned host key, run commands, upload files.
 //!
-//! `Session::connect` retries while the VM is still coming up (refused, reset, timed out,
-//! closed early) after a pause of [`FIRST_PAUSE`] doubling to [`MAX_PAUSE`], until the
+//! `Session::connect` retries while the VM is still coming up (refused, reset, no TCP
+//! connection within [`TCP_CONNECT_TIMEOUT`], timed out, closed early) after a pause of [`FIRST_PAUSE`] doubling to [`MAX_PAUSE`], until the
 //! deadline: an attempt on a VM still booting costs one refused connection, while each second
 //! of pause after sshd comes up is a second added to the deployment (the cap was 10 s). The
 //! server's host key must equal the pinned one; any other key aborts the connection before
@@ -180,6 +180,12 @@ const MAX_PAUSE: Duration = Duration::from_secs(2);
 /// The longest single attempt (TCP + key exchange + auth) before it counts as timed out.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest wait for a TCP connection. A cloud drops the packets to a VM that is not up
+/// yet instead of refusing them, and the kernel resends an unanswered SYN only after 1, 3, 7,
+/// 15 and 31 s: without this bound, sshd coming up during an attempt would be met up to 16 s
+/// late. A new attempt after it starts a fresh SYN.
+pub const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
+
 impl Session {
     /// Connect and authenticate, retrying while the host is not answering yet.
     pub async fn connect(target: &SshTarget, opts: ConnectOptions) -> Result<Session, SshError> {
@@ -187,23 +193,10 @@ impl Session {
         let start = Instant::now();
         let mut delay = FIRST_PAUSE;
         let mut attempts = 0;
+        let mut last = String::new();
         loop {
-            attempts += 1;
             let left = opts.timeout.saturating_sub(start.elapsed());
-            let attempt = tokio::time::timeout(
-                left.min(ATTEMPT_TIMEOUT),
-                connect_once(target, &opts, &host),
-            )
-            .await;
-            let last = match attempt {
-                Ok(Ok(session)) => return Ok(session),
-                Ok(Err(Attempt::Fatal(e))) => return Err(e),
-                Ok(Err(Attempt::Retry(why))) => why,
-                Err(_) => format!("no answer within {:?}", left.min(ATTEMPT_TIMEOUT)),
-            };
-            tracing::debug!(%host, attempts, "SSH not ready: {last}");
-            let remaining = opts.timeout.saturating_sub(start.elapsed());
-            if remaining.is_zero() {
+            if left.is_zero() && attempts > 0 {
                 return Err(SshError::Unreachable {
                     host,
                     attempts,
@@ -211,7 +204,21 @@ impl Session {
                     last,
                 });
             }
-            // Sleep at most until the deadline, so the last attempt happens at the deadline.
+            attempts += 1;
+            let attempt = tokio::time::timeout(
+                left.min(ATTEMPT_TIMEOUT),
+                connect_once(target, &opts, &host),
+            )
+            .await;
+            last = match attempt {
+                Ok(Ok(session)) => return Ok(session),
+                Ok(Err(Attempt::Fatal(e))) => return Err(e),
+                Ok(Err(Attempt::Retry(why))) => why,
+                Err(_) => format!("no answer within {:?}", left.min(ATTEMPT_TIMEOUT)),
+            };
+            tracing::debug!(%host, attempts, "SSH not ready: {last}");
+            // Pause, at most until the deadline: then the last error is the one reported.
+            let remaining = opts.timeout.saturating_sub(start.elapsed());
             tokio::time::sleep(delay.min(remaining)).await;
             delay = (delay * 2).min(MAX_PAUSE);
         }
@@ -252,7 +259,17 @@ async fn connect_once(
             got_fingerprint: got,
         })
     };
-    let connected = client::connect(config, (target.host.as_str(), target.port), handler).await;
+    let tcp = tokio::net::TcpStream::connect((target.host.as_str(), target.port));
+    let stream = match tokio::time::timeout(TCP_CONNECT_TIMEOUT, tcp).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return Err(Attempt::Retry(e.to_string())),
+        Err(_) => {
+            return Err(Attempt::Retry(format!(
+                "no TCP connection within {TCP_CONNECT_TIMEOUT:?}"
+            )));
+        }
+    };
+    let connected = client::connect_stream(config, stream, handler).await;
     let mut handle = match connected {
         Ok(h) => h,
         Err(HandlerError::HostKey { got }) => return Err(mismatch(got)),

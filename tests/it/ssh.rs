@@ -324,6 +324,50 @@ async fn ssh_gives_up_at_the_deadline_and_says_what_it_tried() {
     assert!(started.elapsed() < Duration::from_secs(8));
 }
 
+/// A port whose SYNs go unanswered, as a cloud's are while the VM is not up: a listener that
+/// never accepts, with its one-place accept queue filled, so the kernel drops further SYNs.
+/// Each attempt gives up after `TCP_CONNECT_TIMEOUT` and the next sends a fresh SYN.
+#[tokio::test]
+async fn ssh_retries_a_tcp_connect_that_gets_no_answer() {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let listener = socket.listen(0).expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    // Fill the accept queue until a connection attempt hangs.
+    let mut queued = Vec::new();
+    loop {
+        let attempt = tokio::time::timeout(
+            Duration::from_millis(500),
+            tokio::net::TcpStream::connect(("127.0.0.1", port)),
+        )
+        .await;
+        match attempt {
+            Ok(Ok(stream)) => queued.push(stream),
+            Ok(Err(e)) => panic!("connect: {e}"),
+            Err(_) => break,
+        }
+        assert!(queued.len() < 16, "the accept queue never filled");
+    }
+    let mut target = Sshd::prepare().target();
+    target.port = port;
+    let opts = ConnectOptions {
+        timeout: carto_provision::ssh::TCP_CONNECT_TIMEOUT * 2 + Duration::from_secs(1),
+        keepalive: Duration::from_secs(5),
+    };
+    let err = Session::connect(&target, opts)
+        .await
+        .err()
+        .expect("no SSH behind a port that never answers");
+    let SshError::Unreachable { attempts, last, .. } = &err else {
+        panic!("wrong error: {err}");
+    };
+    assert!(*attempts >= 2, "one attempt hung until the deadline: {err}");
+    assert!(last.contains("no TCP connection within"), "{err}");
+    drop(listener);
+}
+
 /// Counts step events.
 #[derive(Default)]
 struct Count {
