@@ -110,12 +110,13 @@ mod tests {
                 String::from_utf8_lossy(&schema.stdout),
                 String::from_utf8_lossy(&schema.stderr)
             );
-            let runcmd = std::process::Command::new("python3")
+            // The interpreter cloud-init itself runs with, which has its YAML module.
+            let runcmd = std::process::Command::new("/usr/bin/python3")
                 .arg("-c")
                 .arg("import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))['runcmd']))")
                 .arg(&file)
                 .output()
-                .expect("python3 with yaml (a dependency of cloud-init) runs");
+                .expect("cloud-init's python3 runs");
             let runcmd: serde_json::Value =
                 serde_json::from_slice(&runcmd.stdout).expect("runcmd as JSON");
             assert_eq!(
