@@ -145,7 +145,8 @@ pub fn vm_body(spec: &InfraSpec, resolved: &Resolved, nic: &str) -> Value {
     })
 }
 
-/// Creates the NIC and the VM (or finds them); returns once Resource Manager gave the VM an id.
+/// Creates the NIC and the VM (or finds them; the VM is looked up while the NIC is made);
+/// returns once Resource Manager gave the VM an id.
 pub async fn ensure_vm(
     c: &Clients,
     spec: &InfraSpec,
@@ -158,10 +159,14 @@ pub async fn ensure_vm(
     let sub = c.sub()?;
     let rg = group_name(spec);
     let nsg = id_of(firewall, ResourceKind::Firewall, PUT)?;
-    let nic = ensure_nic(c, spec, nsg, address).await?;
     let name = name(spec);
     let vms = c.compute.virtual_machines_client();
-    let v = match find(c, GET, raw!(vms.get(&rg, &name, sub))).await? {
+    // The VM is looked up while its NIC is made: the lookup needs nothing of the NIC.
+    let (nic, found) = futures::try_join!(
+        ensure_nic(c, spec, nsg, address),
+        find(c, GET, raw!(vms.get(&rg, &name, sub)))
+    )?;
+    let v = match found {
         Some(v) => v,
         None => {
             // REST through the same pipeline, not the SDK model: azure_mgmt_compute 0.21's
