@@ -174,9 +174,13 @@ async fn ensure_rule(c: &Clients, spec: &InfraSpec, rule: &FirewallRule) -> Resu
             .set_body(firewall.clone())
             .send()
     };
-    let what = format!("firewall rule {name}");
-    let made = operation::inserted(c, CALL, Scope::Global, &what, insert, || get(c, &name)).await?;
-    Ok(reference(&made, &name))
+    let id = operation::inserted_id(c, CALL, Scope::Global, insert).await?;
+    Ok(ResourceRef::new(
+        ResourceKind::Firewall,
+        id,
+        &name,
+        "global",
+    ))
 }
 
 /// Puts an existing rule of ours back to the spec when it drifted (a source widened to

@@ -239,10 +239,8 @@ async fn ensure_network(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
             .set_body(body.clone())
             .send()
     };
-    let what = format!("network {name}");
-    let read = || get_network(c, &name);
-    let made = operation::inserted(c, CALL, Scope::Global, &what, insert, read).await?;
-    Ok(reference(&made))
+    let id = operation::inserted_id(c, CALL, Scope::Global, insert).await?;
+    Ok(ResourceRef::new(ResourceKind::Network, id, &name, "global"))
 }
 
 /// The environment's network and subnetwork, when something holds their names, whoever made
@@ -299,10 +297,8 @@ async fn subnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
             .set_body(body.clone())
             .send()
     };
-    let what = format!("subnetwork {name} in {region}");
-    let read = || get_subnet(c, region, &name);
-    let made = operation::inserted(c, CALL, Scope::Region(region), &what, insert, read).await?;
-    Ok(reference(&made))
+    let id = operation::inserted_id(c, CALL, Scope::Region(region), insert).await?;
+    Ok(ResourceRef::new(ResourceKind::Subnet, id, &name, region))
 }
 
 /// Deletes the network and waits until it is gone; absent is done.

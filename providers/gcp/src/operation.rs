@@ -2,7 +2,8 @@
 //! is DONE (polled with the core wait, never the SDK's 1 s-and-up poller), and surfacing the
 //! error a finished operation carries verbatim (the SDK reports such an operation as Ok).
 //! Also the `requestId` every insert and delete carries, derived from the environment's nonce,
-//! and [`inserted`]: an insert sent, its operation waited for and the resource read back.
+//! [`inserted`]: an insert sent, its operation waited for and the resource read back, and
+//! [`inserted_id`]: the same without the read, the id taken from the operation.
 
 use std::future::Future;
 use std::time::Duration;
@@ -80,6 +81,26 @@ where
     read()
         .await?
         .ok_or_else(|| ProviderError::missing_field(call, &format!("{what} after its insert")))
+}
+
+/// Sends the insert `insert` builds (with its request id), waits for its operation in `scope`
+/// and returns the new resource's id as the finished operation names it (`targetId`), for a
+/// caller that needs nothing else of the resource: one read less than [`inserted`].
+pub async fn inserted_id<I, IFut>(
+    c: &Clients,
+    call: &str,
+    scope: Scope<'_>,
+    insert: I,
+) -> Result<String>
+where
+    I: FnMut() -> IFut,
+    IFut: Future<Output = std::result::Result<Operation, google_cloud_gax::error::Error>>,
+{
+    let op = send(&c.policy, call, insert).await?;
+    let done = wait(c, call, scope, op, OPERATION_TIMEOUT).await?;
+    done.target_id
+        .map(|id| id.to_string())
+        .ok_or_else(|| ProviderError::missing_field(call, "targetId of its finished operation"))
 }
 
 /// Follows a delete to its end: waits for its operation when the delete gave one; a resource

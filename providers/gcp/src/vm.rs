@@ -150,7 +150,7 @@ pub async fn ensure_instance(
     let request_id = operation::request_id(&spec.nonce, &name, "insert");
     let place = network::placement(c, spec).await?;
     let instance = body(spec, resolved, address, place);
-    let op = send(&c.policy, CALL, || {
+    let insert = || {
         c.instances
             .insert()
             .set_project(project)
@@ -158,16 +158,9 @@ pub async fn ensure_instance(
             .set_request_id(&request_id)
             .set_body(instance.clone())
             .send()
-    })
-    .await?;
-    operation::wait(c, CALL, Scope::Zone(zone), op, OPERATION_TIMEOUT).await?;
-    let made = get(c, zone, &name).await?.ok_or_else(|| {
-        ProviderError::missing_field(
-            "compute.instances.get",
-            &format!("instance {name} after its insert"),
-        )
-    })?;
-    Ok(reference(&made, &name, zone))
+    };
+    let id = operation::inserted_id(c, CALL, Scope::Zone(zone), insert).await?;
+    Ok(ResourceRef::new(ResourceKind::Vm, id, &name, zone))
 }
 
 /// The instance's external IPs (natIP of each access config).
