@@ -58,6 +58,19 @@ impl Variant {
         }
     }
 
+    /// The variant `name` names (`plain`, `docker`, `plain13`, `docker13`), for the benches'
+    /// `--image`.
+    pub fn from_name(name: &str) -> Option<Variant> {
+        [
+            Variant::Plain,
+            Variant::Docker,
+            Variant::Plain13,
+            Variant::Docker13,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == name)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Variant::Plain => "plain",

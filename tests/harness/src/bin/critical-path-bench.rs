@@ -146,8 +146,11 @@ fn main() -> io::Result<()> {
         match (flag.as_str(), args.next()) {
             ("--latency-ms", Some(v)) => latency_ms = v.parse().map_err(io::Error::other)?,
             ("--cloud", Some(v)) => cloud = v,
-            ("--image", Some(v)) if v == "docker13" => image = Variant::Docker13,
-            ("--image", Some(v)) if v == "plain13" => image = Variant::Plain13,
+            ("--image", Some(v)) => {
+                image = Variant::from_name(&v).ok_or_else(|| {
+                    io::Error::other(format!("--image {v}: expected docker13 or plain13"))
+                })?;
+            }
             ("--vm-mbit", Some(v)) => {
                 let mbit: u32 = v.parse().map_err(io::Error::other)?;
                 // SAFETY: set before any thread of this process starts (no VM booted yet).
