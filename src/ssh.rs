@@ -1,12 +1,12 @@
 //! SSH transport only (russh): connect with a pinned host key, run commands, upload files.
 //!
-//! `Session::connect` retries while the VM is still coming up (refused, reset, no TCP
-//! connection within [`TCP_CONNECT_TIMEOUT`], timed out, closed early) after a pause of [`FIRST_PAUSE`] doubling to [`MAX_PAUSE`], until the
-//! deadline: an attempt on a VM still booting costs one refused connection, while each second
-//! of pause after sshd comes up is a second added to the deployment (the cap was 10 s). The
-//! server's host key must equal the pinned one; any other key aborts the connection before
-//! authentication and is never retried (`SshError::HostKeyMismatch`). No code path accepts an
-//! unknown key.
+//! `Session::connect` retries while the VM is still coming up (refused, reset, no TCP connection
+//! within [`TCP_CONNECT_TIMEOUT`], timed out, closed early) after a pause of [`FIRST_PAUSE`]
+//! doubling to [`MAX_PAUSE`], until the deadline: an attempt on a VM still booting costs one
+//! refused connection, while each second of pause after sshd comes up is a second added to the
+//! deployment (the cap was 10 s). The server's host key must equal the pinned one; any other key
+//! aborts the connection before authentication and is never retried (`SshError::HostKeyMismatch`).
+//! No code path accepts an unknown key.
 //! `Session` implements `remote::Runner`; what to run is decided in `remote` and `pipeline`.
 
 mod lines;

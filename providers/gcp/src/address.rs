@@ -37,11 +37,8 @@ fn to_address(a: &GceAddress, name: &str, region: &str) -> Result<Address> {
         .address
         .clone()
         .ok_or_else(|| ProviderError::missing_field("compute.addresses.get", "address"))?;
-    let id =
-        a.id.map(|i| i.to_string())
-            .unwrap_or_else(|| name.to_string());
     Ok(Address {
-        resource: ResourceRef::new(ResourceKind::Address, id, name, region),
+        resource: labels::reference(ResourceKind::Address, a.id, name, region),
         ip,
     })
 }
@@ -141,8 +138,7 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
             .as_deref()
             .and_then(|r| r.rsplit('/').next())
             .unwrap_or_default();
-        let id = a.id.map(|i| i.to_string()).unwrap_or_else(|| name.clone());
-        let mut resource = ResourceRef::new(ResourceKind::Address, id, name, region)
+        let mut resource = labels::reference(ResourceKind::Address, a.id, &name, region)
             .with_ip(a.address.clone().unwrap_or_default());
         if let Some(domain) = a
             .description

@@ -91,11 +91,8 @@ fn body(spec: &InfraSpec, rule: &FirewallRule) -> Firewall {
     f
 }
 
-fn reference(f: &Firewall, name: &str) -> ResourceRef {
-    let id =
-        f.id.map(|i| i.to_string())
-            .unwrap_or_else(|| name.to_string());
-    ResourceRef::new(ResourceKind::Firewall, id, name, "global")
+fn reference(id: Option<u64>, name: &str) -> ResourceRef {
+    labels::reference(ResourceKind::Firewall, id, name, "global")
 }
 
 /// Reads one rule by name (`None` when absent).
@@ -123,7 +120,7 @@ pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Vec<TaggedResou
         let env = description
             .and_then(labels::env_of_description)
             .unwrap_or_default();
-        let r = reference(&f, &name);
+        let r = reference(f.id, &name);
         Ok::<_, ProviderError>(Some(labels::tagged(
             r,
             env,
@@ -175,12 +172,7 @@ async fn ensure_rule(c: &Clients, spec: &InfraSpec, rule: &FirewallRule) -> Resu
             .send()
     };
     let id = operation::inserted_id(c, CALL, Scope::Global, insert).await?;
-    Ok(ResourceRef::new(
-        ResourceKind::Firewall,
-        id,
-        &name,
-        "global",
-    ))
+    Ok(reference(Some(id), &name))
 }
 
 /// Puts an existing rule of ours back to the spec when it drifted (a source widened to
@@ -196,7 +188,7 @@ async fn reconcile(
     let name = rule_name(&spec.env, rule);
     let wanted = body(spec, rule);
     let Some(diff) = drift(&found, &wanted) else {
-        return Ok(reference(&found, &name));
+        return Ok(reference(found.id, &name));
     };
     let (network, expected) = (
         last(found.network.as_deref()),
@@ -223,7 +215,7 @@ async fn reconcile(
     })
     .await?;
     operation::wait(c, CALL, Scope::Global, op, OPERATION_TIMEOUT).await?;
-    Ok(reference(&found, &name))
+    Ok(reference(found.id, &name))
 }
 
 fn last(link: Option<&str>) -> &str {
@@ -358,7 +350,7 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
         }
         let name = f.name.clone().unwrap_or_default();
         found.push(labels::tagged(
-            reference(f, &name),
+            reference(f.id, &name),
             owner,
             &Default::default(),
             description,

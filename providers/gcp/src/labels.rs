@@ -1,18 +1,25 @@
 //! Labels every resource carries (`managed-by=carto-provision`, `carto-env=NAME`,
 //! `carto-created=SECONDS`), the Compute list filter that finds them, and the same words
 //! written into a description where a resource has no labels (firewall rules) or a value no
-//! label can hold (the address's domain).
+//! label can hold (the address's domain); and a Compute resource as a core one ([`reference`]).
 
 use std::collections::HashMap;
 
 use carto_core::{
-    EnvName, InfraSpec, ResourceRef, TAG_CREATED, TAG_ENV, TAG_EXPIRES, TAG_MANAGED_BY,
-    TAG_MANAGED_BY_VALUE, TAG_NONCE, TaggedResource,
+    EnvName, InfraSpec, ResourceKind, ResourceRef, TAG_CREATED, TAG_ENV, TAG_EXPIRES,
+    TAG_MANAGED_BY, TAG_MANAGED_BY_VALUE, TAG_NONCE, TaggedResource,
 };
 
 /// Word in the address's description naming the domain its A record is for, so a destroy
 /// without a state file finds the record (a label value cannot hold a dot).
 pub const DOMAIN_WORD: &str = "carto-domain";
+
+/// A Compute resource `name` in `scope` (a zone, a region, `global`) as a core resource: its
+/// numeric id, or its name when Compute gave none.
+pub fn reference(kind: ResourceKind, id: Option<u64>, name: &str, scope: &str) -> ResourceRef {
+    let id = id.map_or_else(|| name.to_string(), |i| i.to_string());
+    ResourceRef::new(kind, id, name, scope)
+}
 
 /// The labels of one environment's resources.
 pub fn labels(spec: &InfraSpec) -> HashMap<String, String> {

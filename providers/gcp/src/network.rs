@@ -211,19 +211,20 @@ pub async fn ensure_subnet(c: &Clients, spec: &InfraSpec) -> Result<Vec<Resource
     Ok(vec![subnet(c, spec).await?])
 }
 
-fn id_or(id: Option<u64>, name: &str) -> String {
-    id.map(|i| i.to_string())
-        .unwrap_or_else(|| name.to_string())
+fn network_ref(id: Option<u64>, name: &str) -> ResourceRef {
+    labels::reference(ResourceKind::Network, id, name, "global")
+}
+
+fn subnet_ref(id: Option<u64>, name: &str, region: &str) -> ResourceRef {
+    labels::reference(ResourceKind::Subnet, id, name, region)
 }
 
 async fn ensure_network(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     const CALL: &str = "compute.networks.insert";
     let name = network_name(&spec.env);
-    let reference =
-        |n: &Network| ResourceRef::new(ResourceKind::Network, id_or(n.id, &name), &name, "global");
     if let Some(found) = get_network(c, &name).await? {
         check_owner("network", &name, found.description.as_deref(), spec)?;
-        return Ok(reference(&found));
+        return Ok(network_ref(found.id, &name));
     }
     let project = c.project()?;
     let request_id = operation::request_id(&spec.nonce, &name, "insert");
@@ -240,7 +241,7 @@ async fn ensure_network(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
             .send()
     };
     let id = operation::inserted_id(c, CALL, Scope::Global, insert).await?;
-    Ok(ResourceRef::new(ResourceKind::Network, id, &name, "global"))
+    Ok(network_ref(Some(id), &name))
 }
 
 /// The environment's network and subnetwork, when something holds their names, whoever made
@@ -261,11 +262,11 @@ pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Vec<TaggedResou
     let region = region_of(&spec.region);
     let (n, s) = tokio::try_join!(get_network(c, &net), get_subnet(c, region, &subnet))?;
     if let Some(n) = n {
-        let r = ResourceRef::new(ResourceKind::Network, id_or(n.id, &net), &net, "global");
+        let r = network_ref(n.id, &net);
         out.push(found(r, n.description.as_deref()));
     }
     if let Some(s) = s {
-        let r = ResourceRef::new(ResourceKind::Subnet, id_or(s.id, &subnet), &subnet, region);
+        let r = subnet_ref(s.id, &subnet, region);
         out.push(found(r, s.description.as_deref()));
     }
     Ok(out)
@@ -275,11 +276,9 @@ async fn subnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
     const CALL: &str = "compute.subnetworks.insert";
     let name = subnet_name(&spec.env);
     let region = region_of(&spec.region);
-    let reference =
-        |s: &Subnetwork| ResourceRef::new(ResourceKind::Subnet, id_or(s.id, &name), &name, region);
     if let Some(found) = get_subnet(c, region, &name).await? {
         check_owner("subnetwork", &name, found.description.as_deref(), spec)?;
-        return Ok(reference(&found));
+        return Ok(subnet_ref(found.id, &name, region));
     }
     let project = c.project()?;
     let request_id = operation::request_id(&spec.nonce, &name, "insert");
@@ -298,7 +297,7 @@ async fn subnet(c: &Clients, spec: &InfraSpec) -> Result<ResourceRef> {
             .send()
     };
     let id = operation::inserted_id(c, CALL, Scope::Region(region), insert).await?;
-    Ok(ResourceRef::new(ResourceKind::Subnet, id, &name, region))
+    Ok(subnet_ref(Some(id), &name, region))
 }
 
 /// Deletes the network and waits until it is gone; absent is done.
@@ -372,7 +371,7 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
     let mut found = Vec::new();
     for n in &networks {
         let name = n.name.clone().unwrap_or_default();
-        let r = ResourceRef::new(ResourceKind::Network, id_or(n.id, &name), &name, "global");
+        let r = network_ref(n.id, &name);
         found.extend(tagged(
             env,
             r,
@@ -383,7 +382,7 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
     for s in &subnets {
         let name = s.name.clone().unwrap_or_default();
         let region = s.region.as_deref().map(last).unwrap_or_default();
-        let r = ResourceRef::new(ResourceKind::Subnet, id_or(s.id, &name), &name, region);
+        let r = subnet_ref(s.id, &name, region);
         found.extend(tagged(
             env,
             r,

@@ -91,7 +91,7 @@ pub async fn inserted_id<I, IFut>(
     call: &str,
     scope: Scope<'_>,
     insert: I,
-) -> Result<String>
+) -> Result<u64>
 where
     I: FnMut() -> IFut,
     IFut: Future<Output = std::result::Result<Operation, google_cloud_gax::error::Error>>,
@@ -99,7 +99,6 @@ where
     let op = send(&c.policy, call, insert).await?;
     let done = wait(c, call, scope, op, OPERATION_TIMEOUT).await?;
     done.target_id
-        .map(|id| id.to_string())
         .ok_or_else(|| ProviderError::missing_field(call, "targetId of its finished operation"))
 }
 

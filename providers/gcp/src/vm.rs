@@ -55,15 +55,12 @@ pub async fn find_named(c: &Clients, spec: &InfraSpec) -> Result<Option<TaggedRe
     let (zone, name) = (spec.region.as_str(), name(&spec.env));
     Ok(get(c, zone, &name).await?.map(|i| {
         let env = labels::env_of(&i.labels).unwrap_or_default();
-        labels::tagged(reference(&i, &name, zone), env, &i.labels, None, None)
+        labels::tagged(reference(i.id, &name, zone), env, &i.labels, None, None)
     }))
 }
 
-fn reference(i: &Instance, name: &str, zone: &str) -> ResourceRef {
-    let id =
-        i.id.map(|i| i.to_string())
-            .unwrap_or_else(|| name.to_string());
-    ResourceRef::new(ResourceKind::Vm, id, name, zone)
+fn reference(id: Option<u64>, name: &str, zone: &str) -> ResourceRef {
+    labels::reference(ResourceKind::Vm, id, name, zone)
 }
 
 fn metadata_item(key: &str, value: &str) -> Items {
@@ -144,7 +141,7 @@ pub async fn ensure_instance(
                 ),
             ));
         }
-        return Ok(reference(&found, &name, zone));
+        return Ok(reference(found.id, &name, zone));
     }
     let project = c.project()?;
     let request_id = operation::request_id(&spec.nonce, &name, "insert");
@@ -160,7 +157,7 @@ pub async fn ensure_instance(
             .send()
     };
     let id = operation::inserted_id(c, CALL, Scope::Zone(zone), insert).await?;
-    Ok(ResourceRef::new(ResourceKind::Vm, id, &name, zone))
+    Ok(reference(Some(id), &name, zone))
 }
 
 /// The instance's external IPs (natIP of each access config).
@@ -303,7 +300,7 @@ pub async fn list_tagged(c: &Clients, env: Option<&EnvName>) -> Result<Vec<Tagge
             .and_then(|z| z.rsplit('/').next())
             .unwrap_or_default();
         let created = i.creation_timestamp.as_ref();
-        let r = reference(i, &name, zone);
+        let r = reference(i.id, &name, zone);
         found.push(labels::tagged(r, owner, &i.labels, None, created));
     }
     Ok(found)
