@@ -30,8 +30,16 @@ fn key_part(line: &str) -> String {
 fn second_connection_uses_a_host_key_that_never_left_the_vm() {
     let mut d = deployment("e2e-hostkey", &[]);
     d.overrides = vec![("CARTO_PROVISION_DIE_AT".into(), "hostkey:recorded".into())];
-    let (code, _, err, vm) = d.deploy_with_vm(Variant::Plain, "");
+    // A second `runcmd` replaces the user-data's (YAML keeps the last key), as if the install
+    // during boot had not happened: the bootstrap's Docker step installs it over SSH instead.
+    let no_boot_install = "runcmd:\n  - [\"true\"]\n";
+    let (code, out, err, vm) = d.deploy_with_vm(Variant::Plain, no_boot_install);
     assert_eq!(code, -1, "not killed between staging and restart: {err}");
+    assert!(
+        out.contains("install Docker and docker-compose: done"),
+        "the bootstrap did not install Docker itself: {out}"
+    );
+    assert_eq!(vm_sh(&vm, "systemctl is-active docker").trim(), "active");
     let staged = d.state()["host_key_public"].as_str().map(key_part);
     assert!(staged.is_some(), "the staged key was not recorded");
     assert_eq!(d.state()["host_key_rotated"], false);
